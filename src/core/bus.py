@@ -1,0 +1,104 @@
+"""In-process domain events: one module's action triggers other modules' work in the same
+transaction.
+
+A module that owns a fact (a fast completed, a weight logged) publishes a frozen `DomainEvent`
+through its unit of work. Subscribers, registered by the app shell from each module's manifest,
+run one after another, in ascending `order`, inside the same database transaction: either all of
+their work is committed with the request, or none of it. A subscriber may return a value (for
+example what the user earned); the publisher receives every returned value in an `Outcome` and
+picks the kinds it knows with `outcome.of(Kind)`. A subscriber may publish further events.
+
+Work that must happen only after commit (push, email, LLM calls) is not done by subscribers:
+they enqueue outbox messages (see `src/core/outbox.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from src.core.uow import UnitOfWork
+
+T = TypeVar("T")
+E = TypeVar("E", bound="DomainEvent")
+
+
+class DomainEvent(BaseModel):
+    """Something that happened to one identity, published inside the transaction that did it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    identity_id: UUID
+    occurred_at: datetime
+
+
+Handler = Callable[["UnitOfWork", Any], Awaitable[Any]]
+
+
+# Conventional orders for subscribers, so that cascades run in the documented sequence:
+# event journal → XP → streaks → achievements → challenges → notifications.
+class Order:
+    JOURNAL = 10
+    PROGRESSION = 20
+    PROFILE = 40
+    SOCIAL = 50
+    NOTIFICATION = 90
+
+
+@dataclass(frozen=True)
+class Subscription:
+    event_type: type[DomainEvent]
+    handler: Handler
+    order: int = 100
+    name: str = ""
+
+
+@dataclass
+class Outcome:
+    """What the subscribers of a published event returned."""
+
+    items: list[Any] = field(default_factory=list)
+
+    def add(self, item: Any) -> None:
+        if isinstance(item, Outcome):
+            self.items.extend(item.items)
+        elif item is not None:
+            self.items.append(item)
+
+    def of(self, kind: type[T]) -> list[T]:
+        return [item for item in self.items if isinstance(item, kind)]
+
+    def first(self, kind: type[T]) -> T | None:
+        found = self.of(kind)
+        return found[0] if found else None
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.items)
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._subscriptions: dict[type[DomainEvent], list[Subscription]] = {}
+
+    def subscribe(self, subscription: Subscription) -> None:
+        subs = self._subscriptions.setdefault(subscription.event_type, [])
+        subs.append(subscription)
+        subs.sort(key=lambda s: s.order)
+
+    def subscribers_of(self, event_type: type[DomainEvent]) -> list[Subscription]:
+        found: list[Subscription] = []
+        for klass in event_type.__mro__:
+            found.extend(self._subscriptions.get(klass, ()))  # type: ignore[call-overload]
+        return sorted(found, key=lambda s: s.order)
+
+    async def publish(self, uow: UnitOfWork, event: DomainEvent) -> Outcome:
+        outcome = Outcome()
+        for subscription in self.subscribers_of(type(event)):
+            outcome.add(await subscription.handler(uow, event))
+        return outcome

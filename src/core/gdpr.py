@@ -1,0 +1,55 @@
+"""Account-wide personal-data registry.
+
+Every module that stores rows about an identity registers one `PersonalData` entry naming the
+tables it covers and how to export, erase and anonymise its rows. The account endpoints (profile
+module) walk the registry, so export and erasure stay complete as modules are added; a test fails
+when a table with an `identity_id` column (or a foreign key to `identities`) is not covered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+if TYPE_CHECKING:
+    from src.core.uow import UnitOfWork
+
+Exporter = Callable[["UnitOfWork", UUID], Awaitable[dict[str, Any] | list[Any]]]
+Eraser = Callable[["UnitOfWork", UUID], Awaitable[int]]
+Anonymizer = Callable[["UnitOfWork", UUID, UUID], Awaitable[int]]
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    """How one module exports, erases and anonymises what it holds about an identity.
+
+    `tables`: every table of the module that references an identity (directly or via a cascade).
+    `order`: erasure order, ascending; the identity itself is erased last.
+    `anonymize`: rewrite retained rows to the replacement id and drop personal fields; when None,
+    anonymisation erases the module's rows (nothing in them is worth keeping without the person).
+    """
+
+    module: str
+    tables: tuple[str, ...]
+    export: Exporter
+    erase: Eraser
+    anonymize: Anonymizer | None = None
+    order: int = 100
+
+
+class PersonalDataRegistry:
+    def __init__(self) -> None:
+        self._entries: dict[str, PersonalData] = {}
+
+    def register(self, entry: PersonalData) -> None:
+        if entry.module in self._entries:
+            raise ValueError(f"module {entry.module!r} already registered personal data")
+        self._entries[entry.module] = entry
+
+    def entries(self) -> list[PersonalData]:
+        return sorted(self._entries.values(), key=lambda e: (e.order, e.module))
+
+    def covered_tables(self) -> set[str]:
+        return {table for entry in self._entries.values() for table in entry.tables}

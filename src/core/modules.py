@@ -1,0 +1,30 @@
+"""What a module hands to the app shell: its router, its subscriptions to other modules' domain
+events, its outbox handlers, its personal-data entry and its seeders. `src/main.py` lists the
+manifests and wires them; modules never reach into each other's internals."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from fastapi import APIRouter
+
+from src.core.bus import Subscription
+from src.core.gdpr import PersonalData
+
+if TYPE_CHECKING:
+    from src.core.outbox import OutboxHandler
+    from src.core.uow import UnitOfWork
+
+Seeder = Callable[["UnitOfWork"], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ModuleManifest:
+    name: str
+    router: APIRouter | None = None
+    subscriptions: tuple[Subscription, ...] = ()
+    outbox_handlers: Mapping[str, OutboxHandler] = field(default_factory=dict)
+    personal_data: PersonalData | None = None
+    seeders: tuple[Seeder, ...] = ()

@@ -1,0 +1,203 @@
+"""Transactional outbox: work that must happen only after the request's transaction commits.
+
+Inside a transaction, `uow.enqueue(topic, payload)` adds a row to `outbox_messages`; it is
+committed (or rolled back) with the business change. After commit the dispatcher delivers due
+messages to the handler registered for their topic, each in its own transaction, at least once:
+a handler that raises is retried with exponential back-off, and after `outbox_max_attempts` the
+message is parked as dead (kept for inspection). Several workers may run dispatchers at once: a
+message is claimed with a conditional update (`locked_until`), so only one worker delivers it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Index, Integer, String, Text, or_, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from src.core.clock import Clock
+from src.core.types import JSONType, UTCDateTime
+from src.database import Base, SessionFactory
+
+if TYPE_CHECKING:
+    from src.core.settings import Settings
+    from src.core.uow import Resources, UnitOfWork
+
+logger = logging.getLogger("ugoki.outbox")
+
+CLAIM_SECONDS = 120
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_messages_due", "delivered_at", "dead_at", "available_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    topic: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    identity_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    dead_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a handler receives."""
+
+    id: uuid.UUID
+    topic: str
+    payload: dict[str, Any]
+    identity_id: uuid.UUID | None
+    attempt: int
+
+
+OutboxHandler = Callable[["UnitOfWork", Delivery], Awaitable[None]]
+
+
+class OutboxDispatcher:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        resources: Resources,
+        *,
+        handlers: dict[str, OutboxHandler] | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.resources = resources
+        self.clock: Clock = resources.clock
+        self.settings: Settings = resources.settings
+        self.handlers: dict[str, OutboxHandler] = dict(handlers or {})
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def register(self, topic: str, handler: OutboxHandler) -> None:
+        if topic in self.handlers:
+            raise ValueError(f"outbox topic {topic!r} already has a handler")
+        self.handlers[topic] = handler
+
+    def notify(self) -> None:
+        """Called after a commit that enqueued messages: deliver soon."""
+        self._wake.set()
+
+    async def drain(self, *, batch: int = 50) -> int:
+        """Deliver every due message now; returns how many were delivered."""
+        delivered = 0
+        while True:
+            claimed = await self._claim(batch)
+            if not claimed:
+                return delivered
+            for message in claimed:
+                if await self._deliver(message):
+                    delivered += 1
+
+    async def _claim(self, batch: int) -> list[Delivery]:
+        now = self.clock.now()
+        due = (
+            (OutboxMessage.delivered_at.is_(None))
+            & (OutboxMessage.dead_at.is_(None))
+            & (OutboxMessage.available_at <= now)
+            & or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now)
+        )
+        claimed: list[Delivery] = []
+        async with self.sessions.writer() as session, session.begin():
+            rows = (
+                await session.execute(
+                    select(
+                        OutboxMessage.id,
+                        OutboxMessage.topic,
+                        OutboxMessage.payload,
+                        OutboxMessage.identity_id,
+                        OutboxMessage.attempts,
+                    )
+                    .where(due)
+                    .order_by(OutboxMessage.available_at)
+                    .limit(batch)
+                )
+            ).all()
+            for row in rows:
+                result = await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == row.id, due)
+                    .values(
+                        locked_until=now + timedelta(seconds=CLAIM_SECONDS),
+                        attempts=OutboxMessage.attempts + 1,
+                    )
+                )
+                if result.rowcount == 1:  # type: ignore[attr-defined]
+                    claimed.append(
+                        Delivery(row.id, row.topic, dict(row.payload), row.identity_id, row.attempts + 1)
+                    )
+        return claimed
+
+    async def _deliver(self, message: Delivery) -> bool:
+        from src.core.uow import UnitOfWork
+
+        handler = self.handlers.get(message.topic)
+        try:
+            if handler is None:
+                raise LookupError(f"no handler for outbox topic {message.topic!r}")
+            async with self.sessions.writer() as session:
+                uow = UnitOfWork(session=session, resources=self.resources)
+                await handler(uow, message)
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == message.id)
+                    .values(delivered_at=self.clock.now(), locked_until=None, last_error=None)
+                )
+                await session.commit()
+            return True
+        except Exception as exc:  # a failing handler must not stop the others
+            logger.warning("outbox delivery failed: topic=%s attempt=%d", message.topic, message.attempt)
+            await self._record_failure(message, exc)
+            return False
+
+    async def _record_failure(self, message: Delivery, exc: Exception) -> None:
+        now = self.clock.now()
+        dead = message.attempt >= self.settings.outbox_max_attempts
+        backoff = timedelta(seconds=min(3600, 2**message.attempt))
+        async with self.sessions.writer() as session, session.begin():
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message.id)
+                .values(
+                    locked_until=None,
+                    last_error=type(exc).__name__,
+                    available_at=now + backoff,
+                    dead_at=now if dead else None,
+                )
+            )
+
+    # Background loop -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="outbox-dispatcher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.outbox_poll_seconds)
+            self._wake.clear()
+            try:
+                await self.drain()
+            except Exception:
+                logger.exception("outbox dispatcher pass failed")

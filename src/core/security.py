@@ -1,0 +1,138 @@
+"""Access-token codec and the per-process cache of verified sessions.
+
+Access tokens are short-lived HS256 JWTs carrying the identity (`sub`) and the sign-in session
+(`sid`, the refresh-token family). Every authenticated request checks, besides the signature and
+expiry, that the session is still live and the identity still exists. That check is a primary-key
+lookup, cached in process for `auth_cache_seconds` (5 s by default): the worker that revokes a
+session or erases an identity drops its cache entries at once, the others within the TTL.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import jwt
+
+ISSUER = "ugoki"
+ACCESS = "access"
+
+
+class TokenError(Exception):
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    identity_id: uuid.UUID
+    session_id: uuid.UUID
+    token_id: str
+    issued_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The verified caller of a request."""
+
+    identity_id: uuid.UUID
+    session_id: uuid.UUID
+    identity_type: str
+    capabilities: frozenset[str]
+
+    def has(self, capability: str) -> bool:
+        return capability in self.capabilities
+
+
+class TokenCodec:
+    def __init__(self, secret: str, *, access_minutes: int) -> None:
+        self._secret = secret
+        self.access_ttl = timedelta(minutes=access_minutes)
+
+    def issue_access(
+        self, identity_id: uuid.UUID, session_id: uuid.UUID, *, now: datetime
+    ) -> tuple[str, datetime]:
+        expires_at = now + self.access_ttl
+        claims = {
+            "iss": ISSUER,
+            "sub": str(identity_id),
+            "sid": str(session_id),
+            "jti": uuid.uuid4().hex,
+            "type": ACCESS,
+            "iat": int(now.timestamp()),
+            "exp": int(expires_at.timestamp()),
+        }
+        return jwt.encode(claims, self._secret, algorithm="HS256"), expires_at.replace(microsecond=0)
+
+    def decode_access(self, token: str, *, now: datetime) -> AccessClaims:
+        """Verify signature, issuer, type and expiry (against our clock, not the system's)."""
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=["HS256"],
+                issuer=ISSUER,
+                options={"verify_exp": False, "verify_iat": False, "require": ["sub", "sid", "exp", "type"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise TokenError("Invalid access token") from exc
+        if claims.get("type") != ACCESS:
+            raise TokenError("Invalid token type - expected access token")
+        try:
+            identity_id = uuid.UUID(str(claims["sub"]))
+            session_id = uuid.UUID(str(claims["sid"]))
+            expires_at = datetime.fromtimestamp(int(claims["exp"]), now.tzinfo)
+            issued_at = datetime.fromtimestamp(int(claims.get("iat", 0)), now.tzinfo)
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise TokenError("Invalid access token") from exc
+        if expires_at <= now:
+            raise TokenError("Token has expired")
+        return AccessClaims(identity_id, session_id, str(claims.get("jti", "")), issued_at, expires_at)
+
+
+class PrincipalCache:
+    """sid → Principal, for a few seconds. Never holds a negative answer."""
+
+    def __init__(self, ttl_seconds: float, max_entries: int = 100_000) -> None:
+        self.ttl = ttl_seconds
+        self.max_entries = max_entries
+        self._entries: dict[uuid.UUID, tuple[float, Principal]] = {}
+
+    def get(self, session_id: uuid.UUID) -> Principal | None:
+        if self.ttl <= 0:
+            return None
+        entry = self._entries.get(session_id)
+        if entry is None:
+            return None
+        if entry[0] < time.monotonic():
+            self._entries.pop(session_id, None)
+            return None
+        return entry[1]
+
+    def put(self, principal: Principal) -> None:
+        if self.ttl <= 0:
+            return
+        if len(self._entries) >= self.max_entries:
+            self._evict_expired()
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+        self._entries[principal.session_id] = (time.monotonic() + self.ttl, principal)
+
+    def drop_session(self, session_id: uuid.UUID) -> None:
+        self._entries.pop(session_id, None)
+
+    def drop_identity(self, identity_id: uuid.UUID) -> None:
+        for sid in [sid for sid, (_, p) in self._entries.items() if p.identity_id == identity_id]:
+            self._entries.pop(sid, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def _evict_expired(self) -> None:
+        now = time.monotonic()
+        for sid in [sid for sid, (exp, _) in self._entries.items() if exp < now]:
+            self._entries.pop(sid, None)

@@ -1,0 +1,142 @@
+"""Application settings, read from the environment (and an optional `.env` file).
+
+Every setting is documented in `.env.example`. Development defaults let the API start with no
+configuration at all; `environment=production` refuses to start with a development secret.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"  # noqa: S105 - refused in production
+DEV_HASH_KEY = "dev-only-identifier-hash-key-change-me-0123456789"
+DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./data/ugoki.db"
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    app_name: str = "ugoki-api"
+    environment: Literal["development", "test", "staging", "production"] = "development"
+
+    # Database
+    database_url: str = DEFAULT_SQLITE_URL
+    database_echo: bool = False
+    database_pool_size: int = Field(default=10, ge=1, le=100)
+    database_max_overflow: int = Field(default=10, ge=0, le=100)
+    migrate_on_startup: bool | None = None  # None: yes in development/test, never in production
+
+    # Security
+    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    identifier_hash_key: SecretStr = SecretStr(DEV_HASH_KEY)
+    access_token_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    refresh_token_days: int = Field(default=30, ge=1, le=365)
+    auth_cache_seconds: float = Field(default=5.0, ge=0, le=60)
+
+    # OAuth providers (ID tokens verified against the provider's JWKS)
+    google_client_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    google_jwks_url: str = "https://www.googleapis.com/oauth2/v3/certs"
+    google_issuers: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["https://accounts.google.com", "accounts.google.com"]
+    )
+    apple_client_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    apple_jwks_url: str = "https://appleid.apple.com/auth/keys"
+    apple_issuers: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["https://appleid.apple.com"]
+    )
+    jwks_cache_seconds: int = Field(default=3600, ge=0)
+    http_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
+    # HTTP
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_upload_bytes: int = Field(default=10 * 1_048_576, ge=1024)
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    expose_docs: bool | None = None  # None: /docs, /redoc and /openapi.json everywhere but production
+
+    # Rate limiting
+    rate_limit_enabled: bool = True
+    rate_limit_default: str = "200/minute"
+    redis_url: str | None = None
+
+    # Background delivery of outbox messages (push, email, LLM work after commit)
+    outbox_enabled: bool = True
+    outbox_poll_seconds: float = Field(default=5.0, gt=0)
+    outbox_max_attempts: int = Field(default=8, ge=1)
+
+    # Event journal
+    event_client_skew_seconds: int = Field(default=300, ge=0, le=3600)
+    event_retention_days: int = Field(default=730, ge=30)
+
+    # Logging
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    data_dir: Path = Path("./data")
+
+    @field_validator(
+        "google_client_ids",
+        "google_issuers",
+        "apple_client_ids",
+        "apple_issuers",
+        "cors_origins",
+        "trusted_proxies",
+        mode="before",
+    )
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.environment not in ("production", "staging"):
+            return self
+        problems: list[str] = []
+        if self.jwt_secret.get_secret_value() == DEV_JWT_SECRET or len(self.jwt_secret) < 32:
+            problems.append("JWT_SECRET must be set to a random value of at least 32 characters")
+        if (
+            self.identifier_hash_key.get_secret_value() == DEV_HASH_KEY
+            or len(self.identifier_hash_key) < 32
+        ):
+            problems.append("IDENTIFIER_HASH_KEY must be set to a random value of at least 32 characters")
+        if not self.cors_origins or "*" in self.cors_origins:
+            problems.append("CORS_ORIGINS must list the allowed origins explicitly")
+        if problems:
+            raise ValueError(f"refusing to start in {self.environment}: " + "; ".join(problems))
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def should_migrate_on_startup(self) -> bool:
+        if self.migrate_on_startup is not None:
+            return self.migrate_on_startup and self.environment not in ("production", "staging")
+        return self.environment in ("development", "test")
+
+    @property
+    def docs_enabled(self) -> bool:
+        if self.expose_docs is not None:
+            return self.expose_docs
+        return not self.is_production_like
+
+    @property
+    def is_production_like(self) -> bool:
+        return self.environment in ("production", "staging")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,105 @@
+"""Database configuration: declarative base, engine and sessionmakers.
+
+One async code base runs on the embedded SQLite database (default, a file under `./data/`) and on
+PostgreSQL (asyncpg). The schema is made only by Alembic migrations (see `alembic/`).
+
+SQLite specifics: foreign keys on, WAL journal, a busy timeout, and SQLAlchemy emits `BEGIN`
+itself. Requests that may write (POST/PUT/PATCH/DELETE) begin with `BEGIN IMMEDIATE`, which takes
+the write lock up front: two concurrent writers then queue on the busy timeout instead of failing
+with "database is locked" when a read lock cannot be upgraded. Read-only requests begin deferred
+and never block writers (WAL).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+
+from src.core.settings import Settings
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+SQLITE_WRITE_OPTION = "ugoki_sqlite_write"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _prepare_sqlite_file(url: str) -> None:
+    database = make_url(url).database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    url = settings.database_url
+    if settings.is_sqlite:
+        _prepare_sqlite_file(url)
+        engine = create_async_engine(
+            url,
+            echo=settings.database_echo,
+            connect_args={"timeout": 30},
+        )
+        _install_sqlite_hooks(engine)
+        return engine
+    return create_async_engine(
+        url,
+        echo=settings.database_echo,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        pool_timeout=30,
+        pool_pre_ping=True,
+    )
+
+
+def _install_sqlite_hooks(engine: AsyncEngine) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get(SQLITE_WRITE_OPTION):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+class SessionFactory:
+    """Hands out sessions; `writer()` sessions take SQLite's write lock when they begin."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        options: dict[str, Any] = {"expire_on_commit": False, "autoflush": True}
+        self._reader = async_sessionmaker(bind=engine, **options)
+        if engine.dialect.name == "sqlite":
+            write_engine = engine.execution_options(**{SQLITE_WRITE_OPTION: True})
+            self._writer = async_sessionmaker(bind=write_engine, **options)
+        else:
+            self._writer = self._reader
+
+    def reader(self) -> AsyncSession:
+        return self._reader()
+
+    def writer(self) -> AsyncSession:
+        return self._writer()

@@ -1,0 +1,128 @@
+"""FastAPI dependencies shared by every module: the unit of work, the verified caller, the
+rate limit.
+
+`UoWDep` opens one session per request and commits it when the handler returns (before the
+response is sent), rolls it back when the handler raises. `CurrentIdentity` verifies the bearer
+token and that its session is live and its identity exists; `AdminIdentity` also requires the
+`admin` capability.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from src.core.errors import AppError, Forbidden, Unauthorized
+from src.core.rate_limit import client_ip
+from src.core.security import AccessClaims, Principal, TokenError
+from src.core.uow import UnitOfWork
+from src.modules.identity import identity_service
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+bearer_scheme = HTTPBearer(auto_error=False, description="Access token from /identity/authenticate")
+
+
+async def unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
+    """One session per request: commit if the handler returned, roll back if it raised."""
+    state = request.app.state
+    sessions = state.sessions
+    session = sessions.reader() if request.method in SAFE_METHODS else sessions.writer()
+    uow = UnitOfWork(session=session, resources=state.resources)
+    try:
+        yield uow
+    except AppError as exc:
+        if exc.commit_transaction:
+            await session.commit()
+        else:
+            await session.rollback()
+        raise
+    except BaseException:
+        await session.rollback()
+        raise
+    else:
+        await session.commit()
+        if uow.enqueued and state.resources.outbox is not None:
+            state.resources.outbox.notify()
+    finally:
+        await session.close()
+
+
+UoWDep = Annotated[UnitOfWork, Depends(unit_of_work, scope="function")]
+
+
+def _bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def verified_claims(request: Request) -> AccessClaims | None:
+    """Signature- and expiry-checked claims of the request's bearer token, decoded once per request."""
+    state = request.state
+    if hasattr(state, "access_claims"):
+        return state.access_claims  # type: ignore[no-any-return]
+    token = _bearer_token(request)
+    claims: AccessClaims | None = None
+    error: str | None = None
+    if token is not None:
+        try:
+            resources = request.app.state.resources
+            claims = resources.tokens.decode_access(token, now=resources.clock.now())
+        except TokenError as exc:
+            error = exc.reason
+    state.access_claims = claims
+    state.access_error = error
+    return claims
+
+
+async def enforce_rate_limit(request: Request) -> None:
+    limiter = request.app.state.rate_limiter
+    if not limiter.enabled:
+        return
+    claims = verified_claims(request)
+    if claims is not None:
+        subject = f"user:{claims.identity_id}"
+    else:
+        subject = f"ip:{client_ip(request, request.app.state.resources.settings.trusted_proxies)}"
+    await limiter.check(route=request.scope.get("route"), method=request.method, subject=subject)
+
+
+async def current_principal(
+    request: Request,
+    uow: UoWDep,
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Principal:
+    claims = verified_claims(request)
+    if claims is None:
+        raise Unauthorized(getattr(request.state, "access_error", None) or "Not authenticated")
+    cache = uow.resources.principals
+    principal = cache.get(claims.session_id)
+    if principal is None or principal.identity_id != claims.identity_id:
+        principal = await identity_service(uow).resolve_principal(
+            session_id=claims.session_id, identity_id=claims.identity_id
+        )
+        if principal is None:
+            raise Unauthorized("Session has ended - please sign in again")
+        cache.put(principal)
+    request.state.identity_id = principal.identity_id
+    return principal
+
+
+CurrentIdentity = Annotated[Principal, Depends(current_principal)]
+
+
+async def admin_principal(principal: CurrentIdentity) -> Principal:
+    if not principal.has("admin"):
+        raise Forbidden("This action needs the admin capability")
+    return principal
+
+
+AdminIdentity = Annotated[Principal, Depends(admin_principal)]

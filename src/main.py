@@ -1,0 +1,204 @@
+"""UGOKI API entry point: `uv run uvicorn src.main:app --reload`.
+
+`create_app()` is the app shell: it builds the process-wide resources, wires every module's
+manifest (router, event subscriptions, outbox handlers, personal-data entry, seeders), installs
+the middleware and error handlers, and on start-up migrates (development) or checks the schema
+(production), seeds the catalogues and starts the outbox dispatcher.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from uuid import UUID
+
+import httpx
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from src.core.bus import EventBus
+from src.core.clock import Clock, SystemClock
+from src.core.errors import install_error_handlers
+from src.core.gdpr import PersonalData, PersonalDataRegistry
+from src.core.health import router as health_router
+from src.core.logging import configure_logging
+from src.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from src.core.migrations import assert_schema_current, upgrade_to_head
+from src.core.modules import ModuleManifest
+from src.core.outbox import OutboxDispatcher, OutboxMessage
+from src.core.rate_limit import MemoryStorage, RateLimiter, RedisStorage, Storage
+from src.core.security import PrincipalCache, TokenCodec
+from src.core.settings import Settings, get_settings
+from src.core.uow import Resources, UnitOfWork
+from src.database import SessionFactory, create_engine
+from src.dependencies import enforce_rate_limit
+from src.modules.event_journal.manifest import MANIFEST as EVENT_JOURNAL
+from src.modules.identity.manifest import MANIFEST as IDENTITY
+
+logger = logging.getLogger("ugoki")
+
+API_PREFIX = "/api/v1"
+VERSION = "0.1.0"
+
+MODULES: tuple[ModuleManifest, ...] = (IDENTITY, EVENT_JOURNAL)
+
+
+async def _export_outbox(uow: UnitOfWork, identity_id: UUID) -> list[dict[str, object]]:
+    rows = await uow.session.execute(
+        select(OutboxMessage.topic, OutboxMessage.created_at, OutboxMessage.delivered_at).where(
+            OutboxMessage.identity_id == identity_id
+        )
+    )
+    return [
+        {"topic": r.topic, "created_at": r.created_at.isoformat(), "delivered": r.delivered_at is not None}
+        for r in rows
+    ]
+
+
+async def _erase_outbox(uow: UnitOfWork, identity_id: UUID) -> int:
+    result = await uow.session.execute(delete(OutboxMessage).where(OutboxMessage.identity_id == identity_id))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+OUTBOX_PERSONAL_DATA = PersonalData(
+    module="outbox",
+    tables=("outbox_messages",),
+    export=_export_outbox,
+    erase=_erase_outbox,
+    order=10,
+)
+
+
+def _rate_limit_storage(settings: Settings) -> Storage:
+    return RedisStorage(settings.redis_url) if settings.redis_url else MemoryStorage()
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    engine: AsyncEngine | None = None,
+    modules: Sequence[ModuleManifest] = MODULES,
+) -> FastAPI:
+    """Build the application. Tests pass their own settings, clock and (already migrated) engine."""
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, json_output=settings.log_json)
+
+    bus = EventBus()
+    personal_data = PersonalDataRegistry()
+    personal_data.register(OUTBOX_PERSONAL_DATA)
+    resources = Resources(
+        settings=settings,
+        clock=clock or SystemClock(),
+        bus=bus,
+        tokens=TokenCodec(settings.jwt_secret.get_secret_value(), access_minutes=settings.access_token_minutes),
+        principals=PrincipalCache(settings.auth_cache_seconds),
+        personal_data=personal_data,
+    )
+    outbox_handlers = {}
+    for module in modules:
+        for subscription in module.subscriptions:
+            bus.subscribe(subscription)
+        if module.personal_data is not None:
+            personal_data.register(module.personal_data)
+        outbox_handlers.update(module.outbox_handlers)
+
+    owns_engine = engine is None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = engine or create_engine(settings)
+        if owns_engine:
+            if settings.should_migrate_on_startup:
+                await upgrade_to_head(settings.database_url, lock_path=settings.data_dir / ".migrate.lock")
+            else:
+                await assert_schema_current(db, settings.database_url)
+        sessions = SessionFactory(db)
+        app.state.sessions = sessions
+        http = httpx.AsyncClient(timeout=settings.http_timeout_seconds, follow_redirects=False)
+        resources.http = http
+        outbox = OutboxDispatcher(sessions, resources, handlers=dict(outbox_handlers))
+        resources.outbox = outbox
+        await _run_seeders(sessions, resources, modules)
+        if settings.outbox_enabled:
+            outbox.start()
+        logger.info("started", extra={"environment": settings.environment, "database": db.dialect.name})
+        try:
+            yield
+        finally:
+            await outbox.stop()
+            await http.aclose()
+            storage = app.state.rate_limiter.storage
+            if isinstance(storage, RedisStorage):
+                await storage.close()
+            if owns_engine:
+                await db.dispose()
+
+    docs = settings.docs_enabled
+    app = FastAPI(
+        title="UGOKI API",
+        version=VERSION,
+        summary="Intermittent fasting, HIIT workouts, an AI coach and progression, for the UGOKI app.",
+        description=(
+            "Every error is an RFC 9457 problem body (`application/problem+json`) with a stable `code` "
+            "and the `request_id` (also in the `X-Request-ID` header). Authenticate with "
+            "`Authorization: Bearer <access token>` from `/api/v1/identity/authenticate`. Rate limits "
+            "per route are listed under `x-rate-limit`; over a limit the answer is 429 with `Retry-After`."
+        ),
+        lifespan=lifespan,
+        dependencies=[Depends(enforce_rate_limit)],
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
+    app.state.resources = resources
+    app.state.rate_limiter = RateLimiter(
+        _rate_limit_storage(settings), default=settings.rate_limit_default, enabled=settings.rate_limit_enabled
+    )
+    install_error_handlers(app)
+
+    app.include_router(health_router)
+    for module in modules:
+        if module.router is not None:
+            app.include_router(module.router, prefix=API_PREFIX)
+
+    cors_origins = settings.cors_origins or (["*"] if settings.environment in ("development", "test") else [])
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=cors_origins,
+        allow_credentials="*" not in cors_origins,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        expose_headers=["X-Request-ID", "Retry-After"],
+    )
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default=settings.max_body_bytes,
+        prefixes={f"{API_PREFIX}/uploads": settings.max_upload_bytes, f"{API_PREFIX}/health-sync/import": settings.max_upload_bytes},
+    )
+    app.add_middleware(RequestContextMiddleware)
+    return app
+
+
+async def _run_seeders(sessions: SessionFactory, resources: Resources, modules: Sequence[ModuleManifest]) -> None:
+    seeders = [seeder for module in modules for seeder in module.seeders]
+    if not seeders:
+        return
+    async with sessions.writer() as session:
+        uow = UnitOfWork(session=session, resources=resources)
+        for seeder in seeders:
+            await seeder(uow)
+        await session.commit()
+
+
+def __getattr__(name: str) -> FastAPI:
+    # `uvicorn src.main:app` builds the app on first access, so importing `create_app` (tests,
+    # scripts) does not read the environment or configure logging as a side effect.
+    if name == "app":
+        application = create_app()
+        globals()["app"] = application
+        return application
+    raise AttributeError(name)

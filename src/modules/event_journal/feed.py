@@ -1,0 +1,82 @@
+"""Feed presentation: titles, icons and one-line descriptions of events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .models import EVENT_TYPES, EventType
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _fmt(value: float) -> str:
+    return str(int(value)) if value == int(value) else f"{value:g}"
+
+
+def describe(event_type: str, metadata: dict[str, Any]) -> str | None:
+    """The feed line for an event that has no stored description (None when nothing to say)."""
+    meta = metadata or {}
+    xp = _number(meta.get("xp_earned"))
+    if event_type == EventType.FAST_COMPLETED:
+        hours = _number(meta.get("duration_hours"))
+        parts = []
+        if hours is not None:
+            parts.append(f"{round(hours)} hour fast")
+        if xp:
+            parts.append(f"{_fmt(xp)} XP earned")
+        return " · ".join(parts) or None
+    if event_type == EventType.WORKOUT_COMPLETED:
+        parts = []
+        if meta.get("workout_name"):
+            parts.append(str(meta["workout_name"]))
+        minutes = _number(meta.get("duration_minutes"))
+        if minutes is not None:
+            parts.append(f"{round(minutes)} min")
+        if xp:
+            parts.append(f"{_fmt(xp)} XP")
+        return " · ".join(parts) or None
+    if event_type == EventType.XP_EARNED:
+        amount = _number(meta.get("amount"))
+        if amount is None:
+            return None
+        reason = meta.get("reason")
+        return f"+{_fmt(amount)} XP" + (f" for {reason}" if reason else "")
+    if event_type == EventType.LEVEL_UP:
+        level = _number(meta.get("new_level"))
+        return f"Reached level {_fmt(level)}" if level is not None else None
+    if event_type == EventType.ACHIEVEMENT_UNLOCKED:
+        name = meta.get("name")
+        return str(name) if name else None
+    if event_type == EventType.WEIGHT_LOGGED:
+        value = _number(meta.get("value"))
+        if value is None:
+            return None
+        return f"{_fmt(value)} {meta.get('unit') or 'kg'}"
+    if event_type in (EventType.STREAK_INCREMENTED, EventType.STREAK_RESET):
+        streak_type = str(meta.get("streak_type") or "").replace("_", " ").title()
+        count = _number(meta.get("count" if event_type == EventType.STREAK_INCREMENTED else "previous_count"))
+        if not streak_type or count is None:
+            return None
+        if event_type == EventType.STREAK_RESET:
+            return f"{streak_type} streak reset after {_fmt(count)} days"
+        return f"{streak_type} streak: {_fmt(count)} days"
+    return None
+
+
+def title_and_icon(event_type: str) -> tuple[str, str]:
+    try:
+        info = EVENT_TYPES[EventType(event_type)]
+    except ValueError:
+        return event_type.replace("_", " ").title(), "circle"
+    return info.title, info.icon

@@ -1,0 +1,33 @@
+"""The door into the event journal for other modules."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from .models import ActivityEvent, EventSource, EventType
+
+
+class EventJournalInterface(ABC):
+    @abstractmethod
+    async def record(
+        self,
+        identity_id: UUID,
+        event_type: EventType,
+        *,
+        related_id: UUID | str | None = None,
+        related_type: str | None = None,
+        source: EventSource = EventSource.API,
+        metadata: dict[str, Any] | None = None,
+        description: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> ActivityEvent:
+        """Append an event for `identity_id` in the caller's transaction."""
+
+    @abstractmethod
+    async def distinct_active_days(
+        self, identity_id: UUID, *, since: datetime, timezone: str, server_events_only: bool = True
+    ) -> int:
+        """How many calendar days (in `timezone`) since `since` have at least one event."""

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+from src.core.gdpr import PersonalData
+from src.core.modules import ModuleManifest
+from src.core.uow import UnitOfWork
+
+from .routes import router
+from .service import EventJournalService
+
+
+async def _export(uow: UnitOfWork, identity_id: UUID) -> list[dict[str, object]]:
+    events = await EventJournalService(uow).export_all(identity_id)
+    return [event.model_dump(mode="json") for event in events]
+
+
+async def _erase(uow: UnitOfWork, identity_id: UUID) -> int:
+    return await EventJournalService(uow).erase(identity_id)
+
+
+async def _anonymize(uow: UnitOfWork, identity_id: UUID, replacement_id: UUID) -> int:
+    return await EventJournalService(uow).anonymize(identity_id, replacement_id)
+
+
+MANIFEST = ModuleManifest(
+    name="event_journal",
+    router=router,
+    personal_data=PersonalData(
+        module="event_journal",
+        tables=("activity_events",),
+        export=_export,
+        erase=_erase,
+        anonymize=_anonymize,
+        order=900,
+    ),
+)

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from src.core.types import JSONType, UTCDateTime
+from src.database import Base
+
+
+class ActivityEventRow(Base):
+    """Append-only: rows are inserted, read, and deleted or anonymised for GDPR; never updated
+    otherwise."""
+
+    __tablename__ = "activity_events"
+    __table_args__ = (
+        Index("ix_activity_events_identity_occurred", "identity_id", "occurred_at"),
+        Index("ix_activity_events_identity_category", "identity_id", "category", "occurred_at"),
+        Index("ix_activity_events_identity_type", "identity_id", "event_type", "occurred_at"),
+        Index("ix_activity_events_identity_related", "identity_id", "related_id"),
+        Index("ix_activity_events_occurred", "occurred_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    identity_id: Mapped[uuid.UUID]
+    event_type: Mapped[str] = mapped_column(String(50))
+    category: Mapped[str] = mapped_column(String(20))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    related_id: Mapped[str | None] = mapped_column(String(64))
+    related_type: Mapped[str | None] = mapped_column(String(30))
+    source: Mapped[str] = mapped_column(String(20))
+    event_metadata: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict)
+    description: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

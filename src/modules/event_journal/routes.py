@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, status
+
+from src.core.rate_limit import limits
+from src.core.types import UTCInstant
+from src.dependencies import CurrentIdentity, UoWDep
+
+from .models import (
+    ActivityEvent,
+    EventCategory,
+    EventCount,
+    EventFeedItem,
+    EventsAnonymized,
+    EventsDeleted,
+    EventSummary,
+    RecordEventRequest,
+)
+from .service import EventJournalService
+
+router = APIRouter(prefix="/events", tags=["events"])
+
+
+@router.get("/feed", response_model=list[EventFeedItem], summary="Activity feed, newest first")
+async def feed(
+    uow: UoWDep,
+    me: CurrentIdentity,
+    category: EventCategory | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    before: Annotated[UTCInstant | None, Query(description="Cursor: events strictly before this instant")] = None,
+) -> list[EventFeedItem]:
+    return await EventJournalService(uow).feed(me.identity_id, category=category, limit=limit, before=before)
+
+
+@router.get("/by-related", response_model=list[ActivityEvent], summary="The caller's events about one resource")
+async def by_related(
+    uow: UoWDep,
+    me: CurrentIdentity,
+    related_id: Annotated[str, Query(min_length=1, max_length=64)],
+    related_type: Annotated[str | None, Query(max_length=30)] = None,
+) -> list[ActivityEvent]:
+    return await EventJournalService(uow).by_related(
+        me.identity_id, related_id=related_id, related_type=related_type
+    )
+
+
+@router.get("/summary", response_model=EventSummary, summary="Event counts by category and type")
+async def summary(
+    uow: UoWDep,
+    me: CurrentIdentity,
+    start_time: UTCInstant,
+    end_time: UTCInstant,
+) -> EventSummary:
+    return await EventJournalService(uow).summary(me.identity_id, start_time=start_time, end_time=end_time)
+
+
+@router.get("/count", response_model=EventCount, summary="How many events of one type")
+async def count(
+    uow: UoWDep,
+    me: CurrentIdentity,
+    event_type: Annotated[str, Query(min_length=1, max_length=50)],
+    start_time: UTCInstant | None = None,
+    end_time: UTCInstant | None = None,
+) -> EventCount:
+    return await EventJournalService(uow).count(
+        me.identity_id, event_type=event_type, start_time=start_time, end_time=end_time
+    )
+
+
+@router.get(
+    "/export/all",
+    response_model=list[ActivityEvent],
+    summary="Every event of the caller, oldest first",
+    openapi_extra=limits("GDPR"),
+)
+async def export_all(uow: UoWDep, me: CurrentIdentity) -> list[ActivityEvent]:
+    return await EventJournalService(uow).export_all(me.identity_id)
+
+
+@router.delete(
+    "/gdpr/delete",
+    response_model=EventsDeleted,
+    summary="Erase every event of the caller",
+    openapi_extra=limits("GDPR"),
+)
+async def gdpr_delete(uow: UoWDep, me: CurrentIdentity) -> EventsDeleted:
+    deleted = await EventJournalService(uow).erase(me.identity_id)
+    return EventsDeleted(deleted=deleted, identity_id=me.identity_id)
+
+
+@router.post(
+    "/gdpr/anonymize",
+    response_model=EventsAnonymized,
+    summary="Detach the caller's events from the account (random, unlinkable id)",
+    openapi_extra=limits("GDPR"),
+)
+async def gdpr_anonymize(uow: UoWDep, me: CurrentIdentity) -> EventsAnonymized:
+    from uuid import uuid4
+
+    replacement = uuid4()
+    count = await EventJournalService(uow).anonymize(me.identity_id, replacement)
+    return EventsAnonymized(anonymized=count, identity_id=replacement)
+
+
+@router.get("", response_model=list[ActivityEvent], summary="The caller's events, newest first")
+async def list_events(
+    uow: UoWDep,
+    me: CurrentIdentity,
+    category: EventCategory | None = None,
+    event_type: Annotated[str | None, Query(max_length=50)] = None,
+    start_time: UTCInstant | None = None,
+    end_time: UTCInstant | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[ActivityEvent]:
+    return await EventJournalService(uow).list_events(
+        me.identity_id,
+        category=category,
+        event_type=event_type,
+        start_time=start_time,
+        end_time=end_time,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.post(
+    "",
+    response_model=ActivityEvent,
+    status_code=status.HTTP_201_CREATED,
+    summary="Record a client-side event (engagement types only)",
+)
+async def record_event(uow: UoWDep, me: CurrentIdentity, body: RecordEventRequest) -> ActivityEvent:
+    return await EventJournalService(uow).record_from_client(me.identity_id, body)
+
+
+@router.get("/{event_id}", response_model=ActivityEvent, summary="One of the caller's events")
+async def get_event(uow: UoWDep, me: CurrentIdentity, event_id: UUID) -> ActivityEvent:
+    return await EventJournalService(uow).get(me.identity_id, event_id)

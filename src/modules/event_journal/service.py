@@ -1,0 +1,295 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, select, update
+
+from src.core.uow import UnitOfWork
+
+from .errors import EventNotFound, EventTypeNotAllowed, InvalidPeriod, TimestampOutOfRange
+from .feed import describe, title_and_icon
+from .interface import EventJournalInterface
+from .models import (
+    CLIENT_EVENT_TYPES,
+    EVENT_TYPES,
+    ActivityEvent,
+    EventCategory,
+    EventCount,
+    EventFeedItem,
+    EventSource,
+    EventSummary,
+    EventType,
+    RecordEventRequest,
+)
+from .orm import ActivityEventRow
+
+T = ActivityEventRow
+_COLUMNS = (
+    T.id,
+    T.identity_id,
+    T.event_type,
+    T.category,
+    T.occurred_at,
+    T.related_id,
+    T.related_type,
+    T.source,
+    T.event_metadata,
+    T.description,
+    T.created_at,
+)
+
+
+def _to_model(row: Any) -> ActivityEvent:
+    return ActivityEvent(
+        id=row.id,
+        identity_id=row.identity_id,
+        event_type=row.event_type,
+        category=row.category,
+        timestamp=row.occurred_at,
+        related_id=row.related_id,
+        related_type=row.related_type,
+        source=row.source,
+        metadata=row.event_metadata if isinstance(row.event_metadata, dict) else {},
+        description=row.description,
+        created_at=row.created_at,
+    )
+
+
+class EventJournalService(EventJournalInterface):
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.session = uow.session
+
+    # Writing -------------------------------------------------------------------------------
+
+    async def record(
+        self,
+        identity_id: uuid.UUID,
+        event_type: EventType,
+        *,
+        related_id: uuid.UUID | str | None = None,
+        related_type: str | None = None,
+        source: EventSource = EventSource.API,
+        metadata: dict[str, Any] | None = None,
+        description: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> ActivityEvent:
+        info = EVENT_TYPES[EventType(event_type)]  # unknown types are a programming error
+        now = self.uow.now()
+        row = ActivityEventRow(
+            id=uuid.uuid4(),
+            identity_id=identity_id,
+            event_type=str(event_type),
+            category=str(info.category),
+            occurred_at=occurred_at or now,
+            related_id=str(related_id) if related_id is not None else None,
+            related_type=related_type,
+            source=str(source),
+            event_metadata=dict(metadata or {}),
+            description=description,
+            created_at=now,
+        )
+        self.session.add(row)
+        return ActivityEvent(
+            id=row.id,
+            identity_id=identity_id,
+            event_type=row.event_type,
+            category=row.category,
+            timestamp=row.occurred_at,
+            related_id=row.related_id,
+            related_type=related_type,
+            source=row.source,
+            metadata=row.event_metadata,
+            description=description,
+            created_at=now,
+        )
+
+    async def record_from_client(self, identity_id: uuid.UUID, request: RecordEventRequest) -> ActivityEvent:
+        try:
+            event_type = EventType(request.event_type)
+        except ValueError:
+            event_type = None
+        if event_type is None or event_type not in CLIENT_EVENT_TYPES:
+            raise EventTypeNotAllowed(
+                f"Clients may record only these event types: {', '.join(sorted(CLIENT_EVENT_TYPES))}"
+            )
+        now = self.uow.now()
+        skew = timedelta(seconds=self.uow.settings.event_client_skew_seconds)
+        occurred_at = request.timestamp or now
+        if abs(occurred_at - now) > skew:
+            raise TimestampOutOfRange(
+                f"timestamp must be within {int(skew.total_seconds())} seconds of the server time"
+            )
+        return await self.record(
+            identity_id,
+            event_type,
+            related_id=request.related_id,
+            related_type=request.related_type,
+            source=request.source,
+            metadata=request.metadata,
+            description=request.description,
+            occurred_at=occurred_at,
+        )
+
+    # Reading -------------------------------------------------------------------------------
+
+    async def get(self, identity_id: uuid.UUID, event_id: uuid.UUID) -> ActivityEvent:
+        row = (
+            await self.session.execute(
+                select(*_COLUMNS).where(T.id == event_id, T.identity_id == identity_id)
+            )
+        ).first()
+        if row is None:
+            raise EventNotFound("Event not found")
+        return _to_model(row)
+
+    async def feed(
+        self,
+        identity_id: uuid.UUID,
+        *,
+        category: EventCategory | None,
+        limit: int,
+        before: datetime | None,
+    ) -> list[EventFeedItem]:
+        query = select(*_COLUMNS).where(T.identity_id == identity_id)
+        if category is not None:
+            query = query.where(T.category == str(category))
+        if before is not None:
+            query = query.where(T.occurred_at < before)
+        query = query.order_by(T.occurred_at.desc(), T.id.desc()).limit(limit)
+        items: list[EventFeedItem] = []
+        for row in (await self.session.execute(query)).all():
+            metadata = row.event_metadata if isinstance(row.event_metadata, dict) else {}
+            title, icon = title_and_icon(row.event_type)
+            items.append(
+                EventFeedItem(
+                    id=row.id,
+                    event_type=row.event_type,
+                    category=row.category,
+                    timestamp=row.occurred_at,
+                    title=title,
+                    description=row.description or describe(row.event_type, metadata),
+                    icon=icon,
+                    metadata=metadata,
+                    related_id=row.related_id,
+                    related_type=row.related_type,
+                )
+            )
+        return items
+
+    async def list_events(
+        self,
+        identity_id: uuid.UUID,
+        *,
+        category: EventCategory | None,
+        event_type: str | None,
+        start_time: datetime | None,
+        end_time: datetime | None,
+        limit: int,
+        offset: int,
+    ) -> list[ActivityEvent]:
+        _check_period(start_time, end_time)
+        query = select(*_COLUMNS).where(T.identity_id == identity_id)
+        if category is not None:
+            query = query.where(T.category == str(category))
+        if event_type is not None:
+            query = query.where(T.event_type == event_type)
+        if start_time is not None:
+            query = query.where(T.occurred_at >= start_time)
+        if end_time is not None:
+            query = query.where(T.occurred_at < end_time)
+        query = query.order_by(T.occurred_at.desc(), T.id.desc()).limit(limit).offset(offset)
+        return [_to_model(row) for row in (await self.session.execute(query)).all()]
+
+    async def by_related(
+        self, identity_id: uuid.UUID, *, related_id: str, related_type: str | None
+    ) -> list[ActivityEvent]:
+        query = select(*_COLUMNS).where(T.identity_id == identity_id, T.related_id == related_id)
+        if related_type is not None:
+            query = query.where(T.related_type == related_type)
+        query = query.order_by(T.occurred_at, T.id)
+        return [_to_model(row) for row in (await self.session.execute(query)).all()]
+
+    async def summary(
+        self, identity_id: uuid.UUID, *, start_time: datetime, end_time: datetime
+    ) -> EventSummary:
+        _check_period(start_time, end_time)
+        rows = (
+            await self.session.execute(
+                select(T.category, T.event_type, func.count())
+                .where(
+                    T.identity_id == identity_id,
+                    T.occurred_at >= start_time,
+                    T.occurred_at < end_time,
+                )
+                .group_by(T.category, T.event_type)
+            )
+        ).all()
+        by_category: dict[str, int] = {}
+        by_type: dict[str, int] = {}
+        for category, event_type, count in rows:
+            by_category[category] = by_category.get(category, 0) + count
+            by_type[event_type] = by_type.get(event_type, 0) + count
+        return EventSummary(
+            total_events=sum(by_type.values()),
+            events_by_category=by_category,
+            events_by_type=by_type,
+            period_start=start_time,
+            period_end=end_time,
+        )
+
+    async def count(
+        self,
+        identity_id: uuid.UUID,
+        *,
+        event_type: str,
+        start_time: datetime | None,
+        end_time: datetime | None,
+    ) -> EventCount:
+        _check_period(start_time, end_time)
+        query = select(func.count()).where(T.identity_id == identity_id, T.event_type == event_type)
+        if start_time is not None:
+            query = query.where(T.occurred_at >= start_time)
+        if end_time is not None:
+            query = query.where(T.occurred_at < end_time)
+        return EventCount(event_type=event_type, count=(await self.session.execute(query)).scalar_one())
+
+    async def distinct_active_days(
+        self, identity_id: uuid.UUID, *, since: datetime, timezone: str, server_events_only: bool = True
+    ) -> int:
+        query = select(T.occurred_at).where(T.identity_id == identity_id, T.occurred_at >= since)
+        if server_events_only:
+            query = query.where(T.event_type.not_in([str(t) for t in CLIENT_EVENT_TYPES]))
+        zone = ZoneInfo(timezone)
+        days = {ts.astimezone(zone).date() for ts in (await self.session.execute(query)).scalars()}
+        return len(days)
+
+    # Personal data -------------------------------------------------------------------------
+
+    async def export_all(self, identity_id: uuid.UUID) -> list[ActivityEvent]:
+        query = select(*_COLUMNS).where(T.identity_id == identity_id).order_by(T.occurred_at, T.id)
+        return [_to_model(row) for row in (await self.session.execute(query)).all()]
+
+    async def erase(self, identity_id: uuid.UUID) -> int:
+        result = await self.session.execute(delete(T).where(T.identity_id == identity_id))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def anonymize(self, identity_id: uuid.UUID, replacement_id: uuid.UUID) -> int:
+        result = await self.session.execute(
+            update(T)
+            .where(T.identity_id == identity_id)
+            .values(identity_id=replacement_id, event_metadata={}, description=None, related_id=None)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def purge_older_than(self, cutoff: datetime) -> int:
+        result = await self.session.execute(delete(T).where(T.occurred_at < cutoff))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _check_period(start: datetime | None, end: datetime | None) -> None:
+    if start is not None and end is not None and end <= start:
+        raise InvalidPeriod("end_time must be after start_time")

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from src.core.errors import Conflict, NotFound, ServiceUnavailable, Unauthorized, UnprocessableEntity
+
+
+class InvalidCredentials(Unauthorized):
+    code = "INVALID_CREDENTIALS"
+
+
+class InvalidToken(Unauthorized):
+    code = "INVALID_TOKEN"
+
+
+class InvalidRefreshToken(Unauthorized):
+    code = "INVALID_REFRESH_TOKEN"
+
+
+class RefreshTokenReused(Unauthorized):
+    """A refresh token was presented again after it had been exchanged: its whole family is
+    revoked, and that revocation must be committed although the request fails."""
+
+    code = "REFRESH_TOKEN_REUSED"
+    commit_transaction = True
+
+
+class EmailAlreadyRegistered(Conflict):
+    code = "EMAIL_ALREADY_REGISTERED"
+
+
+class CredentialInUse(Conflict):
+    code = "CREDENTIAL_IN_USE"
+
+
+class AlreadyUpgraded(Conflict):
+    code = "ALREADY_UPGRADED"
+
+
+class ProviderNotConfigured(UnprocessableEntity):
+    code = "PROVIDER_NOT_CONFIGURED"
+
+
+class ProviderUnavailable(ServiceUnavailable):
+    code = "IDENTITY_PROVIDER_UNAVAILABLE"
+
+
+class IdentityNotFound(NotFound):
+    code = "IDENTITY_NOT_FOUND"
+
+
+class WeakPassword(UnprocessableEntity):
+    code = "WEAK_PASSWORD"

@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Body, Path, Response, status
+
+from src.core.errors import NotFound, problem_schema
+from src.core.rate_limit import limits
+from src.dependencies import AdminIdentity, CurrentIdentity, UoWDep
+
+from .models import (
+    AuthenticateRequest,
+    AuthResult,
+    Capability,
+    GrantCapabilityRequest,
+    Identity,
+    LogoutResult,
+    RefreshRequest,
+    RegisterRequest,
+    UpgradeRequest,
+)
+from .service import IdentityService
+
+router = APIRouter(prefix="/identity", tags=["identity"])
+
+_AUTH_ERRORS = {401: problem_schema(), 409: problem_schema(), 422: problem_schema(), 429: problem_schema()}
+
+
+@router.post(
+    "/authenticate",
+    response_model=AuthResult,
+    summary="Sign in with a device id, email + password, or a Google/Apple ID token",
+    description=(
+        "`anonymous`: `token` is the app's device id (a new anonymous identity is created on first use). "
+        "`email`: `email` and `password` of a registered account. `google` / `apple`: `token` is the "
+        "provider's ID token, verified against its published keys; the same provider account always "
+        "signs in to the same identity."
+    ),
+    responses=_AUTH_ERRORS,
+    openapi_extra=limits("AUTH"),
+)
+async def authenticate(uow: UoWDep, body: Annotated[AuthenticateRequest, Body()]) -> AuthResult:
+    return await IdentityService(uow).authenticate(body)
+
+
+@router.post(
+    "/register",
+    response_model=AuthResult,
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an account with email and password",
+    responses=_AUTH_ERRORS,
+    openapi_extra=limits("AUTH"),
+)
+async def register(uow: UoWDep, body: RegisterRequest) -> AuthResult:
+    return await IdentityService(uow).register(body.email, body.password)
+
+
+@router.post(
+    "/upgrade",
+    response_model=AuthResult,
+    summary="Secure an anonymous account with email or a Google/Apple account, keeping its data",
+    description=(
+        "Authenticated as the anonymous identity. The identity id stays the same; the device id stops "
+        "being a way to sign in, and earlier sessions are ended (use the returned tokens)."
+    ),
+    responses=_AUTH_ERRORS,
+    openapi_extra=limits("AUTH"),
+)
+async def upgrade(uow: UoWDep, me: CurrentIdentity, body: Annotated[UpgradeRequest, Body()]) -> AuthResult:
+    return await IdentityService(uow).upgrade(me, body)
+
+
+@router.post(
+    "/refresh",
+    response_model=AuthResult,
+    summary="Exchange a refresh token for new tokens (the old refresh token dies)",
+    description=(
+        "Refresh tokens rotate: each can be used once. Presenting a used one again ends the whole "
+        "session (every token issued from the same sign-in)."
+    ),
+    responses=_AUTH_ERRORS,
+    openapi_extra=limits("AUTH"),
+)
+async def refresh(uow: UoWDep, body: RefreshRequest) -> AuthResult:
+    return await IdentityService(uow).refresh(body.refresh_token)
+
+
+@router.post("/logout", response_model=LogoutResult, summary="End this session (access and refresh tokens)")
+async def logout(uow: UoWDep, me: CurrentIdentity) -> LogoutResult:
+    await IdentityService(uow).logout(me)
+    return LogoutResult()
+
+
+@router.get("/me", response_model=Identity, summary="The signed-in identity")
+async def me(uow: UoWDep, me: CurrentIdentity) -> Identity:
+    return await IdentityService(uow).get_identity(me.identity_id)
+
+
+@router.post(
+    "/{identity_id}/capabilities",
+    response_model=Capability,
+    summary="Grant a capability (admin)",
+    responses={403: problem_schema(), 404: problem_schema()},
+)
+async def grant_capability(
+    uow: UoWDep, admin: AdminIdentity, identity_id: UUID, body: GrantCapabilityRequest
+) -> Capability:
+    return await IdentityService(uow).grant_capability(
+        identity_id, body.capability, expires_at=body.expires_at, granted_by=admin.identity_id
+    )
+
+
+@router.delete(
+    "/{identity_id}/capabilities/{capability}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke a capability (admin)",
+    responses={403: problem_schema(), 404: problem_schema()},
+)
+async def revoke_capability(
+    uow: UoWDep,
+    _admin: AdminIdentity,
+    identity_id: UUID,
+    capability: Annotated[str, Path(max_length=100)],
+) -> Response:
+    if not await IdentityService(uow).revoke_capability(identity_id, capability):
+        raise NotFound("That identity does not have this capability")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
