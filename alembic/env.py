@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import logging.config
-from typing import Any
+from typing import Any, Literal
 
-from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import src.main  # noqa: F401  (imports every module, so every table is in the metadata)
+from alembic import context
 from src.core.settings import get_settings
 from src.core.types import JSONType, UTCDateTime
 from src.database import Base, _prepare_sqlite_file
@@ -33,7 +34,7 @@ def _url() -> str:
     return url or get_settings().database_url
 
 
-def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     # Our UTCDateTime is a DateTime(timezone=True) in the schema.
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

@@ -91,10 +91,10 @@ class SessionFactory:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         options: dict[str, Any] = {"expire_on_commit": False, "autoflush": True}
-        self._reader = async_sessionmaker(bind=engine, **options)
+        self._reader: async_sessionmaker[AsyncSession] = async_sessionmaker(bind=engine, **options)
         if engine.dialect.name == "sqlite":
             write_engine = engine.execution_options(**{SQLITE_WRITE_OPTION: True})
-            self._writer = async_sessionmaker(bind=write_engine, **options)
+            self._writer: async_sessionmaker[AsyncSession] = async_sessionmaker(bind=write_engine, **options)
         else:
             self._writer = self._reader
 

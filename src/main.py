@@ -28,7 +28,7 @@ from src.core.logging import configure_logging
 from src.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from src.core.migrations import assert_schema_current, upgrade_to_head
 from src.core.modules import ModuleManifest
-from src.core.outbox import OutboxDispatcher, OutboxMessage
+from src.core.outbox import OutboxDispatcher, OutboxHandler, OutboxMessage
 from src.core.rate_limit import MemoryStorage, RateLimiter, RedisStorage, Storage
 from src.core.security import PrincipalCache, TokenCodec
 from src.core.settings import Settings, get_settings
@@ -98,7 +98,7 @@ def create_app(
         principals=PrincipalCache(settings.auth_cache_seconds),
         personal_data=personal_data,
     )
-    outbox_handlers = {}
+    outbox_handlers: dict[str, OutboxHandler] = {}
     for module in modules:
         for subscription in module.subscriptions:
             bus.subscribe(subscription)
@@ -177,7 +177,10 @@ def create_app(
     app.add_middleware(
         BodyLimitMiddleware,
         default=settings.max_body_bytes,
-        prefixes={f"{API_PREFIX}/uploads": settings.max_upload_bytes, f"{API_PREFIX}/health-sync/import": settings.max_upload_bytes},
+        prefixes={
+            f"{API_PREFIX}/uploads": settings.max_upload_bytes,
+            f"{API_PREFIX}/health-sync/import": settings.max_upload_bytes,
+        },
     )
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from alembic import command
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from alembic import command
 from src.core.clock import FrozenClock
 from src.core.migrations import alembic_config
 from src.core.settings import Settings

@@ -94,7 +94,7 @@ class EventBus:
     def subscribers_of(self, event_type: type[DomainEvent]) -> list[Subscription]:
         found: list[Subscription] = []
         for klass in event_type.__mro__:
-            found.extend(self._subscriptions.get(klass, ()))  # type: ignore[call-overload]
+            found.extend(self._subscriptions.get(klass, ()))
         return sorted(found, key=lambda s: s.order)
 
     async def publish(self, uow: UnitOfWork, event: DomainEvent) -> Outcome:

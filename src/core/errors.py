@@ -142,7 +142,8 @@ def _jsonable_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
 
 
 async def _app_error_handler(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, AppError)
+    if not isinstance(exc, AppError):  # pragma: no cover - registered for AppError only
+        raise exc
     if exc.status >= 500:
         logger.error("request failed: %s", exc.code)
     return problem_response(
@@ -157,7 +158,8 @@ async def _app_error_handler(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+    if not isinstance(exc, RequestValidationError):  # pragma: no cover
+        raise exc
     errors = _jsonable_errors(exc.errors())
     first = errors[0] if errors else None
     detail = "Request validation failed"
@@ -175,7 +177,8 @@ async def _validation_error_handler(request: Request, exc: Exception) -> JSONRes
 
 
 async def _http_error_handler(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
+    if not isinstance(exc, StarletteHTTPException):  # pragma: no cover
+        raise exc
     code, title = _STATUS_TITLES.get(exc.status_code, ("HTTP_ERROR", "HTTP error"))
     detail = exc.detail if isinstance(exc.detail, str) else title
     if exc.status_code == 404 and detail == "Not Found":

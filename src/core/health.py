@@ -29,9 +29,7 @@ class DatabaseUnavailable(ServiceUnavailable):
     code = "DATABASE_UNAVAILABLE"
 
 
-@router.get(
-    "/health", response_model=Liveness, summary="Liveness: the process answers", openapi_extra=limits("PROBE")
-)
+@router.get("/health", response_model=Liveness, summary="Liveness: the process answers", openapi_extra=limits("PROBE"))
 async def health(request: Request) -> Liveness:
     return Liveness(service=request.app.state.resources.settings.app_name)
 

@@ -7,11 +7,12 @@ import fcntl
 from pathlib import Path
 
 import anyio
-from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from alembic import command
 
 ROOT = Path(__file__).resolve().parents[2]
 

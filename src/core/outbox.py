@@ -136,9 +136,7 @@ class OutboxDispatcher:
                     )
                 )
                 if result.rowcount == 1:  # type: ignore[attr-defined]
-                    claimed.append(
-                        Delivery(row.id, row.topic, dict(row.payload), row.identity_id, row.attempts + 1)
-                    )
+                    claimed.append(Delivery(row.id, row.topic, dict(row.payload), row.identity_id, row.attempts + 1))
         return claimed
 
     async def _deliver(self, message: Delivery) -> bool:

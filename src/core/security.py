@@ -53,9 +53,7 @@ class TokenCodec:
         self._secret = secret
         self.access_ttl = timedelta(minutes=access_minutes)
 
-    def issue_access(
-        self, identity_id: uuid.UUID, session_id: uuid.UUID, *, now: datetime
-    ) -> tuple[str, datetime]:
+    def issue_access(self, identity_id: uuid.UUID, session_id: uuid.UUID, *, now: datetime) -> tuple[str, datetime]:
         expires_at = now + self.access_ttl
         claims = {
             "iss": ISSUER,

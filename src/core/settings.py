@@ -52,9 +52,7 @@ class Settings(BaseSettings):
     )
     apple_client_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
     apple_jwks_url: str = "https://appleid.apple.com/auth/keys"
-    apple_issuers: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["https://appleid.apple.com"]
-    )
+    apple_issuers: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["https://appleid.apple.com"])
     jwks_cache_seconds: int = Field(default=3600, ge=0)
     http_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
 
@@ -105,10 +103,7 @@ class Settings(BaseSettings):
         problems: list[str] = []
         if self.jwt_secret.get_secret_value() == DEV_JWT_SECRET or len(self.jwt_secret) < 32:
             problems.append("JWT_SECRET must be set to a random value of at least 32 characters")
-        if (
-            self.identifier_hash_key.get_secret_value() == DEV_HASH_KEY
-            or len(self.identifier_hash_key) < 32
-        ):
+        if self.identifier_hash_key.get_secret_value() == DEV_HASH_KEY or len(self.identifier_hash_key) < 32:
             problems.append("IDENTIFIER_HASH_KEY must be set to a random value of at least 32 characters")
         if not self.cors_origins or "*" in self.cors_origins:
             problems.append("CORS_ORIGINS must list the allowed origins explicitly")

@@ -44,7 +44,10 @@ async def anonymous_user(app: FastAPI, device_id: str | None = None) -> User:
     return User(body["identity"]["id"], body["access_token"], body["refresh_token"], device_id=device_id, body=body)
 
 
-async def email_user(app: FastAPI, email: str | None = None, password: str = "correct horse battery") -> User:
+DEFAULT_PASSWORD = "correct horse battery"
+
+
+async def email_user(app: FastAPI, email: str | None = None, password: str = DEFAULT_PASSWORD) -> User:
     email = email or f"user-{uuid.uuid4().hex[:12]}@example.com"
     async with client_for(app, fresh_ip()) as c:
         response = await c.post("/api/v1/identity/register", json={"email": email, "password": password})

@@ -216,9 +216,7 @@ class RecordEventRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    event_type: str = Field(
-        description="One of the client-side event types: " + ", ".join(sorted(CLIENT_EVENT_TYPES))
-    )
+    event_type: str = Field(description="One of the client-side event types: " + ", ".join(sorted(CLIENT_EVENT_TYPES)))
     related_id: str | None = Field(default=None, max_length=64)
     related_type: str | None = Field(default=None, max_length=30)
     source: EventSource = EventSource.API

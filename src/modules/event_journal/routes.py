@@ -42,9 +42,7 @@ async def by_related(
     related_id: Annotated[str, Query(min_length=1, max_length=64)],
     related_type: Annotated[str | None, Query(max_length=30)] = None,
 ) -> list[ActivityEvent]:
-    return await EventJournalService(uow).by_related(
-        me.identity_id, related_id=related_id, related_type=related_type
-    )
+    return await EventJournalService(uow).by_related(me.identity_id, related_id=related_id, related_type=related_type)
 
 
 @router.get("/summary", response_model=EventSummary, summary="Event counts by category and type")

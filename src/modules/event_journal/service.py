@@ -138,9 +138,7 @@ class EventJournalService(EventJournalInterface):
 
     async def get(self, identity_id: uuid.UUID, event_id: uuid.UUID) -> ActivityEvent:
         row = (
-            await self.session.execute(
-                select(*_COLUMNS).where(T.id == event_id, T.identity_id == identity_id)
-            )
+            await self.session.execute(select(*_COLUMNS).where(T.id == event_id, T.identity_id == identity_id))
         ).first()
         if row is None:
             raise EventNotFound("Event not found")
@@ -213,9 +211,7 @@ class EventJournalService(EventJournalInterface):
         query = query.order_by(T.occurred_at, T.id)
         return [_to_model(row) for row in (await self.session.execute(query)).all()]
 
-    async def summary(
-        self, identity_id: uuid.UUID, *, start_time: datetime, end_time: datetime
-    ) -> EventSummary:
+    async def summary(self, identity_id: uuid.UUID, *, start_time: datetime, end_time: datetime) -> EventSummary:
         _check_period(start_time, end_time)
         rows = (
             await self.session.execute(

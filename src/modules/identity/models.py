@@ -43,7 +43,7 @@ class AuthResult(BaseModel):
     identity: Identity
     access_token: str
     refresh_token: str
-    token_type: Literal["bearer"] = "bearer"
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth token type, not a secret
     expires_at: AwareDatetime = Field(description="When the access token expires")
     refresh_expires_at: AwareDatetime = Field(description="When the refresh token expires")
 
@@ -81,9 +81,7 @@ class EmailAuth(BaseModel):
     password: str = Field(min_length=1, max_length=PASSWORD_MAX)
 
 
-AuthenticateRequest = Annotated[
-    AnonymousAuth | GoogleAuth | AppleAuth | EmailAuth, Field(discriminator="provider")
-]
+AuthenticateRequest = Annotated[AnonymousAuth | GoogleAuth | AppleAuth | EmailAuth, Field(discriminator="provider")]
 UpgradeRequest = Annotated[GoogleAuth | AppleAuth | EmailAuth, Field(discriminator="provider")]
 
 

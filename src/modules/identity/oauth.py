@@ -69,7 +69,9 @@ class VerifiedIdToken:
 
 
 class IdTokenVerifier:
-    def __init__(self, *, provider: str, jwks_url: str, client_ids: list[str], issuers: list[str], cache_seconds: float) -> None:
+    def __init__(
+        self, *, provider: str, jwks_url: str, client_ids: list[str], issuers: list[str], cache_seconds: float
+    ) -> None:
         self.provider = provider
         self.client_ids = client_ids
         self.issuers = issuers

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Path, Response, status
@@ -24,7 +24,12 @@ from .service import IdentityService
 
 router = APIRouter(prefix="/identity", tags=["identity"])
 
-_AUTH_ERRORS = {401: problem_schema(), 409: problem_schema(), 422: problem_schema(), 429: problem_schema()}
+_AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: problem_schema(),
+    409: problem_schema(),
+    422: problem_schema(),
+    429: problem_schema(),
+}
 
 
 @router.post(

@@ -26,6 +26,7 @@ from .errors import (
 from .interface import IdentityInterface
 from .models import (
     ADMIN,
+    PASSWORD_MIN,
     AnonymousAuth,
     AppleAuth,
     AuthProvider,
@@ -35,7 +36,6 @@ from .models import (
     GoogleAuth,
     Identity,
     IdentityType,
-    PASSWORD_MIN,
 )
 from .oauth import IdTokenVerifier
 from .orm import AuthSessionRow, CapabilityRow, CredentialRow, IdentityRow, RefreshTokenRow
@@ -370,9 +370,8 @@ class IdentityService(IdentityInterface):
 
     async def _login_email(self, email: str, password: str) -> AuthResult:
         credential = await self._find_credential(AuthProvider.EMAIL, normalise_email(email))
-        if not await verify_password(credential.password_hash if credential else None, password):
+        if not await verify_password(credential.password_hash if credential else None, password) or not credential:
             raise InvalidCredentials("Invalid email or password")
-        assert credential is not None
         if credential.password_hash and needs_rehash(credential.password_hash):
             credential.password_hash = await hash_password(password)
         return await self._sign_in(credential.identity_id, AuthProvider.EMAIL, credential)
@@ -502,9 +501,7 @@ class IdentityService(IdentityInterface):
             )
         ).scalars()
         providers = (
-            await self.session.execute(
-                select(CredentialRow.provider).where(CredentialRow.identity_id == identity.id)
-            )
+            await self.session.execute(select(CredentialRow.provider).where(CredentialRow.identity_id == identity.id))
         ).scalars()
         return Identity(
             id=identity.id,
