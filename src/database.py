@@ -50,6 +50,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(
             url,
             echo=settings.database_echo,
+            hide_parameters=not settings.database_echo,
             connect_args={"timeout": 30},
         )
         _install_sqlite_hooks(engine)
@@ -57,6 +58,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
     return create_async_engine(
         url,
         echo=settings.database_echo,
+        hide_parameters=not settings.database_echo,  # health data must not reach logs via errors
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
         pool_timeout=30,

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from src.core.bus import EventBus
 from src.core.clock import Clock, SystemClock
+from src.core.crypto import Keyring
 from src.core.errors import install_error_handlers
 from src.core.gdpr import PersonalData, PersonalDataRegistry
 from src.core.health import router as health_router
@@ -37,13 +38,14 @@ from src.database import SessionFactory, create_engine
 from src.dependencies import enforce_rate_limit
 from src.modules.event_journal.manifest import MANIFEST as EVENT_JOURNAL
 from src.modules.identity.manifest import MANIFEST as IDENTITY
+from src.modules.profile.manifest import MANIFEST as PROFILE
 
 logger = logging.getLogger("ugoki")
 
 API_PREFIX = "/api/v1"
 VERSION = "0.1.0"
 
-MODULES: tuple[ModuleManifest, ...] = (IDENTITY, EVENT_JOURNAL)
+MODULES: tuple[ModuleManifest, ...] = (IDENTITY, EVENT_JOURNAL, PROFILE)
 
 
 async def _export_outbox(uow: UnitOfWork, identity_id: UUID) -> list[dict[str, object]]:
@@ -97,6 +99,7 @@ def create_app(
         tokens=TokenCodec(settings.jwt_secret.get_secret_value(), access_minutes=settings.access_token_minutes),
         principals=PrincipalCache(settings.auth_cache_seconds),
         personal_data=personal_data,
+        keyring=Keyring(settings.encryption_keys()),
     )
     outbox_handlers: dict[str, OutboxHandler] = {}
     for module in modules:

@@ -29,6 +29,7 @@ from src.database import Base, create_engine
 from src.main import create_app
 
 DEFAULT_NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+TEST_ENCRYPTION_KEY = "tNbbT1aG0t1wZ7ZC3Kq8yq3xqkR3yJm7d0zqk0x7tD8="
 
 
 def _test_database_url() -> str:
@@ -51,6 +52,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "google_client_ids": [],
         "apple_client_ids": [],
         "cors_origins": [],
+        "data_encryption_keys": [TEST_ENCRYPTION_KEY],
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type, call-arg]

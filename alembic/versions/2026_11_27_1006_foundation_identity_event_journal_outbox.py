@@ -59,9 +59,7 @@ def upgrade() -> None:
             ["identity_id", "event_type", "occurred_at"],
             unique=False,
         )
-        batch_op.create_index(
-            "ix_activity_events_occurred", ["occurred_at"], unique=False
-        )
+        batch_op.create_index("ix_activity_events_occurred", ["occurred_at"], unique=False)
 
     op.create_table(
         "identities",
@@ -97,9 +95,7 @@ def upgrade() -> None:
             ["delivered_at", "dead_at", "available_at"],
             unique=False,
         )
-        batch_op.create_index(
-            batch_op.f("ix_outbox_messages_identity_id"), ["identity_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_outbox_messages_identity_id"), ["identity_id"], unique=False)
 
     op.create_table(
         "auth_sessions",
@@ -120,9 +116,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_auth_sessions")),
     )
     with op.batch_alter_table("auth_sessions", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_auth_sessions_identity_id"), ["identity_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_auth_sessions_identity_id"), ["identity_id"], unique=False)
 
     op.create_table(
         "capabilities",
@@ -146,9 +140,7 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("capabilities", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_capabilities_identity_id"), ["identity_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_capabilities_identity_id"), ["identity_id"], unique=False)
 
     op.create_table(
         "identity_credentials",
@@ -202,9 +194,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("token_hash", name=op.f("uq_refresh_tokens_token_hash")),
     )
     with op.batch_alter_table("refresh_tokens", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_refresh_tokens_session_id"), ["session_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_refresh_tokens_session_id"), ["session_id"], unique=False)
 
     # ### end Alembic commands ###
 

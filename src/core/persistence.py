@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,3 +24,20 @@ async def try_insert(session: AsyncSession, *rows: Base) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+async def insert_ignore(session: AsyncSession, model: type[Base], values: dict[str, Any]) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING (SQLite and PostgreSQL). True when this call inserted.
+
+    The race-free first write: concurrent callers all "insert", exactly one row exists afterwards,
+    and each caller then reads (and locks) that row."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        statement: Any = pg_insert(model).values(**values).on_conflict_do_nothing()
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement = sqlite_insert(model).values(**values).on_conflict_do_nothing()
+    result = await session.execute(statement)
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=60, ge=1, le=24 * 60)
     refresh_token_days: int = Field(default=30, ge=1, le=365)
     auth_cache_seconds: float = Field(default=5.0, ge=0, le=60)
+    # Fernet keys for health data at rest, newest first (see src/core/crypto.py).
+    data_encryption_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
 
     # OAuth providers (ID tokens verified against the provider's JWKS)
     google_client_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -83,6 +85,11 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("./data")
 
+    @field_validator("data_encryption_keys", mode="before")
+    @classmethod
+    def _keys_csv(cls, value: object) -> object:
+        return _split_csv(value)
+
     @field_validator(
         "google_client_ids",
         "google_issuers",
@@ -105,6 +112,8 @@ class Settings(BaseSettings):
             problems.append("JWT_SECRET must be set to a random value of at least 32 characters")
         if self.identifier_hash_key.get_secret_value() == DEV_HASH_KEY or len(self.identifier_hash_key) < 32:
             problems.append("IDENTIFIER_HASH_KEY must be set to a random value of at least 32 characters")
+        if not self.data_encryption_keys:
+            problems.append("DATA_ENCRYPTION_KEYS must hold at least one Fernet key")
         if not self.cors_origins or "*" in self.cors_origins:
             problems.append("CORS_ORIGINS must list the allowed origins explicitly")
         if problems:
@@ -120,6 +129,16 @@ class Settings(BaseSettings):
         if self.migrate_on_startup is not None:
             return self.migrate_on_startup and self.environment not in ("production", "staging")
         return self.environment in ("development", "test")
+
+    def encryption_keys(self) -> list[str]:
+        """Configured keys, else (development/test only) the generated development key."""
+        if self.data_encryption_keys:
+            return [key.get_secret_value() for key in self.data_encryption_keys]
+        if self.is_production_like:  # pragma: no cover - refused by the validator above
+            raise RuntimeError("DATA_ENCRYPTION_KEYS is required")
+        from src.core.crypto import development_key
+
+        return [development_key(self.data_dir)]
 
     @property
     def docs_enabled(self) -> bool:

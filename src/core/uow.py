@@ -21,6 +21,7 @@ from src.core.settings import Settings
 if TYPE_CHECKING:
     import httpx
 
+    from src.core.crypto import Keyring
     from src.core.gdpr import PersonalDataRegistry
     from src.core.outbox import OutboxDispatcher
     from src.core.security import PrincipalCache, TokenCodec
@@ -39,6 +40,7 @@ class Resources:
     tokens: TokenCodec
     principals: PrincipalCache
     personal_data: PersonalDataRegistry
+    keyring: Keyring
     http: httpx.AsyncClient | None = None
     outbox: OutboxDispatcher | None = None
     _singletons: dict[str, Any] = field(default_factory=dict)

@@ -31,3 +31,7 @@ class EventJournalInterface(ABC):
         self, identity_id: UUID, *, since: datetime, timezone: str, server_events_only: bool = True
     ) -> int:
         """How many calendar days (in `timezone`) since `since` have at least one event."""
+
+    @abstractmethod
+    async def purge_older_than(self, cutoff: datetime) -> int:
+        """Retention: delete every event (of every identity) older than `cutoff`."""

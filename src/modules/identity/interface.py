@@ -47,3 +47,8 @@ class IdentityInterface(ABC):
     @abstractmethod
     async def erase(self, identity_id: UUID) -> int:
         """Delete the identity and everything hanging off it; its tokens stop working."""
+
+    @abstractmethod
+    async def ensure_admin(self, email: str, password: str | None) -> tuple[Identity, bool]:
+        """Grant `admin` to the email account, creating it (password needed) when missing.
+        Returns the identity and whether it was created. Raises ValueError on a missing/weak password."""

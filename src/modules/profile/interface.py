@@ -1,0 +1,70 @@
+"""The door into the profile module for other modules."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from uuid import UUID
+
+from .models import (
+    FastingSafety,
+    Goals,
+    OnboardingStep,
+    Preferences,
+    PublicSocialProfile,
+    WorkoutRestrictions,
+)
+
+
+class ProfileInterface(ABC):
+    @abstractmethod
+    async def timezone_of(self, identity_id: UUID) -> str:
+        """The person's IANA time zone (`UTC` until they set one): every "day" is computed in it."""
+
+    @abstractmethod
+    async def timezones_of(self, identity_ids: Iterable[UUID]) -> dict[UUID, str]:
+        """Time zones of many people in one query (missing → `UTC`)."""
+
+    @abstractmethod
+    async def preferences_of(self, identity_id: UUID) -> Preferences:
+        """Saved preferences or the defaults (never writes)."""
+
+    @abstractmethod
+    async def goals_of(self, identity_id: UUID) -> Goals: ...
+
+    @abstractmethod
+    async def workout_restrictions_of(self, identity_id: UUID) -> WorkoutRestrictions: ...
+
+    @abstractmethod
+    async def fasting_safety(self, identity_id: UUID) -> FastingSafety:
+        """Whether the health profile allows fasting, with the reasons."""
+
+    @abstractmethod
+    async def is_fasting_safe(self, identity_id: UUID) -> bool: ...
+
+    @abstractmethod
+    async def mark_onboarding(self, identity_id: UUID, step: OnboardingStep) -> None:
+        """Record that a step happened (e.g. `first_fast_completed`); idempotent, in the caller's
+        transaction."""
+
+    @abstractmethod
+    async def public_profiles(self, viewer_id: UUID, identity_ids: Iterable[UUID]) -> dict[UUID, PublicSocialProfile]:
+        """What `viewer_id` may see of each person (privacy flags applied)."""
+
+    @abstractmethod
+    async def find_by_username(self, username: str) -> UUID | None:
+        """Case-insensitive username lookup."""
+
+    @abstractmethod
+    async def find_by_friend_code(self, code: str) -> UUID | None: ...
+
+    @abstractmethod
+    async def adjust_social_counters(
+        self, identity_id: UUID, *, friends: int = 0, followers: int = 0, following: int = 0
+    ) -> None:
+        """Keep the denormalised friend/follower counters in step (used by the social module)."""
+
+    @abstractmethod
+    async def set_avatar(self, identity_id: UUID, *, url: str | None, key: str | None) -> str | None:
+        """Point the profile at a new avatar; returns the previous storage key (to delete after
+        commit)."""

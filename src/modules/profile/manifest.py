@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from src.core.gdpr import PersonalData
+from src.core.modules import ModuleManifest
+from src.core.uow import UnitOfWork
+
+from .routes import router
+from .service import ProfileService
+
+
+async def _export(uow: UnitOfWork, identity_id: UUID) -> dict[str, Any]:
+    return await ProfileService(uow).export(identity_id)
+
+
+async def _erase(uow: UnitOfWork, identity_id: UUID) -> int:
+    return await ProfileService(uow).erase(identity_id)
+
+
+MANIFEST = ModuleManifest(
+    name="profile",
+    router=router,
+    personal_data=PersonalData(
+        module="profile",
+        tables=(
+            "user_profiles",
+            "user_goals",
+            "health_profiles",
+            "dietary_profiles",
+            "workout_restrictions",
+            "social_profiles",
+            "user_preferences",
+            "onboarding_status",
+        ),
+        export=_export,
+        erase=_erase,
+        anonymize=None,  # every profile field is personal: anonymisation deletes them
+        order=800,
+    ),
+)
