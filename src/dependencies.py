@@ -119,6 +119,19 @@ async def current_principal(
 CurrentIdentity = Annotated[Principal, Depends(current_principal)]
 
 
+async def optional_principal(request: Request, uow: UnitOfWork) -> Principal | None:
+    """The caller when a valid token is presented, else None (for endpoints open to everyone)."""
+    claims = verified_claims(request)
+    if claims is None:
+        return None
+    principal = uow.resources.principals.get(claims.session_id)
+    if principal is None or principal.identity_id != claims.identity_id:
+        principal = await identity_service(uow).resolve_principal(
+            session_id=claims.session_id, identity_id=claims.identity_id
+        )
+    return principal
+
+
 async def admin_principal(principal: CurrentIdentity) -> Principal:
     if not principal.has("admin"):
         raise Forbidden("This action needs the admin capability")

@@ -39,13 +39,15 @@ from src.dependencies import enforce_rate_limit
 from src.modules.event_journal.manifest import MANIFEST as EVENT_JOURNAL
 from src.modules.identity.manifest import MANIFEST as IDENTITY
 from src.modules.profile.manifest import MANIFEST as PROFILE
+from src.modules.progression.manifest import MANIFEST as PROGRESSION
+from src.modules.time_keeper.manifest import MANIFEST as TIME_KEEPER
 
 logger = logging.getLogger("ugoki")
 
 API_PREFIX = "/api/v1"
 VERSION = "0.1.0"
 
-MODULES: tuple[ModuleManifest, ...] = (IDENTITY, EVENT_JOURNAL, PROFILE)
+MODULES: tuple[ModuleManifest, ...] = (IDENTITY, EVENT_JOURNAL, PROFILE, TIME_KEEPER, PROGRESSION)
 
 
 async def _export_outbox(uow: UnitOfWork, identity_id: UUID) -> list[dict[str, object]]:

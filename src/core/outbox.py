@@ -104,11 +104,16 @@ class OutboxDispatcher:
 
     async def _claim(self, batch: int) -> list[Delivery]:
         now = self.clock.now()
+        if not self.handlers:
+            return []
+        # Topics nobody handles yet stay queued untouched (no attempts burnt) until a module
+        # that handles them is deployed.
         due = (
             (OutboxMessage.delivered_at.is_(None))
             & (OutboxMessage.dead_at.is_(None))
             & (OutboxMessage.available_at <= now)
             & or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now)
+            & OutboxMessage.topic.in_(list(self.handlers))
         )
         claimed: list[Delivery] = []
         async with self.sessions.writer() as session, session.begin():

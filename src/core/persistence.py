@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
+from uuid import UUID
 
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,3 +44,14 @@ async def insert_ignore(session: AsyncSession, model: type[Base], values: dict[s
         statement = sqlite_insert(model).values(**values).on_conflict_do_nothing()
     result = await session.execute(statement)
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def lock_identity(session: AsyncSession, scope: str, identity_id: UUID) -> None:
+    """Serialise one person's writes of one kind until the transaction ends (e.g. checks for
+    overlapping fasts). PostgreSQL: a transaction-scoped advisory lock; SQLite: writers are already
+    serialised by `BEGIN IMMEDIATE`."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.blake2b(f"{scope}:{identity_id}".encode(), digest_size=8).digest()
+    key = int.from_bytes(digest, "big", signed=True)
+    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})

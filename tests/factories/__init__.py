@@ -69,3 +69,21 @@ async def admin_user(app: FastAPI) -> User:
         await identity_service(uow).grant_capability(uuid.UUID(user.id), ADMIN)
         await session.commit()
     return user
+
+
+async def fresh_token(app: FastAPI, user: User) -> User:
+    """Sign the same person in again (after moving the test clock past the token's life)."""
+    async with client_for(app, fresh_ip()) as c:
+        if user.device_id:
+            response = await c.post(
+                "/api/v1/identity/authenticate", json={"provider": "anonymous", "token": user.device_id}
+            )
+        else:
+            response = await c.post(
+                "/api/v1/identity/authenticate",
+                json={"provider": "email", "email": user.email, "password": user.password},
+            )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    user.access_token, user.refresh_token = body["access_token"], body["refresh_token"]
+    return user

@@ -1,0 +1,88 @@
+"""The published language between modules: domain events that more than one module reacts to,
+and the reward summary that progression returns to whoever triggered it.
+
+They live in the shell so that a publisher (time keeper, content, metrics, social) and its
+subscribers (progression, profile, social, notifications) depend on this contract, not on each
+other.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from src.core.bus import DomainEvent
+
+
+class FastCompleted(DomainEvent):
+    """A fast closed as completed (also a back-filled past fast)."""
+
+    window_id: UUID
+    started_at: datetime
+    ended_at: datetime
+    fasted_seconds: int = Field(ge=0, description="Actual fasting time, pauses excluded")
+    target_seconds: int | None = None
+    protocol: str | None = None
+
+
+class WorkoutCompleted(DomainEvent):
+    session_id: UUID
+    workout_id: UUID
+    workout_name: str
+    category: str | None
+    difficulty: str
+    duration_seconds: int
+    eligible: bool = Field(description="Lasted at least half the planned duration: earns credit")
+
+
+class WeightLogged(DomainEvent):
+    metric_id: UUID
+    value_kg: float
+
+
+class SocialProgress(DomainEvent):
+    """Social facts progression counts toward achievements (absolute values where given)."""
+
+    friends_count: int | None = None
+    challenge_joined: bool = False
+    challenge_won: bool = False
+
+
+class UnlockedAchievement(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: UUID
+    name: str
+    description: str
+    icon: str
+    xp_reward: int
+    achievement_type: str
+
+
+class StreakSnapshot(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    streak_type: str
+    current_count: int
+    longest_count: int
+    extended: bool = Field(description="This activity added a day to the streak")
+
+
+class Reward(BaseModel):
+    """What one activity earned: returned by progression to the publisher of the activity."""
+
+    model_config = ConfigDict(frozen=True)
+
+    xp_earned: int = Field(description="All XP of this activity: base, streak bonus and achievements")
+    base_xp: int = 0
+    streak_bonus_xp: int = 0
+    achievement_xp: int = 0
+    level_up: bool = False
+    new_level: int | None = None
+    total_xp: int = 0
+    achievements_unlocked: list[UnlockedAchievement] = Field(default_factory=list)
+    streak: StreakSnapshot | None = None
+    credited: bool = Field(default=True, description="False when the activity earned nothing (and why)")
+    reason: str | None = None

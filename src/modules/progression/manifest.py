@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import delete, select, update
+
+from src.core.bus import Order, Subscription
+from src.core.contracts import FastCompleted, Reward, SocialProgress, WeightLogged, WorkoutCompleted
+from src.core.gdpr import PersonalData
+from src.core.modules import ModuleManifest
+from src.core.uow import UnitOfWork
+
+from .orm import ProgressionStatsRow, StreakRow, UserAchievementRow, UserLevelRow, XPTransactionRow
+from .routes import router
+from .service import ProgressionService
+
+_PERSONAL = (XPTransactionRow, UserLevelRow, StreakRow, ProgressionStatsRow, UserAchievementRow)
+
+
+async def _on_fast(uow: UnitOfWork, event: FastCompleted) -> Reward:
+    return await ProgressionService(uow).credit_fast(event)
+
+
+async def _on_workout(uow: UnitOfWork, event: WorkoutCompleted) -> Reward:
+    return await ProgressionService(uow).credit_workout(event)
+
+
+async def _on_weight(uow: UnitOfWork, event: WeightLogged) -> Reward:
+    return await ProgressionService(uow).credit_weight(event)
+
+
+async def _on_social(uow: UnitOfWork, event: SocialProgress) -> Reward:
+    return await ProgressionService(uow).record_social(event)
+
+
+async def _seed(uow: UnitOfWork) -> None:
+    await ProgressionService(uow).seed_catalogue()
+
+
+async def _export(uow: UnitOfWork, identity_id: UUID) -> dict[str, Any]:
+    service = ProgressionService(uow)
+    ledger = await uow.session.execute(
+        select(XPTransactionRow)
+        .where(XPTransactionRow.identity_id == identity_id)
+        .order_by(XPTransactionRow.created_at)
+    )
+    return {
+        "level": (await service.level(identity_id)).model_dump(mode="json"),
+        "streaks": [s.model_dump(mode="json") for s in await service.streaks(identity_id)],
+        "achievements": [
+            a.model_dump(mode="json") for a in await service.my_achievements(identity_id, unlocked_only=True)
+        ],
+        "xp_ledger": [
+            {
+                "amount": row.amount,
+                "transaction_type": row.transaction_type,
+                "description": row.description,
+                "created_at": row.created_at.isoformat(),
+            }
+            for row in ledger.scalars()
+        ],
+    }
+
+
+async def _erase(uow: UnitOfWork, identity_id: UUID) -> int:
+    total = 0
+    for row_type in _PERSONAL:
+        result = await uow.session.execute(delete(row_type).where(row_type.identity_id == identity_id))
+        total += int(result.rowcount)  # type: ignore[attr-defined]
+    return total
+
+
+async def _anonymize(uow: UnitOfWork, identity_id: UUID, replacement_id: UUID) -> int:
+    total = 0
+    for row_type in _PERSONAL:
+        values: dict[str, Any] = {"identity_id": replacement_id}
+        if row_type is XPTransactionRow:
+            values["description"] = None
+        result = await uow.session.execute(update(row_type).where(row_type.identity_id == identity_id).values(**values))
+        total += int(result.rowcount)  # type: ignore[attr-defined]
+    return total
+
+
+MANIFEST = ModuleManifest(
+    name="progression",
+    router=router,
+    subscriptions=(
+        Subscription(FastCompleted, _on_fast, order=Order.PROGRESSION, name="progression.credit_fast"),
+        Subscription(WorkoutCompleted, _on_workout, order=Order.PROGRESSION, name="progression.credit_workout"),
+        Subscription(WeightLogged, _on_weight, order=Order.PROGRESSION, name="progression.credit_weight"),
+        Subscription(SocialProgress, _on_social, order=Order.PROGRESSION, name="progression.social"),
+    ),
+    personal_data=PersonalData(
+        module="progression",
+        tables=("xp_transactions", "user_levels", "streaks", "progression_stats", "user_achievements"),
+        export=_export,
+        erase=_erase,
+        anonymize=_anonymize,
+        order=400,
+    ),
+    seeders=(_seed,),
+)

@@ -1,0 +1,780 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, select
+
+from src.core.contracts import (
+    FastCompleted,
+    Reward,
+    SocialProgress,
+    StreakSnapshot,
+    UnlockedAchievement,
+    WeightLogged,
+    WorkoutCompleted,
+)
+from src.core.persistence import insert_ignore, try_insert
+from src.core.uow import UnitOfWork
+from src.modules.event_journal import EventSource, EventType, event_journal
+from src.modules.identity import identity_service
+from src.modules.profile import profile_service
+
+from .catalogue import CATALOGUE
+from .errors import IdentityUnknown, InvalidActivityDate
+from .interface import ProgressionInterface
+from .models import (
+    Achievement,
+    GrantXPRequest,
+    Overview,
+    RecordActivityRequest,
+    Streak,
+    StreakResponse,
+    StreakType,
+    UserAchievement,
+    UserLevel,
+    XPSummary,
+    XPTransaction,
+    XPTransactionType,
+)
+from .orm import (
+    AchievementRow,
+    ProgressionStatsRow,
+    StreakRow,
+    UserAchievementRow,
+    UserLevelRow,
+    XPTransactionRow,
+)
+from .rules import (
+    MIN_CREDITED_FAST_HOURS,
+    STREAK_MILESTONES,
+    WEIGHT_LOG_XP,
+    advance_streak,
+    effective_count,
+    fast_xp,
+    level_for_xp,
+    level_progress,
+    streak_day,
+    workout_xp,
+)
+
+HOUR = 3600
+NOTIFY_TOPIC = "notification.send"
+STAT_FIELDS = (
+    "activities",
+    "fasts",
+    "fasts_20h",
+    "fasts_24h",
+    "workouts",
+    "early_workouts",
+    "late_workouts",
+    "weights",
+    "friends",
+    "challenges_joined",
+    "challenges_won",
+)
+
+
+@dataclass
+class _Credit:
+    """Everything one credited activity changes, collected while it runs."""
+
+    identity_id: uuid.UUID
+    level: UserLevelRow
+    start_level: int
+    base_xp: int = 0
+    bonus_xp: int = 0
+    achievement_xp: int = 0
+    streak: StreakSnapshot | None = None
+    unlocked: list[UnlockedAchievement] = field(default_factory=list)
+
+
+class ProgressionService(ProgressionInterface):
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.session = uow.session
+
+    # Locks and rows -------------------------------------------------------------------------
+
+    async def _locked(self, row_type: type[Any], identity_id: uuid.UUID, values: dict[str, Any]) -> Any:
+        await insert_ignore(self.session, row_type, {"identity_id": identity_id, **values})
+        return (
+            await self.session.execute(
+                select(row_type)
+                .where(row_type.identity_id == identity_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one()
+
+    async def _begin(self, identity_id: uuid.UUID) -> _Credit:
+        """Lock the person's level row: progression work of one person runs one at a time."""
+        now = self.uow.now()
+        level: UserLevelRow = await self._locked(
+            UserLevelRow, identity_id, {"total_xp": 0, "current_level": 1, "created_at": now, "updated_at": now}
+        )
+        return _Credit(identity_id=identity_id, level=level, start_level=level_for_xp(level.total_xp))
+
+    async def _stats(self, identity_id: uuid.UUID) -> ProgressionStatsRow:
+        values: dict[str, Any] = dict.fromkeys(STAT_FIELDS, 0)
+        values.update(workout_categories=[], updated_at=self.uow.now())
+        row: ProgressionStatsRow = await self._locked(ProgressionStatsRow, identity_id, values)
+        return row
+
+    async def _streak_row(self, identity_id: uuid.UUID, streak_type: StreakType) -> StreakRow:
+        now = self.uow.now()
+        await insert_ignore(
+            self.session,
+            StreakRow,
+            {
+                "id": uuid.uuid4(),
+                "identity_id": identity_id,
+                "streak_type": str(streak_type),
+                "current_count": 0,
+                "longest_count": 0,
+                "last_activity_date": None,
+                "started_on": None,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+        return (
+            await self.session.execute(
+                select(StreakRow)
+                .where(StreakRow.identity_id == identity_id, StreakRow.streak_type == str(streak_type))
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one()
+
+    async def _ledger(
+        self,
+        credit: _Credit,
+        amount: int,
+        kind: XPTransactionType,
+        source_key: str,
+        *,
+        related_id: str | None = None,
+        description: str | None = None,
+    ) -> bool:
+        """Append XP once per `source_key`; False when it was already credited."""
+        row = XPTransactionRow(
+            id=uuid.uuid4(),
+            identity_id=credit.identity_id,
+            amount=amount,
+            transaction_type=str(kind),
+            description=description,
+            related_id=related_id,
+            source_key=source_key,
+            created_at=self.uow.now(),
+        )
+        if not await try_insert(self.session, row):
+            return False
+        credit.level.total_xp += amount
+        return True
+
+    # Crediting ------------------------------------------------------------------------------
+
+    async def credit_fast(self, event: FastCompleted) -> Reward:
+        xp = fast_xp(event.fasted_seconds)
+        if xp == 0:
+            return await self._nothing(
+                event.identity_id, f"Fasts under {MIN_CREDITED_FAST_HOURS} hours earn no XP or streak credit"
+            )
+        hours = event.fasted_seconds / HOUR
+
+        def count(stats: ProgressionStatsRow) -> None:
+            stats.fasts += 1
+            stats.fasts_20h += int(hours >= 20)
+            stats.fasts_24h += int(hours >= 24)
+
+        return await self._credit(
+            event.identity_id,
+            xp=xp,
+            kind=XPTransactionType.FAST_COMPLETED,
+            source_key=f"fast:{event.window_id}",
+            related_id=str(event.window_id),
+            description=f"{hours:.1f} hour fast",
+            streak_type=StreakType.FASTING,
+            at=event.ended_at,
+            count=count,
+        )
+
+    async def credit_workout(self, event: WorkoutCompleted) -> Reward:
+        if not event.eligible:
+            return await self._nothing(
+                event.identity_id, "Workouts count once you have done at least half of the planned time"
+            )
+        zone = ZoneInfo(await profile_service(self.uow).timezone_of(event.identity_id))
+        local_hour = event.occurred_at.astimezone(zone).hour
+
+        def count(stats: ProgressionStatsRow) -> None:
+            stats.workouts += 1
+            stats.early_workouts += int(local_hour < 7)
+            stats.late_workouts += int(local_hour >= 21)
+            if event.category and event.category not in stats.workout_categories:
+                stats.workout_categories = sorted({*stats.workout_categories, event.category})
+
+        return await self._credit(
+            event.identity_id,
+            xp=workout_xp(event.difficulty),
+            kind=XPTransactionType.WORKOUT_COMPLETED,
+            source_key=f"workout:{event.session_id}",
+            related_id=str(event.session_id),
+            description=event.workout_name[:200],
+            streak_type=StreakType.WORKOUT,
+            at=event.occurred_at,
+            count=count,
+        )
+
+    async def credit_weight(self, event: WeightLogged) -> Reward:
+        zone = await profile_service(self.uow).timezone_of(event.identity_id)
+        day = streak_day(event.occurred_at, zone)
+
+        def count(stats: ProgressionStatsRow) -> None:
+            stats.weights += 1
+
+        reward = await self._credit(
+            event.identity_id,
+            xp=WEIGHT_LOG_XP,
+            kind=XPTransactionType.WEIGHT_LOGGED,
+            source_key=f"weight:{day.isoformat()}",  # once a day
+            related_id=str(event.metric_id),
+            description="Weight logged",
+            streak_type=StreakType.LOGGING,
+            at=event.occurred_at,
+            count=count,
+        )
+        if not reward.credited:
+            return reward.model_copy(update={"reason": "Weight logs earn XP once a day"})
+        return reward
+
+    async def record_social(self, event: SocialProgress) -> Reward:
+        credit = await self._begin(event.identity_id)
+        stats = await self._stats(event.identity_id)
+        if event.friends_count is not None:
+            stats.friends = max(0, event.friends_count)
+        stats.challenges_joined += int(event.challenge_joined)
+        stats.challenges_won += int(event.challenge_won)
+        stats.updated_at = self.uow.now()
+        return await self._finish(credit, stats)
+
+    async def _nothing(self, identity_id: uuid.UUID, reason: str) -> Reward:
+        row = await self.session.get(UserLevelRow, identity_id)
+        total = row.total_xp if row else 0
+        return Reward(xp_earned=0, total_xp=total, credited=False, reason=reason, new_level=level_for_xp(total))
+
+    async def _credit(
+        self,
+        identity_id: uuid.UUID,
+        *,
+        xp: int,
+        kind: XPTransactionType,
+        source_key: str,
+        related_id: str,
+        description: str,
+        streak_type: StreakType,
+        at: datetime,
+        count: Callable[[ProgressionStatsRow], None],
+    ) -> Reward:
+        credit = await self._begin(identity_id)
+        if not await self._ledger(credit, xp, kind, source_key, related_id=related_id, description=description):
+            total = credit.level.total_xp
+            return Reward(
+                xp_earned=0, total_xp=total, credited=False, reason="Already credited", new_level=level_for_xp(total)
+            )
+        credit.base_xp = xp
+        stats = await self._stats(identity_id)
+        stats.activities += 1
+        count(stats)
+        stats.updated_at = self.uow.now()
+        zone = await profile_service(self.uow).timezone_of(identity_id)
+        await self._advance(credit, streak_type, streak_day(at, zone))
+        return await self._finish(credit, stats)
+
+    async def _advance(self, credit: _Credit, streak_type: StreakType, day: date) -> StreakRow:
+        row = await self._streak_row(credit.identity_id, streak_type)
+        step = advance_streak(row.current_count, row.longest_count, row.last_activity_date, row.started_on, day)
+        journal = event_journal(self.uow)
+        if step.reset_from:
+            await journal.record(
+                credit.identity_id,
+                EventType.STREAK_RESET,
+                source=EventSource.SYSTEM,
+                metadata={"streak_type": str(streak_type), "previous_count": step.reset_from},
+            )
+        row.current_count, row.longest_count = step.count, step.longest
+        row.last_activity_date, row.started_on = step.last_day, step.started_on
+        row.updated_at = self.uow.now()
+        if step.extended:
+            await journal.record(
+                credit.identity_id,
+                EventType.STREAK_INCREMENTED,
+                source=EventSource.SYSTEM,
+                metadata={"streak_type": str(streak_type), "count": step.count},
+            )
+            bonus = STREAK_MILESTONES.get(step.count)
+            if bonus and await self._ledger(
+                credit,
+                bonus,
+                XPTransactionType.STREAK_BONUS,
+                f"streak:{streak_type}:{step.started_on.isoformat()}:{step.count}",  # once per run
+                description=f"{step.count}-day {streak_type} streak",
+            ):
+                credit.bonus_xp += bonus
+                self._notify(
+                    credit.identity_id,
+                    "streak",
+                    f"{step.count}-day streak!",
+                    f"You kept your {streak_type} streak for {step.count} days: +{bonus} XP",
+                    {"streak_type": str(streak_type), "days": step.count},
+                )
+        credit.streak = StreakSnapshot(
+            streak_type=str(streak_type),
+            current_count=step.count,
+            longest_count=step.longest,
+            extended=step.extended,
+        )
+        return row
+
+    async def _finish(self, credit: _Credit, stats: ProgressionStatsRow) -> Reward:
+        credit.unlocked = await self._evaluate(credit, stats)
+        level = level_for_xp(credit.level.total_xp)
+        credit.level.current_level = level
+        credit.level.updated_at = self.uow.now()
+        level_up = level > credit.start_level
+        if level_up:
+            title = level_progress(credit.level.total_xp).title
+            await event_journal(self.uow).record(
+                credit.identity_id,
+                EventType.LEVEL_UP,
+                source=EventSource.SYSTEM,
+                metadata={"new_level": level, "total_xp": credit.level.total_xp, "title": title},
+            )
+            self._notify(
+                credit.identity_id, "level_up", f"Level {level}: {title}", "You reached a new level!", {"level": level}
+            )
+        await self.session.flush()
+        earned = credit.base_xp + credit.bonus_xp + credit.achievement_xp
+        return Reward(
+            xp_earned=earned,
+            base_xp=credit.base_xp,
+            streak_bonus_xp=credit.bonus_xp,
+            achievement_xp=credit.achievement_xp,
+            level_up=level_up,
+            new_level=level,
+            total_xp=credit.level.total_xp,
+            achievements_unlocked=credit.unlocked,
+            streak=credit.streak,
+            credited=True,
+        )
+
+    # Achievements ---------------------------------------------------------------------------
+
+    async def _catalogue(self) -> list[AchievementRow]:
+        rows = await self.session.execute(select(AchievementRow).order_by(AchievementRow.sort_order))
+        return list(rows.scalars())
+
+    async def _fasting_longest(self, identity_id: uuid.UUID) -> int:
+        found = await self.session.execute(
+            select(StreakRow.longest_count).where(
+                StreakRow.identity_id == identity_id, StreakRow.streak_type == str(StreakType.FASTING)
+            )
+        )
+        return int(found.scalar_one_or_none() or 0)
+
+    @staticmethod
+    def _metrics(stats: ProgressionStatsRow | None, fasting_longest: int, total_xp: int) -> dict[str, int]:
+        metrics = {name: int(getattr(stats, name)) if stats else 0 for name in STAT_FIELDS}
+        metrics["workout_categories"] = len(stats.workout_categories) if stats else 0
+        metrics["fasting_streak"] = fasting_longest
+        metrics["level"] = level_for_xp(total_xp)
+        return metrics
+
+    async def _evaluate(self, credit: _Credit, stats: ProgressionStatsRow) -> list[UnlockedAchievement]:
+        """Unlock whatever the statistics now reach: the catalogue, the person's unlocks and the
+        fasting streak are read once each, whatever the catalogue's size."""
+        catalogue = await self._catalogue()
+        unlocked_ids = set(
+            (
+                await self.session.execute(
+                    select(UserAchievementRow.achievement_id).where(
+                        UserAchievementRow.identity_id == credit.identity_id
+                    )
+                )
+            ).scalars()
+        )
+        fasting_longest = await self._fasting_longest(credit.identity_id)
+        if credit.streak and credit.streak.streak_type == StreakType.FASTING:
+            fasting_longest = max(fasting_longest, credit.streak.longest_count)
+        new: list[UnlockedAchievement] = []
+        journal = event_journal(self.uow)
+        while True:  # achievement XP can reach a level achievement: repeat until nothing changes
+            metrics = self._metrics(stats, fasting_longest, credit.level.total_xp)
+            reached = [
+                a for a in catalogue if a.id not in unlocked_ids and metrics.get(a.metric, 0) >= a.requirement_value
+            ]
+            if not reached:
+                return new
+            for achievement in reached:
+                unlocked_ids.add(achievement.id)
+                row = UserAchievementRow(
+                    id=uuid.uuid4(),
+                    identity_id=credit.identity_id,
+                    achievement_id=achievement.id,
+                    unlocked_at=self.uow.now(),
+                )
+                if not await try_insert(self.session, row):
+                    continue
+                if await self._ledger(
+                    credit,
+                    achievement.xp_reward,
+                    XPTransactionType.ACHIEVEMENT_UNLOCKED,
+                    f"achievement:{achievement.id}",
+                    related_id=str(achievement.id),
+                    description=achievement.name,
+                ):
+                    credit.achievement_xp += achievement.xp_reward
+                new.append(_unlocked(achievement))
+                await journal.record(
+                    credit.identity_id,
+                    EventType.ACHIEVEMENT_UNLOCKED,
+                    related_id=achievement.id,
+                    related_type="achievement",
+                    source=EventSource.SYSTEM,
+                    metadata={
+                        "name": achievement.name,
+                        "type": achievement.achievement_type,
+                        "xp_reward": achievement.xp_reward,
+                    },
+                )
+                self._notify(
+                    credit.identity_id,
+                    "achievement",
+                    f"Achievement unlocked: {achievement.name}",
+                    f"{achievement.description} (+{achievement.xp_reward} XP)",
+                    {"achievement": achievement.code, "xp": achievement.xp_reward},
+                )
+
+    def _notify(self, identity_id: uuid.UUID, category: str, title: str, body: str, data: dict[str, Any]) -> None:
+        self.uow.enqueue(
+            NOTIFY_TOPIC,
+            {"identity_id": str(identity_id), "category": category, "title": title, "body": body, "data": data},
+            identity_id=identity_id,
+        )
+
+    async def check_achievements(self, identity_id: uuid.UUID) -> list[UnlockedAchievement]:
+        credit = await self._begin(identity_id)
+        stats = await self._stats(identity_id)
+        reward = await self._finish(credit, stats)
+        return reward.achievements_unlocked
+
+    # Admin ----------------------------------------------------------------------------------
+
+    async def _require_identity(self, identity_id: uuid.UUID) -> None:
+        if await identity_service(self.uow).find_identity(identity_id) is None:
+            raise IdentityUnknown("Identity not found")
+
+    async def grant_xp(self, admin_id: uuid.UUID, request: GrantXPRequest) -> UserLevel:
+        target = request.identity_id or admin_id
+        await self._require_identity(target)
+        credit = await self._begin(target)
+        await self._ledger(
+            credit,
+            request.amount,
+            request.transaction_type,
+            f"manual:{uuid.uuid4()}",
+            related_id=request.related_id,
+            description=request.description,
+        )
+        credit.base_xp = request.amount
+        await event_journal(self.uow).record(
+            target,
+            EventType.XP_EARNED,
+            source=EventSource.SYSTEM,
+            metadata={"amount": request.amount, "reason": request.description, "granted_by": str(admin_id)},
+        )
+        await self._finish(credit, await self._stats(target))
+        return await self.level(target)
+
+    async def record_activity(self, admin_id: uuid.UUID, request: RecordActivityRequest) -> StreakResponse:
+        target = request.identity_id or admin_id
+        await self._require_identity(target)
+        zone = await profile_service(self.uow).timezone_of(target)
+        today = streak_day(self.uow.now(), zone)
+        day = request.activity_date or today
+        if day > today or day < today - timedelta(days=365):
+            raise InvalidActivityDate("activity_date must be within the last year and not in the future")
+        credit = await self._begin(target)
+        await self._advance(credit, request.streak_type, day)
+        reward = await self._finish(credit, await self._stats(target))
+        return StreakResponse(
+            streak=await self.streak(target, request.streak_type),
+            xp_earned=reward.xp_earned,
+            level_up=reward.level_up,
+            new_level=reward.new_level if reward.level_up else None,
+            achievements_unlocked=reward.achievements_unlocked,
+        )
+
+    # Reading --------------------------------------------------------------------------------
+
+    async def level(self, identity_id: uuid.UUID) -> UserLevel:
+        found = await self.session.execute(select(UserLevelRow.total_xp).where(UserLevelRow.identity_id == identity_id))
+        return _level_model(identity_id, int(found.scalar_one_or_none() or 0))
+
+    async def levels_of(self, identity_ids: list[uuid.UUID]) -> dict[uuid.UUID, UserLevel]:
+        ids = list(dict.fromkeys(identity_ids))
+        totals = dict.fromkeys(ids, 0)
+        if ids:
+            rows = await self.session.execute(
+                select(UserLevelRow.identity_id, UserLevelRow.total_xp).where(UserLevelRow.identity_id.in_(ids))
+            )
+            totals.update({identity_id: int(total) for identity_id, total in rows.all()})
+        return {identity_id: _level_model(identity_id, total) for identity_id, total in totals.items()}
+
+    async def streaks(self, identity_id: uuid.UUID, *, zone: str | None = None) -> list[Streak]:
+        zone = zone or await profile_service(self.uow).timezone_of(identity_id)
+        today = streak_day(self.uow.now(), zone)
+        rows = {
+            row.streak_type: row
+            for row in (
+                await self.session.execute(select(StreakRow).where(StreakRow.identity_id == identity_id))
+            ).scalars()
+        }
+        return [_streak_model(identity_id, kind, rows.get(str(kind)), today) for kind in StreakType]
+
+    async def streak(self, identity_id: uuid.UUID, streak_type: StreakType) -> Streak:
+        for streak in await self.streaks(identity_id):
+            if streak.streak_type == streak_type:
+                return streak
+        raise AssertionError("every streak type is listed")  # pragma: no cover
+
+    async def xp_history(self, identity_id: uuid.UUID, *, limit: int, offset: int) -> list[XPTransaction]:
+        rows = await self.session.execute(
+            select(XPTransactionRow)
+            .where(XPTransactionRow.identity_id == identity_id)
+            .order_by(XPTransactionRow.created_at.desc(), XPTransactionRow.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return [
+            XPTransaction(
+                id=row.id,
+                identity_id=row.identity_id,
+                amount=row.amount,
+                transaction_type=row.transaction_type,
+                description=row.description,
+                related_id=row.related_id,
+                created_at=row.created_at,
+            )
+            for row in rows.scalars()
+        ]
+
+    async def catalogue(self, viewer_id: uuid.UUID | None, *, include_hidden: bool) -> list[Achievement]:
+        unlocked: set[uuid.UUID] = set()
+        if viewer_id is not None and include_hidden:
+            unlocked = set(
+                (
+                    await self.session.execute(
+                        select(UserAchievementRow.achievement_id).where(UserAchievementRow.identity_id == viewer_id)
+                    )
+                ).scalars()
+            )
+        # Hidden achievements are shown only to someone who has unlocked them.
+        return [_achievement(row) for row in await self._catalogue() if not row.is_hidden or row.id in unlocked]
+
+    async def my_achievements(self, identity_id: uuid.UUID, *, unlocked_only: bool) -> list[UserAchievement]:
+        catalogue = await self._catalogue()
+        unlocked = {
+            row.achievement_id: row
+            for row in (
+                await self.session.execute(
+                    select(UserAchievementRow).where(UserAchievementRow.identity_id == identity_id)
+                )
+            ).scalars()
+        }
+        stats = await self.session.get(ProgressionStatsRow, identity_id)
+        metrics = self._metrics(
+            stats, await self._fasting_longest(identity_id), (await self.level(identity_id)).total_xp_earned
+        )
+        out: list[UserAchievement] = []
+        for achievement in catalogue:
+            mine = unlocked.get(achievement.id)
+            if mine is None and (unlocked_only or achievement.is_hidden):
+                continue
+            out.append(_user_achievement(identity_id, achievement, mine, metrics.get(achievement.metric, 0)))
+        return out
+
+    async def overview(self, identity_id: uuid.UUID) -> Overview:
+        zone_name = await profile_service(self.uow).timezone_of(identity_id)
+        level = await self.level(identity_id)
+        streaks = await self.streaks(identity_id, zone=zone_name)
+        recent_rows = (
+            await self.session.execute(
+                select(UserAchievementRow, AchievementRow)
+                .join(AchievementRow, AchievementRow.id == UserAchievementRow.achievement_id)
+                .where(UserAchievementRow.identity_id == identity_id)
+                .order_by(UserAchievementRow.unlocked_at.desc(), AchievementRow.sort_order.desc())
+            )
+        ).all()
+        visible, total_all = (
+            await self.session.execute(
+                select(func.count().filter(AchievementRow.is_hidden.is_(False)), func.count()).select_from(
+                    AchievementRow
+                )
+            )
+        ).one()
+        recent = [
+            _user_achievement(identity_id, achievement, mine, achievement.requirement_value)
+            for mine, achievement in recent_rows[:5]
+        ]
+        unlocked_count = len(recent_rows)
+        return Overview(
+            identity_id=identity_id,
+            level=level,
+            streaks=streaks,
+            recent_achievements=recent,
+            total_achievements=int(visible),
+            achievements_unlocked=unlocked_count,
+            achievement_progress_percent=round(unlocked_count * 100 / total_all, 1) if total_all else 0.0,
+            xp=await self._xp_summary(identity_id, zone_name, level.total_xp_earned),
+        )
+
+    async def _xp_summary(self, identity_id: uuid.UUID, zone_name: str, total: int) -> XPSummary:
+        zone = ZoneInfo(zone_name)
+        local_now = self.uow.now().astimezone(zone)
+        today_start = datetime.combine(local_now.date(), time.min, zone)
+        week_start = today_start - timedelta(days=local_now.weekday())
+        today, week = (
+            await self.session.execute(
+                select(
+                    func.coalesce(
+                        func.sum(case((XPTransactionRow.created_at >= today_start, XPTransactionRow.amount), else_=0)),
+                        0,
+                    ),
+                    func.coalesce(func.sum(XPTransactionRow.amount), 0),
+                ).where(XPTransactionRow.identity_id == identity_id, XPTransactionRow.created_at >= week_start)
+            )
+        ).one()
+        return XPSummary(total=total, today=int(today), this_week=int(week))
+
+    async def total_xp_since(self, identity_ids: list[uuid.UUID], since: datetime | None) -> dict[uuid.UUID, int]:
+        ids = list(dict.fromkeys(identity_ids))
+        totals = dict.fromkeys(ids, 0)
+        if not ids:
+            return totals
+        query = select(XPTransactionRow.identity_id, func.sum(XPTransactionRow.amount)).where(
+            XPTransactionRow.identity_id.in_(ids)
+        )
+        if since is not None:
+            query = query.where(XPTransactionRow.created_at >= since)
+        rows = await self.session.execute(query.group_by(XPTransactionRow.identity_id))
+        totals.update({identity_id: int(total or 0) for identity_id, total in rows.all()})
+        return totals
+
+    # Catalogue seeding ----------------------------------------------------------------------
+
+    async def seed_catalogue(self) -> int:
+        """Insert or update the catalogue by code; never touches anyone's unlocks."""
+        existing = {row.code: row for row in await self._catalogue()}
+        changed = 0
+        for order, definition in enumerate(CATALOGUE):
+            values = {
+                "name": definition.name,
+                "description": definition.description,
+                "achievement_type": definition.achievement_type,
+                "metric": definition.metric,
+                "requirement_value": definition.requirement,
+                "xp_reward": definition.xp_reward,
+                "icon": definition.icon,
+                "is_hidden": definition.hidden,
+                "sort_order": order,
+            }
+            row = existing.get(definition.code)
+            if row is None:
+                inserted = await insert_ignore(
+                    self.session, AchievementRow, {"id": uuid.uuid4(), "code": definition.code, **values}
+                )
+                changed += int(inserted)
+            elif any(getattr(row, key) != value for key, value in values.items()):
+                for key, value in values.items():
+                    setattr(row, key, value)
+                changed += 1
+        await self.session.flush()
+        return changed
+
+
+def _level_model(identity_id: uuid.UUID, total: int) -> UserLevel:
+    progress = level_progress(total)
+    return UserLevel(
+        identity_id=identity_id,
+        current_level=progress.level,
+        current_xp=progress.xp_into_level,
+        xp_for_next_level=progress.xp_for_next_level,
+        xp_progress_percent=progress.percent,
+        total_xp_earned=max(0, total),
+        title=progress.title,
+    )
+
+
+def _streak_model(identity_id: uuid.UUID, kind: StreakType, row: StreakRow | None, today: date) -> Streak:
+    if row is None:
+        return Streak(identity_id=identity_id, streak_type=kind, current_count=0, longest_count=0)
+    current = effective_count(row.current_count, row.last_activity_date, today)
+    return Streak(
+        id=row.id,
+        identity_id=identity_id,
+        streak_type=kind,
+        current_count=current,
+        longest_count=row.longest_count,
+        last_activity_date=row.last_activity_date,
+        started_at=row.started_on if current else None,
+        active_today=row.last_activity_date == today,
+    )
+
+
+def _achievement(row: AchievementRow) -> Achievement:
+    return Achievement(
+        id=row.id,
+        code=row.code,
+        name=row.name,
+        description=row.description,
+        achievement_type=row.achievement_type,  # type: ignore[arg-type]
+        xp_reward=row.xp_reward,
+        icon=row.icon,
+        requirement_value=row.requirement_value,
+        is_hidden=row.is_hidden,
+    )
+
+
+def _unlocked(row: AchievementRow) -> UnlockedAchievement:
+    return UnlockedAchievement(
+        id=row.id,
+        name=row.name,
+        description=row.description,
+        icon=row.icon,
+        xp_reward=row.xp_reward,
+        achievement_type=row.achievement_type,
+    )
+
+
+def _user_achievement(
+    identity_id: uuid.UUID, achievement: AchievementRow, mine: UserAchievementRow | None, progress: int
+) -> UserAchievement:
+    unlocked = mine is not None
+    value = max(progress, achievement.requirement_value) if unlocked else progress
+    percent = 100.0 if unlocked else round(min(100.0, progress * 100 / max(1, achievement.requirement_value)), 1)
+    return UserAchievement(
+        id=str(mine.id) if mine else f"pending_{achievement.id}",
+        identity_id=identity_id,
+        achievement_id=achievement.id,
+        achievement=_achievement(achievement),
+        progress=value,
+        progress_percent=percent,
+        is_unlocked=unlocked,
+        unlocked_at=mine.unlocked_at if mine else None,
+    )

@@ -1,0 +1,16 @@
+"""Time keeper: the fasting timer (fasts with protocols, pauses and stages) and eating,
+workout and recovery windows."""
+
+from src.core.uow import UnitOfWork
+
+from .interface import TimeKeeperInterface
+from .models import TimeWindow, WindowState, WindowType
+
+
+def time_keeper(uow: UnitOfWork) -> TimeKeeperInterface:
+    from .service import TimeKeeperService
+
+    return TimeKeeperService(uow)
+
+
+__all__ = ["TimeKeeperInterface", "TimeWindow", "WindowState", "WindowType", "time_keeper"]

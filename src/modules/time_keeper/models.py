@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from src.core.contracts import StreakSnapshot, UnlockedAchievement
+from src.core.types import UTCInstant
+from src.modules.profile import FastingProtocol
+
+MAX_METADATA_BYTES = 4096
+PROTOCOL_ALIASES = {"24:0": "24h", "23:1": "OMAD", "omad": "OMAD", "24": "24h", "36": "36h"}
+
+
+class WindowType(StrEnum):
+    FAST = "fast"
+    EATING = "eating"
+    WORKOUT = "workout"
+    RECOVERY = "recovery"
+
+
+class WindowState(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    ABANDONED = "abandoned"
+
+
+class EndState(StrEnum):
+    COMPLETED = "completed"
+    ABANDONED = "abandoned"
+
+
+def _bounded_metadata(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is not None and len(json.dumps(value, default=str)) > MAX_METADATA_BYTES:
+        raise ValueError(f"metadata must serialise to at most {MAX_METADATA_BYTES} bytes")
+    return value
+
+
+def _protocol(value: Any) -> Any:
+    if isinstance(value, str):
+        return PROTOCOL_ALIASES.get(value.strip(), value.strip())
+    return value
+
+
+class OpenWindowRequest(BaseModel):
+    window_type: WindowType
+    protocol: FastingProtocol | None = Field(
+        default=None, description="Fasts: 16:8, 18:6, 20:4, OMAD, 24h, 36h or custom (also read from metadata.protocol)"
+    )
+    custom_hours: int | None = Field(
+        default=None, ge=1, le=72, description="Custom fasts: 1–72 hours (also read from metadata.target_hours)"
+    )
+    scheduled_end: UTCInstant | None = Field(
+        default=None, description="Planned end; computed from the protocol when omitted (at most 7 days ahead)"
+    )
+    start_time: UTCInstant | None = Field(
+        default=None, description="When it really started (up to 7 days back); default now"
+    )
+    end_time: UTCInstant | None = Field(
+        default=None, description="Fasts only: log a finished past fast (credited like any completed fast)"
+    )
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("metadata")
+    @classmethod
+    def _meta(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return _bounded_metadata(value) or {}
+
+    @field_validator("protocol", mode="before")
+    @classmethod
+    def _proto(cls, value: Any) -> Any:
+        return _protocol(value)
+
+
+class CloseWindowRequest(BaseModel):
+    end_state: EndState = EndState.COMPLETED
+    metadata: dict[str, Any] | None = None
+    open_eating_window: bool = Field(
+        default=False, description="Fasts: open an eating window of the protocol's length right away"
+    )
+
+    @field_validator("metadata")
+    @classmethod
+    def _meta(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        return _bounded_metadata(value)
+
+
+class ExtendWindowRequest(BaseModel):
+    new_end: UTCInstant
+
+
+class CorrectWindowRequest(BaseModel):
+    start_time: UTCInstant = Field(description="The real start of the running fast (up to 7 days back)")
+
+
+class FastingStage(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    label: str
+    description: str
+    starts_at_hours: int
+    ends_at_hours: int | None
+    started_at: AwareDatetime | None = Field(description="When this fast entered the stage")
+
+
+class NextStage(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    label: str
+    starts_at_hours: int
+    starts_at: AwareDatetime | None = Field(description="When it will start if the fast keeps running")
+    starts_in_seconds: int
+
+
+class TimeWindow(BaseModel):
+    id: UUID
+    identity_id: UUID
+    window_type: WindowType
+    state: WindowState
+    start_time: AwareDatetime
+    end_time: AwareDatetime | None = None
+    scheduled_end: AwareDatetime | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    protocol: str | None = None
+    target_seconds: int | None = None
+    paused_at: AwareDatetime | None = None
+    paused_duration: int = Field(description="Seconds spent paused (excluded from elapsed time)")
+    elapsed_seconds: int
+    remaining_seconds: int | None
+    progress_percent: float | None
+    goal_met: bool
+    stage: FastingStage | None = None
+    next_stage: NextStage | None = None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+
+
+class ClosedWindow(TimeWindow):
+    """A closed window and what closing it earned."""
+
+    xp_earned: int = 0
+    level_up: bool = False
+    new_level: int | None = None
+    achievements_unlocked: list[UnlockedAchievement] = Field(default_factory=list)
+    streak: StreakSnapshot | None = None
+    credited: bool = False
+    credit_reason: str | None = None
+    eating_window: TimeWindow | None = None
+
+
+class Elapsed(BaseModel):
+    elapsed_seconds: int
+
+
+class Remaining(BaseModel):
+    remaining_seconds: int | None

@@ -1,0 +1,580 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+
+from src.core.contracts import FastCompleted, Reward
+from src.core.persistence import lock_identity
+from src.core.uow import UnitOfWork
+from src.modules.event_journal import EventType, event_journal
+from src.modules.profile import OnboardingStep, profile_service
+
+from .errors import (
+    FastingNotSafe,
+    FastInProgress,
+    InvalidWindowTime,
+    OverlappingFast,
+    UnsupportedForWindowType,
+    WindowAlreadyActive,
+    WindowNotActive,
+    WindowNotFound,
+    WindowNotPaused,
+)
+from .interface import TimeKeeperInterface
+from .models import (
+    ClosedWindow,
+    CloseWindowRequest,
+    CorrectWindowRequest,
+    EndState,
+    ExtendWindowRequest,
+    FastingStage,
+    NextStage,
+    OpenWindowRequest,
+    TimeWindow,
+    WindowState,
+    WindowType,
+)
+from .orm import OPEN_STATES, TimeWindowRow
+from .stages import DEFAULT_PROTOCOL, STAGES, protocol_hours, stage_index
+
+HOUR = 3600
+MAX_BACKFILL = timedelta(days=7)
+MAX_PLAN = timedelta(days=7)
+CLOCK_SKEW = timedelta(seconds=60)
+# Which open window wins `GET /windows/active` when no type is asked for.
+ACTIVE_PRIORITY = (WindowType.FAST, WindowType.EATING, WindowType.WORKOUT, WindowType.RECOVERY)
+
+W = TimeWindowRow
+
+
+class TimeKeeperService(TimeKeeperInterface):
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.session = uow.session
+
+    # Presentation ---------------------------------------------------------------------------
+
+    def view(self, row: TimeWindowRow) -> TimeWindow:
+        return TimeWindow(**self._fields(row))
+
+    def _fields(self, row: TimeWindowRow) -> dict[str, Any]:
+        now = self.uow.now()
+        end = row.end_time or now
+        paused = row.paused_seconds
+        if row.state == WindowState.PAUSED and row.paused_at is not None:
+            paused += max(0, int((now - row.paused_at).total_seconds()))
+            end = now
+        elapsed = max(0, int((end - row.start_time).total_seconds()) - paused)
+        target = row.target_seconds
+        remaining = max(0, target - elapsed) if target else None
+        progress = round(min(100.0, elapsed * 100 / target), 1) if target else None
+        fields: dict[str, Any] = {
+            "id": row.id,
+            "identity_id": row.identity_id,
+            "window_type": row.window_type,
+            "state": row.state,
+            "start_time": row.start_time,
+            "end_time": row.end_time,
+            "scheduled_end": row.scheduled_end,
+            "metadata": row.window_metadata or {},
+            "protocol": row.protocol,
+            "target_seconds": target,
+            "paused_at": row.paused_at,
+            "paused_duration": paused,
+            "elapsed_seconds": elapsed,
+            "remaining_seconds": remaining,
+            "progress_percent": progress,
+            "goal_met": bool(target) and elapsed >= (target or 0),
+            "created_at": row.created_at,
+            "updated_at": row.updated_at,
+        }
+        if row.window_type == WindowType.FAST:
+            running = row.state == WindowState.ACTIVE
+            index = stage_index(elapsed)
+            stage = STAGES[index]
+            fields["stage"] = FastingStage(
+                name=stage.name,
+                label=stage.label,
+                description=stage.description,
+                starts_at_hours=stage.starts_at_hours,
+                ends_at_hours=stage.ends_at_hours,
+                started_at=(
+                    end - timedelta(seconds=elapsed - stage.starts_at_hours * HOUR) if running or row.end_time else None
+                ),
+            )
+            if index + 1 < len(STAGES) and row.state in OPEN_STATES:
+                upcoming = STAGES[index + 1]
+                wait = upcoming.starts_at_hours * HOUR - elapsed
+                fields["next_stage"] = NextStage(
+                    name=upcoming.name,
+                    label=upcoming.label,
+                    starts_at_hours=upcoming.starts_at_hours,
+                    starts_at=now + timedelta(seconds=wait) if running else None,
+                    starts_in_seconds=wait,
+                )
+        return fields
+
+    # Lookups --------------------------------------------------------------------------------
+
+    async def _lock(self, identity_id: uuid.UUID, window_id: uuid.UUID) -> TimeWindowRow:
+        row = (
+            await self.session.execute(
+                select(W)
+                .where(W.id == window_id, W.identity_id == identity_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one_or_none()
+        if row is None:
+            raise WindowNotFound("Window not found")
+        return row
+
+    async def get(self, identity_id: uuid.UUID, window_id: uuid.UUID) -> TimeWindow:
+        row = await self.session.get(W, window_id)
+        if row is None or row.identity_id != identity_id:
+            raise WindowNotFound("Window not found")
+        return self.view(row)
+
+    async def active(self, identity_id: uuid.UUID, window_type: WindowType | None) -> TimeWindow | None:
+        query = select(W).where(W.identity_id == identity_id, W.state.in_(OPEN_STATES))
+        if window_type is not None:
+            query = query.where(W.window_type == str(window_type))
+        rows = list((await self.session.execute(query)).scalars())
+        if not rows:
+            return None
+        rows.sort(key=lambda r: (ACTIVE_PRIORITY.index(WindowType(r.window_type)), -r.start_time.timestamp()))
+        return self.view(rows[0])
+
+    async def active_fast(self, identity_id: uuid.UUID) -> TimeWindow | None:
+        return await self.active(identity_id, WindowType.FAST)
+
+    async def history(
+        self,
+        identity_id: uuid.UUID,
+        *,
+        window_type: WindowType | None,
+        state: WindowState | None,
+        start_time: datetime | None,
+        end_time: datetime | None,
+        limit: int,
+        offset: int,
+    ) -> list[TimeWindow]:
+        if start_time and end_time and end_time <= start_time:
+            raise InvalidWindowTime("end_time must be after start_time")
+        query = select(W).where(W.identity_id == identity_id)
+        if window_type is not None:
+            query = query.where(W.window_type == str(window_type))
+        if state is not None:
+            query = query.where(W.state == str(state))
+        if start_time is not None:
+            query = query.where(W.start_time >= start_time)
+        if end_time is not None:
+            query = query.where(W.start_time < end_time)
+        query = query.order_by(W.start_time.desc(), W.id).limit(limit).offset(offset)
+        return [self.view(row) for row in (await self.session.execute(query)).scalars()]
+
+    async def completed_fasts_between(self, identity_id: uuid.UUID, start: datetime, end: datetime) -> list[TimeWindow]:
+        query = (
+            select(W)
+            .where(
+                W.identity_id == identity_id,
+                W.window_type == str(WindowType.FAST),
+                W.state == str(WindowState.COMPLETED),
+                W.end_time >= start,
+                W.end_time < end,
+            )
+            .order_by(W.end_time)
+        )
+        return [self.view(row) for row in (await self.session.execute(query)).scalars()]
+
+    # Opening --------------------------------------------------------------------------------
+
+    async def open(self, identity_id: uuid.UUID, request: OpenWindowRequest) -> TimeWindow | ClosedWindow:
+        now = self.uow.now()
+        kind = request.window_type
+        is_fast = kind == WindowType.FAST
+        if not is_fast and (request.end_time is not None or request.protocol is not None or request.custom_hours):
+            raise UnsupportedForWindowType("protocol, custom_hours and end_time apply to fasts only")
+        start = self._checked_start(request.start_time, now)
+        protocol, target_hours, eating_hours = self._plan(request, is_fast)
+        if is_fast:
+            safety = await profile_service(self.uow).fasting_safety(identity_id)
+            if not safety.safe:
+                raise FastingNotSafe(
+                    "Your health profile says fasting is not safe for you; talk to your doctor first",
+                    extra={"reasons": safety.warnings, "unsafe_conditions": [str(c) for c in safety.unsafe_conditions]},
+                )
+        await lock_identity(self.session, "time_windows", identity_id)
+
+        hours = target_hours if is_fast else eating_hours
+        target_seconds = int(hours * HOUR) if hours else None
+        scheduled_end = request.scheduled_end
+        if scheduled_end is not None:
+            if scheduled_end <= start or scheduled_end - start > MAX_PLAN:
+                raise InvalidWindowTime("scheduled_end must be after the start and at most 7 days later")
+            target_seconds = int((scheduled_end - start).total_seconds())
+        elif target_seconds:
+            scheduled_end = start + timedelta(seconds=target_seconds)
+
+        if request.end_time is not None:  # a finished past fast
+            end = request.end_time
+            if end <= start or end > now + CLOCK_SKEW:
+                raise InvalidWindowTime("end_time must be after start_time and not in the future")
+            await self._refuse_overlap(identity_id, start, min(end, now))
+            row = self._new_row(
+                identity_id, kind, start, scheduled_end, protocol, target_seconds, request.metadata, now
+            )
+            row.state = str(WindowState.COMPLETED)
+            row.end_time = min(end, now)
+            self.session.add(row)
+            await self.session.flush()
+            await event_journal(self.uow).record(
+                identity_id,
+                EventType.FAST_LOGGED,
+                related_id=row.id,
+                related_type="time_window",
+                metadata={"window_type": "fast", "protocol": protocol},
+            )
+            return await self._finish_fast(row, EndState.COMPLETED)
+
+        if is_fast:
+            await self._end_open_eating_window(identity_id, now)
+            if start < now - CLOCK_SKEW:
+                await self._refuse_overlap(identity_id, start, now)
+        elif kind == WindowType.EATING and await self._open_row(identity_id, WindowType.FAST) is not None:
+            raise FastInProgress("End the current fast before opening an eating window")
+        if await self._open_row(identity_id, kind) is not None:
+            raise WindowAlreadyActive(f"A {kind} window is already active")
+        row = self._new_row(identity_id, kind, start, scheduled_end, protocol, target_seconds, request.metadata, now)
+        try:
+            async with self.session.begin_nested():
+                self.session.add(row)
+                await self.session.flush()
+        except IntegrityError as exc:  # a concurrent open won the race (one open window per type)
+            raise WindowAlreadyActive(f"A {kind} window is already active") from exc
+        if is_fast:
+            await event_journal(self.uow).record(
+                identity_id,
+                EventType.FAST_STARTED,
+                related_id=row.id,
+                related_type="time_window",
+                metadata={"window_type": "fast", "protocol": protocol, "target_hours": target_hours},
+            )
+        elif kind == WindowType.EATING:
+            await event_journal(self.uow).record(
+                identity_id,
+                EventType.EATING_WINDOW_STARTED,
+                related_id=row.id,
+                related_type="time_window",
+                metadata={"window_type": "eating", "target_hours": eating_hours},
+            )
+        return self.view(row)
+
+    def _checked_start(self, requested: datetime | None, now: datetime) -> datetime:
+        if requested is None:
+            return now
+        if requested > now + CLOCK_SKEW:
+            raise InvalidWindowTime("start_time cannot be in the future")
+        if requested < now - MAX_BACKFILL:
+            raise InvalidWindowTime("start_time can be at most 7 days back")
+        return min(requested, now)
+
+    def _plan(self, request: OpenWindowRequest, is_fast: bool) -> tuple[str | None, float | None, float | None]:
+        """(protocol, fasting hours, eating hours) from the request or the app's metadata."""
+        if not is_fast:
+            if request.window_type == WindowType.EATING:
+                hours = request.metadata.get("target_hours")
+                if isinstance(hours, int | float) and 0 < hours <= 24:
+                    return None, None, float(hours)
+                return None, None, 8.0
+            return None, None, None
+        meta = request.metadata
+        protocol = request.protocol or meta.get("protocol")
+        if protocol is None:
+            protocol = DEFAULT_PROTOCOL
+        protocol = {"24:0": "24h", "23:1": "OMAD", "omad": "OMAD"}.get(str(protocol), str(protocol))
+        custom = request.custom_hours
+        if custom is None and protocol == "custom":
+            raw = meta.get("target_hours")
+            if isinstance(raw, int | float) and not isinstance(raw, bool) and 1 <= raw <= 72:
+                custom = int(raw)
+            else:
+                raise InvalidWindowTime("custom fasts need custom_hours (or metadata.target_hours) between 1 and 72")
+        try:
+            fast_hours, eating_hours = protocol_hours(protocol, custom)
+        except KeyError as exc:
+            raise InvalidWindowTime(f"unknown fasting protocol {protocol!r}") from exc
+        return protocol, float(fast_hours), float(eating_hours)
+
+    def _new_row(
+        self,
+        identity_id: uuid.UUID,
+        kind: WindowType,
+        start: datetime,
+        scheduled_end: datetime | None,
+        protocol: str | None,
+        target_seconds: int | None,
+        metadata: dict[str, Any],
+        now: datetime,
+    ) -> TimeWindowRow:
+        return TimeWindowRow(
+            id=uuid.uuid4(),
+            identity_id=identity_id,
+            window_type=str(kind),
+            state=str(WindowState.ACTIVE),
+            start_time=start,
+            scheduled_end=scheduled_end,
+            protocol=protocol,
+            target_seconds=target_seconds,
+            paused_seconds=0,
+            window_metadata=dict(metadata),
+            created_at=now,
+            updated_at=now,
+        )
+
+    async def _open_row(self, identity_id: uuid.UUID, kind: WindowType) -> TimeWindowRow | None:
+        return (
+            await self.session.execute(
+                select(W)
+                .where(W.identity_id == identity_id, W.window_type == str(kind), W.state.in_(OPEN_STATES))
+                .with_for_update()
+            )
+        ).scalar_one_or_none()
+
+    async def _refuse_overlap(
+        self, identity_id: uuid.UUID, start: datetime, end: datetime, *, ignore: uuid.UUID | None = None
+    ) -> None:
+        """No two fasts may share any time (open fasts run until now)."""
+        now = self.uow.now()
+        query = select(W.id, W.start_time, W.end_time).where(
+            W.identity_id == identity_id,
+            W.window_type == str(WindowType.FAST),
+            W.start_time < end,
+            or_(W.end_time.is_(None), W.end_time > start),
+        )
+        for other_id, _other_start, other_end in (await self.session.execute(query)).all():
+            if other_id == ignore:
+                continue
+            if (other_end or now) > start:
+                raise OverlappingFast("This fast would overlap another fast")
+
+    async def _end_open_eating_window(self, identity_id: uuid.UUID, now: datetime) -> None:
+        """Starting a fast ends the eating window before it."""
+        row = await self._open_row(identity_id, WindowType.EATING)
+        if row is None:
+            return
+        row.state = str(WindowState.COMPLETED)
+        row.end_time = now
+        row.updated_at = now
+        await self.session.flush()
+        await event_journal(self.uow).record(
+            identity_id,
+            EventType.EATING_WINDOW_ENDED,
+            related_id=row.id,
+            related_type="time_window",
+            metadata={"window_type": "eating"},
+        )
+
+    # State changes --------------------------------------------------------------------------
+
+    async def close(self, identity_id: uuid.UUID, window_id: uuid.UUID, request: CloseWindowRequest) -> ClosedWindow:
+        row = await self._lock(identity_id, window_id)
+        if row.state not in OPEN_STATES:
+            raise WindowNotActive(f"Window is not active (current state: {row.state})", extra={"state": row.state})
+        now = self.uow.now()
+        if row.state == WindowState.PAUSED and row.paused_at is not None:
+            row.paused_seconds += max(0, int((now - row.paused_at).total_seconds()))
+            row.paused_at = None
+        row.state = str(request.end_state)
+        row.end_time = now
+        row.updated_at = now
+        if request.metadata:
+            row.window_metadata = {**(row.window_metadata or {}), **request.metadata}
+        await self.session.flush()
+        if row.window_type == WindowType.FAST:
+            closed = await self._finish_fast(row, request.end_state)
+            if request.open_eating_window and request.end_state == EndState.COMPLETED:
+                closed.eating_window = await self._open_eating_after(row)
+            return closed
+        if row.window_type == WindowType.EATING:
+            await event_journal(self.uow).record(
+                identity_id,
+                EventType.EATING_WINDOW_ENDED,
+                related_id=row.id,
+                related_type="time_window",
+                metadata={"window_type": "eating"},
+            )
+        return ClosedWindow(**self._fields(row), credit_reason="Only fasts and workout sessions earn XP")
+
+    async def _finish_fast(self, row: TimeWindowRow, end_state: EndState) -> ClosedWindow:
+        fields = self._fields(row)
+        fasted = int(fields["elapsed_seconds"])
+        metadata: dict[str, Any] = {
+            "window_type": "fast",
+            "protocol": row.protocol,
+            "duration_seconds": fasted,
+            "duration_hours": round(fasted / HOUR, 2),
+            "paused_seconds": row.paused_seconds,
+            "goal_met": fields["goal_met"],
+        }
+        reward: Reward | None = None
+        if end_state == EndState.COMPLETED:
+            assert row.end_time is not None  # noqa: S101 - set by the caller
+            outcome = await self.uow.publish(
+                FastCompleted(
+                    identity_id=row.identity_id,
+                    occurred_at=row.end_time,
+                    window_id=row.id,
+                    started_at=row.start_time,
+                    ended_at=row.end_time,
+                    fasted_seconds=fasted,
+                    target_seconds=row.target_seconds,
+                    protocol=row.protocol,
+                )
+            )
+            reward = outcome.first(Reward)
+            await profile_service(self.uow).mark_onboarding(row.identity_id, OnboardingStep.FIRST_FAST_COMPLETED)
+            metadata["xp_earned"] = reward.xp_earned if reward else 0
+        await event_journal(self.uow).record(
+            row.identity_id,
+            EventType.FAST_COMPLETED if end_state == EndState.COMPLETED else EventType.FAST_ABANDONED,
+            related_id=row.id,
+            related_type="time_window",
+            metadata=metadata,
+        )
+        if reward is None:
+            reason = "An abandoned fast earns no XP" if end_state == EndState.ABANDONED else "Nothing to credit"
+            return ClosedWindow(**fields, credit_reason=reason)
+        return ClosedWindow(
+            **fields,
+            xp_earned=reward.xp_earned,
+            level_up=reward.level_up,
+            new_level=reward.new_level,
+            achievements_unlocked=reward.achievements_unlocked,
+            streak=reward.streak,
+            credited=reward.credited,
+            credit_reason=reward.reason,
+        )
+
+    async def _open_eating_after(self, fast: TimeWindowRow) -> TimeWindow:
+        now = self.uow.now()
+        protocol = fast.protocol or DEFAULT_PROTOCOL
+        custom = round((fast.target_seconds or 0) / HOUR) if protocol == "custom" else None
+        try:
+            eating_hours = protocol_hours(protocol, custom)[1]
+        except KeyError:
+            eating_hours = 8
+        request = OpenWindowRequest(
+            window_type=WindowType.EATING,
+            scheduled_end=now + timedelta(hours=eating_hours),
+            metadata={"after_fast": str(fast.id), "target_hours": eating_hours},
+        )
+        opened = await self.open(fast.identity_id, request)
+        return opened
+
+    async def extend(self, identity_id: uuid.UUID, window_id: uuid.UUID, request: ExtendWindowRequest) -> TimeWindow:
+        row = await self._lock(identity_id, window_id)
+        if row.state not in OPEN_STATES:
+            raise WindowNotActive(f"Window is not active (current state: {row.state})", extra={"state": row.state})
+        now = self.uow.now()
+        new_end = request.new_end
+        if (
+            new_end <= now
+            or new_end <= row.start_time
+            or new_end - row.start_time > MAX_PLAN + timedelta(seconds=row.paused_seconds)
+        ):
+            raise InvalidWindowTime("new_end must be in the future and at most 7 days after the start")
+        old_end = row.scheduled_end
+        row.scheduled_end = new_end
+        row.target_seconds = int((new_end - row.start_time).total_seconds()) - row.paused_seconds
+        row.updated_at = now
+        await self.session.flush()
+        if row.window_type == WindowType.FAST:
+            await event_journal(self.uow).record(
+                identity_id,
+                EventType.FAST_EXTENDED,
+                related_id=row.id,
+                related_type="time_window",
+                metadata={
+                    "window_type": "fast",
+                    "old_scheduled_end": old_end.isoformat() if old_end else None,
+                    "new_scheduled_end": new_end.isoformat(),
+                },
+            )
+        return self.view(row)
+
+    async def pause(self, identity_id: uuid.UUID, window_id: uuid.UUID) -> TimeWindow:
+        row = await self._lock(identity_id, window_id)
+        if row.window_type != WindowType.FAST:
+            raise UnsupportedForWindowType("Only fasts can be paused")
+        if row.state != WindowState.ACTIVE:
+            raise WindowNotActive(f"Only an active fast can be paused (current state: {row.state})")
+        now = self.uow.now()
+        row.state = str(WindowState.PAUSED)
+        row.paused_at = now
+        row.updated_at = now
+        await self.session.flush()
+        await event_journal(self.uow).record(
+            identity_id,
+            EventType.FAST_PAUSED,
+            related_id=row.id,
+            related_type="time_window",
+            metadata={"window_type": "fast"},
+        )
+        return self.view(row)
+
+    async def resume(self, identity_id: uuid.UUID, window_id: uuid.UUID) -> TimeWindow:
+        row = await self._lock(identity_id, window_id)
+        if row.state != WindowState.PAUSED or row.paused_at is None:
+            raise WindowNotPaused(f"Only a paused fast can be resumed (current state: {row.state})")
+        now = self.uow.now()
+        pause = max(0, int((now - row.paused_at).total_seconds()))
+        row.paused_seconds += pause
+        row.paused_at = None
+        row.state = str(WindowState.ACTIVE)
+        if row.scheduled_end is not None:
+            row.scheduled_end += timedelta(seconds=pause)  # the plan moves with the pause
+        row.updated_at = now
+        await self.session.flush()
+        await event_journal(self.uow).record(
+            identity_id,
+            EventType.FAST_RESUMED,
+            related_id=row.id,
+            related_type="time_window",
+            metadata={"window_type": "fast", "paused_seconds": pause},
+        )
+        return self.view(row)
+
+    async def correct_start(
+        self, identity_id: uuid.UUID, window_id: uuid.UUID, request: CorrectWindowRequest
+    ) -> TimeWindow:
+        await lock_identity(self.session, "time_windows", identity_id)
+        row = await self._lock(identity_id, window_id)
+        if row.window_type != WindowType.FAST:
+            raise UnsupportedForWindowType("Only a fast's start can be corrected")
+        if row.state not in OPEN_STATES:
+            raise WindowNotActive(f"Only a running fast can be corrected (current state: {row.state})")
+        now = self.uow.now()
+        new_start = self._checked_start(request.start_time, now)
+        if row.paused_at is not None and new_start >= row.paused_at:
+            raise InvalidWindowTime("start_time must be before the current pause began")
+        await self._refuse_overlap(identity_id, new_start, now, ignore=row.id)
+        shift = new_start - row.start_time
+        old_start = row.start_time
+        row.start_time = new_start
+        if row.scheduled_end is not None:
+            row.scheduled_end += shift  # keep the planned length
+        row.updated_at = now
+        await self.session.flush()
+        await event_journal(self.uow).record(
+            identity_id,
+            EventType.FAST_START_CORRECTED,
+            related_id=row.id,
+            related_type="time_window",
+            metadata={"window_type": "fast", "old_start": old_start.isoformat(), "new_start": new_start.isoformat()},
+        )
+        return self.view(row)
