@@ -215,6 +215,7 @@ class UserContext:
     device_id: str
     access_token: str = ""
     refresh_token: str = ""
+    fast_id: str | None = None
 
     def adopt(self, response: Response) -> None:
         data = response.json()
@@ -264,12 +265,65 @@ async def refresh(ctx: UserContext) -> Response:
     return response
 
 
+async def _open_fast(ctx: UserContext) -> Response:
+    response = await ctx.conn.request(
+        "POST",
+        f"{API}/time-keeper/windows",
+        json_body={"window_type": "fast", "metadata": {"protocol": "16:8", "target_hours": 16}},
+        token=ctx.access_token,
+    )
+    if response.status == 201:
+        ctx.fast_id = response.json()["id"]
+    elif response.status == 409:  # one is already open (e.g. from an earlier scenario): find it
+        active = await ctx.get(f"{API}/time-keeper/windows/active?window_type=fast")
+        if active.ok and active.json():
+            ctx.fast_id = active.json()["id"]
+    return response
+
+
+async def fast_active(ctx: UserContext) -> Response:
+    """The timer screen's poll: the running fast with elapsed time, progress and stage."""
+    if ctx.fast_id is None:
+        await _open_fast(ctx)
+    return await ctx.get(f"{API}/time-keeper/windows/active?window_type=fast")
+
+
+async def fast_elapsed(ctx: UserContext) -> Response:
+    """Elapsed seconds of the user's own fast (owner-checked)."""
+    if ctx.fast_id is None:
+        await _open_fast(ctx)
+    return await ctx.get(f"{API}/time-keeper/windows/{ctx.fast_id}/elapsed")
+
+
+async def fast_open_close(ctx: UserContext) -> Response:
+    """Alternately start a fast and end it (abandoned: no XP cascade), both writes timed."""
+    if ctx.fast_id is None:
+        return await _open_fast(ctx)
+    response = await ctx.conn.request(
+        "POST",
+        f"{API}/time-keeper/windows/{ctx.fast_id}/close",
+        json_body={"end_state": "abandoned"},
+        token=ctx.access_token,
+    )
+    ctx.fast_id = None
+    return response
+
+
+async def progression_overview(ctx: UserContext) -> Response:
+    """The home screen's progression card: level, streaks, recent achievements, XP today/week."""
+    return await ctx.get(f"{API}/progression/overview")
+
+
 SCENARIOS: dict[str, Scenario] = {
     "health": health,
     "auth": auth,
     "identity_me": identity_me,
     "events_feed": events_feed,
     "refresh": refresh,
+    "fast_active": fast_active,
+    "fast_elapsed": fast_elapsed,
+    "fast_open_close": fast_open_close,
+    "progression_overview": progression_overview,
 }
 
 
