@@ -7,7 +7,7 @@ import ast
 import configparser
 from pathlib import Path
 
-import src.main  # noqa: F401  (imports every module, so every table is in the metadata)
+import src.main  # imports every module, so every table is in the metadata
 from src.database import Base
 
 ROOT = Path(__file__).resolve().parents[1]
