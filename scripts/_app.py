@@ -21,6 +21,6 @@ from src.main import create_app  # noqa: E402
 @asynccontextmanager
 async def running_app() -> AsyncIterator[FastAPI]:
     """The application with its start-up done (migrations, seeders), without serving HTTP."""
-    app = create_app(get_settings().model_copy(update={"outbox_enabled": False}))
+    app = create_app(get_settings().model_copy(update={"outbox_enabled": False, "seed_on_startup": True}))
     async with app.router.lifespan_context(app):
         yield app

@@ -17,7 +17,7 @@ from src.main import MODULES
 async def main() -> int:
     seeders = [(m.name, s.__name__) for m in MODULES for s in m.seeders]
     async with running_app():
-        pass  # start-up ran the migrations and every seeder
+        pass  # start-up ran the migrations and every seeder (SEED_ON_STARTUP is forced on)
     if seeders:
         for module, name in seeders:
             print(f"seeded: {module}.{name}")

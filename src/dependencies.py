@@ -16,7 +16,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from src.core.errors import AppError, Forbidden, Unauthorized
-from src.core.rate_limit import client_ip
+from src.core.rate_limit import client_ip, keyed_by_ip
 from src.core.security import AccessClaims, Principal, TokenError
 from src.core.uow import UnitOfWork
 from src.modules.identity import identity_service
@@ -37,6 +37,8 @@ async def unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
     except AppError as exc:
         if exc.commit_transaction:
             await session.commit()
+            if uow.enqueued and state.resources.outbox is not None:
+                state.resources.outbox.notify()
         else:
             await session.rollback()
         raise
@@ -87,12 +89,13 @@ async def enforce_rate_limit(request: Request) -> None:
     limiter = request.app.state.rate_limiter
     if not limiter.enabled:
         return
-    claims = verified_claims(request)
+    route = request.scope.get("route")
+    claims = None if keyed_by_ip(route) else verified_claims(request)
     if claims is not None:
         subject = f"user:{claims.identity_id}"
     else:
         subject = f"ip:{client_ip(request, request.app.state.resources.settings.trusted_proxies)}"
-    await limiter.check(route=request.scope.get("route"), method=request.method, subject=subject)
+    await limiter.check(route=route, method=request.method, subject=subject)
 
 
 async def current_principal(

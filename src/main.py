@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from uuid import UUID
 
-import httpx
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import delete, select
@@ -30,12 +29,14 @@ from src.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from src.core.migrations import assert_schema_current, upgrade_to_head
 from src.core.modules import ModuleManifest
 from src.core.outbox import OutboxDispatcher, OutboxHandler, OutboxMessage
+from src.core.persistence import advisory_lock
 from src.core.rate_limit import MemoryStorage, RateLimiter, RedisStorage, Storage
 from src.core.security import PrincipalCache, TokenCodec
 from src.core.settings import Settings, get_settings
 from src.core.uow import Resources, UnitOfWork
 from src.database import SessionFactory, create_engine
 from src.dependencies import enforce_rate_limit
+from src.modules.content.manifest import MANIFEST as CONTENT
 from src.modules.event_journal.manifest import MANIFEST as EVENT_JOURNAL
 from src.modules.identity.manifest import MANIFEST as IDENTITY
 from src.modules.profile.manifest import MANIFEST as PROFILE
@@ -47,7 +48,7 @@ logger = logging.getLogger("ugoki")
 API_PREFIX = "/api/v1"
 VERSION = "0.1.0"
 
-MODULES: tuple[ModuleManifest, ...] = (IDENTITY, EVENT_JOURNAL, PROFILE, TIME_KEEPER, PROGRESSION)
+MODULES: tuple[ModuleManifest, ...] = (IDENTITY, EVENT_JOURNAL, PROFILE, TIME_KEEPER, PROGRESSION, CONTENT)
 
 
 async def _export_outbox(uow: UnitOfWork, identity_id: UUID) -> list[dict[str, object]]:
@@ -123,11 +124,10 @@ def create_app(
                 await assert_schema_current(db, settings.database_url)
         sessions = SessionFactory(db)
         app.state.sessions = sessions
-        http = httpx.AsyncClient(timeout=settings.http_timeout_seconds, follow_redirects=False)
-        resources.http = http
         outbox = OutboxDispatcher(sessions, resources, handlers=dict(outbox_handlers))
         resources.outbox = outbox
-        await _run_seeders(sessions, resources, modules)
+        if settings.seed_on_startup:
+            await run_seeders(sessions, resources, modules)
         if settings.outbox_enabled:
             outbox.start()
         logger.info("started", extra={"environment": settings.environment, "database": db.dialect.name})
@@ -135,7 +135,7 @@ def create_app(
             yield
         finally:
             await outbox.stop()
-            await http.aclose()
+            await resources.aclose()
             storage = app.state.rate_limiter.storage
             if isinstance(storage, RedisStorage):
                 await storage.close()
@@ -191,11 +191,12 @@ def create_app(
     return app
 
 
-async def _run_seeders(sessions: SessionFactory, resources: Resources, modules: Sequence[ModuleManifest]) -> None:
+async def run_seeders(sessions: SessionFactory, resources: Resources, modules: Sequence[ModuleManifest]) -> None:
     seeders = [seeder for module in modules for seeder in module.seeders]
     if not seeders:
         return
     async with sessions.writer() as session:
+        await advisory_lock(session, "seeders")  # several workers may start at once
         uow = UnitOfWork(session=session, resources=resources)
         for seeder in seeders:
             await seeder(uow)

@@ -19,14 +19,16 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.sql.expression import Executable
 
 from alembic import command
 from src.core.clock import FrozenClock
 from src.core.migrations import alembic_config
 from src.core.settings import Settings
 from src.database import Base, create_engine
-from src.main import create_app
+from src.main import MODULES, create_app
 
 DEFAULT_NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 TEST_ENCRYPTION_KEY = "tNbbT1aG0t1wZ7ZC3Kq8yq3xqkR3yJm7d0zqk0x7tD8="
@@ -53,6 +55,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "apple_client_ids": [],
         "cors_origins": [],
         "data_encryption_keys": [TEST_ENCRYPTION_KEY],
+        "seed_on_startup": False,  # the catalogues are seeded once per test session
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type, call-arg]
@@ -82,14 +85,41 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     await anyio.to_thread.run_sync(command.downgrade, config, "base")
     await anyio.to_thread.run_sync(command.upgrade, config, "head")
     db = create_engine(make_settings(database_url))
+    seeding = create_app(make_settings(database_url, seed_on_startup=True), engine=db)
+    async with seeding.router.lifespan_context(seeding):
+        pass  # start-up seeded the catalogues
     yield db
     await db.dispose()
 
 
+REFERENCE_TABLES = frozenset(table for module in MODULES for table in module.reference_tables)
+# Counters on catalogue rows that tests move (completions, ratings, saves): reset between tests.
+REFERENCE_COUNTERS = {
+    "workouts": ("times_completed", "total_rating", "rating_count"),
+    "recipes": ("times_saved", "total_rating", "rating_count"),
+}
+
+
+def _cleanup_script(dialect: Dialect) -> list[str]:
+    clauses: list[Executable] = [
+        table.delete() for table in reversed(Base.metadata.sorted_tables) if table.name not in REFERENCE_TABLES
+    ]
+    for name, columns in REFERENCE_COUNTERS.items():
+        if name in Base.metadata.tables:
+            clauses.append(Base.metadata.tables[name].update().values(dict.fromkeys(columns, 0)))
+    return [str(clause.compile(dialect=dialect, compile_kwargs={"literal_binds": True})) for clause in clauses]
+
+
 async def _empty_all_tables(db: AsyncEngine) -> None:
+    """Delete every row a test may have written; keep the seeded catalogues (resetting their counters)."""
+    statements = _cleanup_script(db.dialect)
     async with db.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            await conn.execute(table.delete())
+        if db.dialect.name == "postgresql":  # one round trip for the whole script
+            raw = await conn.get_raw_connection()
+            await raw.driver_connection.execute(";\n".join(statements))  # type: ignore[union-attr]
+        else:
+            for statement in statements:
+                await conn.exec_driver_sql(statement)
 
 
 @pytest.fixture

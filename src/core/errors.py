@@ -16,6 +16,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from src.core.logging import request_id_var
+
 logger = logging.getLogger("ugoki.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -194,8 +196,13 @@ async def _http_error_handler(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unhandled_error_handler(request: Request, exc: Exception) -> JSONResponse:
-    # The traceback goes to the log with the request id; the client gets only the id.
-    logger.exception("unhandled error", exc_info=exc)
+    # The traceback goes to the log with the request id; the client gets only the id. This handler
+    # runs outside the request-context middleware, so the id is put back in the log context here.
+    token = request_id_var.set(request_id_of(request))
+    try:
+        logger.exception("unhandled error", exc_info=exc)
+    finally:
+        request_id_var.reset(token)
     return problem_response(
         request,
         status=500,
@@ -229,14 +236,30 @@ async def _integrity_error_handler(request: Request, exc: Exception) -> JSONResp
     )
 
 
+async def _dbapi_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    from sqlalchemy.exc import DataError, InternalError, NotSupportedError, ProgrammingError
+
+    # Errors in our own SQL are bugs (500); the rest of the driver's errors mean the database is
+    # not usable right now (connection refused, database missing, server shutting down): 503.
+    if isinstance(exc, ProgrammingError | DataError | NotSupportedError | InternalError):
+        return await _unhandled_error_handler(request, exc)
+    return await _database_unavailable_handler(request, exc)
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+    import socket
+
+    from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
     app.add_exception_handler(IntegrityError, _integrity_error_handler)
     app.add_exception_handler(OperationalError, _database_unavailable_handler)
     app.add_exception_handler(InterfaceError, _database_unavailable_handler)
+    app.add_exception_handler(DBAPIError, _dbapi_error_handler)
     app.add_exception_handler(PoolTimeout, _database_unavailable_handler)
+    # The PostgreSQL driver raises these directly when the server cannot be reached.
+    app.add_exception_handler(ConnectionError, _database_unavailable_handler)
+    app.add_exception_handler(socket.gaierror, _database_unavailable_handler)
     app.add_exception_handler(AppError, _app_error_handler)
     app.add_exception_handler(RequestValidationError, _validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, _http_error_handler)

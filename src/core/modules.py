@@ -28,3 +28,5 @@ class ModuleManifest:
     outbox_handlers: Mapping[str, OutboxHandler] = field(default_factory=dict)
     personal_data: PersonalData | None = None
     seeders: tuple[Seeder, ...] = ()
+    # Catalogue tables filled by the seeders (no personal data).
+    reference_tables: tuple[str, ...] = ()

@@ -50,8 +50,13 @@ async def lock_identity(session: AsyncSession, scope: str, identity_id: UUID) ->
     """Serialise one person's writes of one kind until the transaction ends (e.g. checks for
     overlapping fasts). PostgreSQL: a transaction-scoped advisory lock; SQLite: writers are already
     serialised by `BEGIN IMMEDIATE`."""
+    await advisory_lock(session, f"{scope}:{identity_id}")
+
+
+async def advisory_lock(session: AsyncSession, name: str) -> None:
+    """A named lock held until the transaction ends (PostgreSQL); SQLite writers are serialised."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    digest = hashlib.blake2b(f"{scope}:{identity_id}".encode(), digest_size=8).digest()
+    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
     key = int.from_bytes(digest, "big", signed=True)
     await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})

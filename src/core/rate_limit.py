@@ -63,11 +63,22 @@ def parse_limits(spec: str) -> tuple[Limit, ...]:
     return tuple(out)
 
 
+# Presets whose buckets are always per client IP: sign-in routes must not hand out a fresh bucket
+# with every token they issue.
+IP_KEYED_PRESETS = frozenset({"AUTH"})
+
+
 def limits(preset: str) -> dict[str, Any]:
     """`openapi_extra` for a route limited by a preset: `@router.post(..., openapi_extra=limits("AUTH"))`."""
     if preset not in PRESETS:
         raise ValueError(f"unknown rate limit preset {preset!r}")
-    return {OPENAPI_KEY: {"preset": preset, "limits": PRESETS[preset]}}
+    key = "ip" if preset in IP_KEYED_PRESETS else "caller"
+    return {OPENAPI_KEY: {"preset": preset, "limits": PRESETS[preset], "key": key}}
+
+
+def keyed_by_ip(route: Any) -> bool:
+    extra = getattr(route, "openapi_extra", None) or {}
+    return isinstance(extra, dict) and extra.get(OPENAPI_KEY, {}).get("key") == "ip"
 
 
 class Storage(Protocol):

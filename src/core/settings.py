@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=10, ge=1, le=100)
     database_max_overflow: int = Field(default=10, ge=0, le=100)
     migrate_on_startup: bool | None = None  # None: yes in development/test, never in production
+    seed_on_startup: bool = True  # upsert the catalogues (achievements, workouts, recipes) at start-up
 
     # Security
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)

@@ -41,9 +41,22 @@ class Resources:
     principals: PrincipalCache
     personal_data: PersonalDataRegistry
     keyring: Keyring
-    http: httpx.AsyncClient | None = None
     outbox: OutboxDispatcher | None = None
+    _http: httpx.AsyncClient | None = None
     _singletons: dict[str, Any] = field(default_factory=dict)
+
+    def http(self) -> httpx.AsyncClient:
+        """The shared outbound HTTP client (adapters to external services), created on first use."""
+        if self._http is None:
+            import httpx
+
+            self._http = httpx.AsyncClient(timeout=self.settings.http_timeout_seconds, follow_redirects=False)
+        return self._http
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
 
     def singleton(self, key: str, factory: Callable[[], _T]) -> _T:
         """A process-level object owned by a module (e.g. a JWKS cache), created on first use."""

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import httpx
+from fastapi import FastAPI
 
 from tests.factories import anonymous_user
 
@@ -11,7 +12,7 @@ async def test_health_answers_with_service_name(client: httpx.AsyncClient) -> No
     assert response.json() == {"status": "healthy", "service": "ugoki-api"}
 
 
-async def test_anonymous_user_reads_own_identity(app, client: httpx.AsyncClient) -> None:
+async def test_anonymous_user_reads_own_identity(app: FastAPI, client: httpx.AsyncClient) -> None:
     user = await anonymous_user(app)
     response = await client.get("/api/v1/identity/me", headers=user.headers)
     assert response.status_code == 200

@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .models import EVENT_TYPES, EventType
 
 
 def _number(value: Any) -> float | None:
+    """A finite number from JSON metadata (numbers or numeric strings); anything else is None."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
+    number: float
+    try:
+        if isinstance(value, int | float):
+            number = float(value)
+        elif isinstance(value, str):
+            number = float(value.strip())
+        else:
             return None
+    except (ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _text(value: Any) -> str | None:
+    """A non-empty string from metadata; numbers, booleans and containers are not names."""
+    if isinstance(value, str) and value.strip():
+        return value.strip()
     return None
 
 
@@ -38,8 +50,9 @@ def describe(event_type: str, metadata: dict[str, Any]) -> str | None:
         return " · ".join(parts) or None
     if event_type == EventType.WORKOUT_COMPLETED:
         parts = []
-        if meta.get("workout_name"):
-            parts.append(str(meta["workout_name"]))
+        name = _text(meta.get("workout_name"))
+        if name:
+            parts.append(name)
         minutes = _number(meta.get("duration_minutes"))
         if minutes is not None:
             parts.append(f"{round(minutes)} min")
@@ -50,21 +63,20 @@ def describe(event_type: str, metadata: dict[str, Any]) -> str | None:
         amount = _number(meta.get("amount"))
         if amount is None:
             return None
-        reason = meta.get("reason")
+        reason = _text(meta.get("reason"))
         return f"+{_fmt(amount)} XP" + (f" for {reason}" if reason else "")
     if event_type == EventType.LEVEL_UP:
         level = _number(meta.get("new_level"))
         return f"Reached level {_fmt(level)}" if level is not None else None
     if event_type == EventType.ACHIEVEMENT_UNLOCKED:
-        name = meta.get("name")
-        return str(name) if name else None
+        return _text(meta.get("name"))
     if event_type == EventType.WEIGHT_LOGGED:
         value = _number(meta.get("value"))
         if value is None:
             return None
-        return f"{_fmt(value)} {meta.get('unit') or 'kg'}"
+        return f"{_fmt(value)} {_text(meta.get('unit')) or 'kg'}"
     if event_type in (EventType.STREAK_INCREMENTED, EventType.STREAK_RESET):
-        streak_type = str(meta.get("streak_type") or "").replace("_", " ").title()
+        streak_type = (_text(meta.get("streak_type")) or "").replace("_", " ").title()
         count = _number(meta.get("count" if event_type == EventType.STREAK_INCREMENTED else "previous_count"))
         if not streak_type or count is None:
             return None

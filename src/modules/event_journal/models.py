@@ -214,7 +214,7 @@ class RecordEventRequest(BaseModel):
     """What a client may record itself: engagement events of the allow-list only. Everything that
     earns XP or counts toward streaks and challenges is recorded by the server."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
 
     event_type: str = Field(description="One of the client-side event types: " + ", ".join(sorted(CLIENT_EVENT_TYPES)))
     related_id: str | None = Field(default=None, max_length=64)

@@ -24,7 +24,15 @@ from .service import EventJournalService
 router = APIRouter(prefix="/events", tags=["events"])
 
 
-@router.get("/feed", response_model=list[EventFeedItem], summary="Activity feed, newest first")
+@router.get(
+    "/feed",
+    response_model=list[EventFeedItem],
+    summary="Activity feed, newest first",
+    description=(
+        "Page with `before` = the timestamp of the last item received. A page never ends in the middle "
+        "of events that share one instant, so it can hold a few more than `limit` items."
+    ),
+)
 async def feed(
     uow: UoWDep,
     me: CurrentIdentity,

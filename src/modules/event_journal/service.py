@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -79,12 +79,14 @@ class EventJournalService(EventJournalInterface):
     ) -> ActivityEvent:
         info = EVENT_TYPES[EventType(event_type)]  # unknown types are a programming error
         now = self.uow.now()
+        if occurred_at is not None and occurred_at.tzinfo is None:
+            raise ValueError("occurred_at must be timezone-aware")  # a programming error, like an unknown type
         row = ActivityEventRow(
             id=uuid.uuid4(),
             identity_id=identity_id,
             event_type=str(event_type),
             category=str(info.category),
-            occurred_at=occurred_at or now,
+            occurred_at=(occurred_at or now).astimezone(UTC),  # answered in UTC like every read
             related_id=str(related_id) if related_id is not None else None,
             related_type=related_type,
             source=str(source),
@@ -157,9 +159,18 @@ class EventJournalService(EventJournalInterface):
             query = query.where(T.category == str(category))
         if before is not None:
             query = query.where(T.occurred_at < before)
-        query = query.order_by(T.occurred_at.desc(), T.id.desc()).limit(limit)
+        rows = list((await self.session.execute(query.order_by(T.occurred_at.desc(), T.id.desc()).limit(limit))).all())
+        if len(rows) == limit:
+            # The cursor is a bare instant, so a page must not end inside a group of events that
+            # share one (a completed fast writes several in one transaction): the next page,
+            # strictly before that instant, would skip the rest. Finish the group on this page.
+            last = rows[-1]
+            rest = await self.session.execute(
+                query.where(T.occurred_at == last.occurred_at, T.id < last.id).order_by(T.id.desc())
+            )
+            rows.extend(rest.all())
         items: list[EventFeedItem] = []
-        for row in (await self.session.execute(query)).all():
+        for row in rows:
             metadata = row.event_metadata if isinstance(row.event_metadata, dict) else {}
             title, icon = title_and_icon(row.event_type)
             items.append(

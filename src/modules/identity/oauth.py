@@ -39,7 +39,10 @@ class JwksCache:
         if fresh and now - self._fetched_at < REFETCH_INTERVAL_SECONDS:
             raise InvalidToken("ID token signed with an unknown key")
         async with self._lock:
-            if kid not in self._keys or time.monotonic() - self._fetched_at >= self.ttl_seconds:
+            # Another request may have refetched while this one waited for the lock.
+            since = time.monotonic() - self._fetched_at
+            stale = not self._keys or since >= self.ttl_seconds
+            if stale or (kid not in self._keys and since >= REFETCH_INTERVAL_SECONDS):
                 await self._fetch(http)
         if kid not in self._keys:
             raise InvalidToken("ID token signed with an unknown key")

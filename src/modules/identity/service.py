@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, or_, select, update
 
+from src.core.errors import UnprocessableEntity
 from src.core.persistence import try_insert
 from src.core.security import Principal
 from src.core.uow import UnitOfWork
@@ -135,7 +136,7 @@ class IdentityService(IdentityInterface):
         ).first()
         if row is None:
             raise InvalidRefreshToken("Invalid refresh token")
-        token, auth_session = row.tuple()
+        token, auth_session = row
         if auth_session.revoked_at is not None:
             raise InvalidRefreshToken("Refresh token is no longer valid - please sign in again")
         if token.used_at is not None:
@@ -230,6 +231,8 @@ class IdentityService(IdentityInterface):
         if await self.session.get(IdentityRow, identity_id) is None:
             raise IdentityNotFound("Identity not found")
         now = self.uow.now()
+        if expires_at is not None and expires_at <= now:
+            raise UnprocessableEntity("expires_at must be in the future")
         existing = (
             await self.session.execute(
                 select(CapabilityRow).where(
@@ -342,7 +345,7 @@ class IdentityService(IdentityInterface):
             return AuthProvider.ANONYMOUS, request.token
         provider = AuthProvider.GOOGLE if isinstance(request, GoogleAuth) else AuthProvider.APPLE
         verified = await self._verifier(provider).verify(
-            request.token, http=self.uow.resources.http, now=self.uow.now()
+            request.token, http=self.uow.resources.http(), now=self.uow.now()
         )
         return provider, verified.subject
 

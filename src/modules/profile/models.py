@@ -147,12 +147,18 @@ Username = Annotated[
 ]
 
 _ALL_ZONES: frozenset[str] | None = None
+# Files some systems keep beside the zone database that are not zones of the IANA list: the
+# server's own local time, and alternative copies of the database.
+_SYSTEM_ZONE_FILES = frozenset({"localtime", "posixrules", "Factory"})
+_SYSTEM_ZONE_DIRS = ("posix/", "right/")
 
 
 def validate_timezone(value: str) -> str:
     global _ALL_ZONES
     if _ALL_ZONES is None:
         _ALL_ZONES = frozenset(available_timezones())
+    if value in _SYSTEM_ZONE_FILES or value.startswith(_SYSTEM_ZONE_DIRS):
+        raise ValueError(f"{value!r} is not an IANA time zone name (e.g. Europe/London)")
     if value not in _ALL_ZONES:
         try:
             ZoneInfo(value)
@@ -173,17 +179,42 @@ def _past_date(value: date | None) -> date | None:
     return value
 
 
+def _storable_text(value: Any) -> Any:
+    """Text the databases can store: no NUL character (PostgreSQL refuses it) and valid Unicode
+    (no lone surrogates, which cannot be encoded)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError("must be valid Unicode text") from exc
+    elif isinstance(value, list):
+        for item in value:
+            _storable_text(item)
+    return value
+
+
+class _Input(BaseModel):
+    """Base of every request body of the module."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _text_is_storable(cls, value: Any) -> Any:
+        return _storable_text(value)
+
+
 # Core profile ------------------------------------------------------------------------------
 
 
-class ProfileCreate(BaseModel):
+class ProfileCreate(_Input):
     email: EmailStr | None = Field(default=None, max_length=254)
     display_name: ShortText | None = None
     first_name: ShortText | None = None
     last_name: ShortText | None = None
 
 
-class ProfileUpdate(BaseModel):
+class ProfileUpdate(_Input):
     """Fields sent are saved; `null` clears a field. `avatar_url` is set only by avatar upload and is
     ignored here."""
 
@@ -223,7 +254,7 @@ class Profile(BaseModel):
 # Goals -------------------------------------------------------------------------------------
 
 
-class GoalsUpdate(BaseModel):
+class GoalsUpdate(_Input):
     primary_goal: GoalType | None = None
     secondary_goals: list[GoalType] | None = Field(default=None, max_length=8)
     starting_weight_kg: float | None = Field(default=None, ge=20, le=400)
@@ -267,7 +298,7 @@ SENSITIVE_HEALTH_FIELDS = (
 )
 
 
-class HealthUpdate(BaseModel):
+class HealthUpdate(_Input):
     conditions: list[HealthCondition] | None = Field(default=None, max_length=20)
     condition_notes: str | None = Field(default=None, max_length=1000)
     takes_medication: bool | None = None
@@ -310,7 +341,7 @@ class FastingSafety(BaseModel):
 # Dietary -----------------------------------------------------------------------------------
 
 
-class DietaryUpdate(BaseModel):
+class DietaryUpdate(_Input):
     dietary_preference: DietaryPreference | None = None
     allergies: ShortList | None = None
     intolerances: ShortList | None = None
@@ -344,7 +375,7 @@ class DietaryProfile(BaseModel):
 # Workout restrictions ----------------------------------------------------------------------
 
 
-class WorkoutRestrictionsUpdate(BaseModel):
+class WorkoutRestrictionsUpdate(_Input):
     injury_areas: list[InjuryArea] | None = Field(default=None, max_length=10)
     injury_notes: str | None = Field(default=None, max_length=500)
     has_chronic_pain: bool | None = None
@@ -391,7 +422,7 @@ class SafeExercises(BaseModel):
 # Social profile ----------------------------------------------------------------------------
 
 
-class SocialUpdate(BaseModel):
+class SocialUpdate(_Input):
     username: Username | None = None
     bio: str | None = Field(default=None, max_length=500)
     profile_public: bool | None = None
@@ -449,7 +480,7 @@ class UsernameAvailability(BaseModel):
 # Preferences -------------------------------------------------------------------------------
 
 
-class PreferencesUpdate(BaseModel):
+class PreferencesUpdate(_Input):
     unit_system: UnitSystem | None = None
     timezone: str | None = Field(default=None, max_length=64, description="IANA time zone, e.g. Europe/London")
     language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
@@ -473,6 +504,12 @@ class PreferencesUpdate(BaseModel):
     @classmethod
     def _protocol(cls, value: Any) -> Any:
         return normalise_protocol(value)
+
+    @field_validator("eating_window_start", "eating_window_end")
+    @classmethod
+    def _wall_clock(cls, value: time | None) -> time | None:
+        # A time of day in the person's own zone: an offset sent with it has no meaning.
+        return None if value is None else value.replace(tzinfo=None)
 
 
 class Preferences(BaseModel):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
 from collections.abc import Iterable
@@ -65,6 +66,8 @@ from .orm import (
 from .safety import fasting_safety_for, safe_exercises_for
 
 _STAMPS = {"identity_id", "created_at", "updated_at"}
+_FRIEND_CODE = re.compile(r"[0-9A-F]{8}")
+_USERNAME_KEY = re.compile(r"[a-z0-9_.]{3,30}")
 _LABELS = {c: c.value.replace("_", " ") for c in HealthCondition}
 
 
@@ -328,14 +331,20 @@ class ProfileService(ProfileInterface):
         return UsernameAvailability(username=username, available=owner is None or owner == identity_id)
 
     async def find_by_username(self, username: str) -> uuid.UUID | None:
+        key = username.strip().lower()
+        if not _USERNAME_KEY.fullmatch(key):  # no such username can be saved
+            return None
         found = await self.session.execute(
-            select(SocialProfileRow.identity_id).where(SocialProfileRow.username_key == username.strip().lower())
+            select(SocialProfileRow.identity_id).where(SocialProfileRow.username_key == key)
         )
         return found.scalar_one_or_none()
 
     async def find_by_friend_code(self, code: str) -> uuid.UUID | None:
+        normalised = code.strip().upper()
+        if not _FRIEND_CODE.fullmatch(normalised):  # cannot exist; keeps junk away from the database
+            return None
         found = await self.session.execute(
-            select(SocialProfileRow.identity_id).where(SocialProfileRow.friend_code == code.strip().upper())
+            select(SocialProfileRow.identity_id).where(SocialProfileRow.friend_code == normalised)
         )
         return found.scalar_one_or_none()
 

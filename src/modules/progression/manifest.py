@@ -100,4 +100,5 @@ MANIFEST = ModuleManifest(
         order=400,
     ),
     seeders=(_seed,),
+    reference_tables=("achievements",),
 )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import math
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -12,6 +13,7 @@ from src.core.types import UTCInstant
 from src.modules.profile import FastingProtocol
 
 MAX_METADATA_BYTES = 4096
+MAX_METADATA_DEPTH = 16
 PROTOCOL_ALIASES = {"24:0": "24h", "23:1": "OMAD", "omad": "OMAD", "24": "24h", "36": "36h"}
 
 
@@ -34,8 +36,37 @@ class EndState(StrEnum):
     ABANDONED = "abandoned"
 
 
+def _check_storable(value: dict[str, Any]) -> None:
+    """Refuse what parses from a request body but cannot be stored and answered faithfully on
+    both databases: nesting too deep to serialise, NaN/Infinity, NUL characters and lone
+    surrogates in strings."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            if depth > MAX_METADATA_DEPTH:
+                raise ValueError(f"metadata must nest at most {MAX_METADATA_DEPTH} levels deep")
+            if isinstance(item, dict):
+                pending.extend((key, depth) for key in item)
+                pending.extend((child, depth + 1) for child in item.values())
+            else:
+                pending.extend((child, depth + 1) for child in item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("metadata must not contain NaN or Infinity")
+        elif isinstance(item, str):
+            if "\x00" in item:
+                raise ValueError("metadata text must not contain NUL characters")
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise ValueError("metadata text must be valid Unicode") from exc
+
+
 def _bounded_metadata(value: dict[str, Any] | None) -> dict[str, Any] | None:
-    if value is not None and len(json.dumps(value, default=str)) > MAX_METADATA_BYTES:
+    if value is None:
+        return None
+    _check_storable(value)
+    if len(json.dumps(value).encode()) > MAX_METADATA_BYTES:
         raise ValueError(f"metadata must serialise to at most {MAX_METADATA_BYTES} bytes")
     return value
 

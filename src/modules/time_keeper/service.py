@@ -26,6 +26,7 @@ from .errors import (
 )
 from .interface import TimeKeeperInterface
 from .models import (
+    PROTOCOL_ALIASES,
     ClosedWindow,
     CloseWindowRequest,
     CorrectWindowRequest,
@@ -295,8 +296,11 @@ class TimeKeeperService(TimeKeeperInterface):
         meta = request.metadata
         protocol = request.protocol or meta.get("protocol")
         if protocol is None:
-            protocol = DEFAULT_PROTOCOL
-        protocol = {"24:0": "24h", "23:1": "OMAD", "omad": "OMAD"}.get(str(protocol), str(protocol))
+            # A length without a protocol is a custom fast of that length.
+            protocol = "custom" if request.custom_hours is not None else DEFAULT_PROTOCOL
+        # The same spellings as the top-level field (older clients put them in metadata too).
+        protocol = str(protocol).strip()
+        protocol = PROTOCOL_ALIASES.get(protocol, protocol)
         custom = request.custom_hours
         if custom is None and protocol == "custom":
             raw = meta.get("target_hours")

@@ -1,0 +1,15 @@
+"""Content: the workout catalogue, workout sessions, recommendations and stats, and recipes."""
+
+from src.core.uow import UnitOfWork
+
+from .interface import ContentInterface
+from .models import Workout, WorkoutStats
+
+
+def content(uow: UnitOfWork) -> ContentInterface:
+    from .service import ContentService
+
+    return ContentService(uow)
+
+
+__all__ = ["ContentInterface", "Workout", "WorkoutStats", "content"]

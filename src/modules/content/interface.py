@@ -1,0 +1,18 @@
+"""The door into the content module for other modules."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from uuid import UUID
+
+from .models import Workout, WorkoutStats
+
+
+class ContentInterface(ABC):
+    @abstractmethod
+    async def workout(self, workout_id: UUID, *, include_exercises: bool = False) -> Workout:
+        """Raises WorkoutNotFound."""
+
+    @abstractmethod
+    async def stats(self, identity_id: UUID) -> WorkoutStats:
+        """Workout statistics in the person's time zone."""

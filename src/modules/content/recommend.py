@@ -1,0 +1,71 @@
+"""Workout recommendations (a pure function of the catalogue and the person's data, so the same
+data always gives the same answer)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from uuid import UUID
+
+from src.modules.profile import WorkoutRestrictions
+
+from .models import DIFFICULTY_RANK, Difficulty, Recommendation, Workout
+
+
+def allowed(workout: Workout, restrictions: WorkoutRestrictions) -> bool:
+    """Whether a workout respects the person's restrictions."""
+    if restrictions.avoid_high_impact and workout.high_impact:
+        return False
+    if restrictions.avoid_jumping and workout.jumping:
+        return False
+    if restrictions.avoid_floor_exercises and workout.floor:
+        return False
+    if set(workout.stress_areas) & {str(area) for area in restrictions.injury_areas}:
+        return False
+    if workout.duration_minutes > restrictions.max_workout_duration_minutes:
+        return False
+    level = DIFFICULTY_RANK[Difficulty(str(restrictions.fitness_level))]
+    return DIFFICULTY_RANK[workout.difficulty] <= level
+
+
+def recommend(
+    catalogue: Iterable[Workout],
+    *,
+    restrictions: WorkoutRestrictions,
+    preferred_types: list[str],
+    completed: list[UUID],
+    yesterday: set[UUID],
+    limit: int,
+) -> list[Recommendation]:
+    workouts = sorted(catalogue, key=lambda w: w.name)
+    by_id = {w.id: w for w in workouts}
+    done = set(completed)
+    yesterday_focus = {(by_id[w].workout_type, by_id[w].body_focus) for w in yesterday if w in by_id}
+    yesterday_types = {kind for kind, _ in yesterday_focus}
+    favourite_counts = Counter(by_id[w].workout_type for w in completed if w in by_id)
+    favourite = min(favourite_counts, key=lambda t: (-favourite_counts[t], t)) if favourite_counts else None
+    tried_types = {by_id[w].workout_type for w in done if w in by_id}
+
+    scored: list[Recommendation] = []
+    for workout in workouts:
+        if not allowed(workout, restrictions):
+            continue
+        if workout.is_featured and workout.id not in done:
+            score, reason = 0.9, "Featured workout you haven't tried yet"
+        elif workout.workout_type in preferred_types:
+            score, reason = 0.85, f"Matches your preferred workout type: {workout.workout_type}"
+        elif favourite is not None and workout.workout_type == favourite and workout.id not in done:
+            score, reason = 0.8, f"More of your favourite: {workout.workout_type}"
+        elif workout.workout_type not in tried_types:
+            score, reason = 0.7, f"Try something new: {workout.workout_type}"
+        else:
+            score = 0.5 + min(0.1, workout.times_completed / 10_000)
+            reason = "Popular with other users"
+        if (workout.workout_type, workout.body_focus) in yesterday_focus or (
+            workout.workout_type in yesterday_types and workout.workout_type not in ("recovery", "flexibility")
+        ):
+            score -= 0.3
+            reason += f" (ranked lower: you trained {workout.workout_type} yesterday)"
+        scored.append(Recommendation(workout=workout, reason=reason, score=round(score, 2)))
+    scored.sort(key=lambda r: (-r.score, r.workout.difficulty != Difficulty.BEGINNER, r.workout.name))
+    return scored[:limit]
