@@ -39,6 +39,7 @@ from src.dependencies import enforce_rate_limit
 from src.modules.content.manifest import MANIFEST as CONTENT
 from src.modules.event_journal.manifest import MANIFEST as EVENT_JOURNAL
 from src.modules.identity.manifest import MANIFEST as IDENTITY
+from src.modules.metrics.manifest import MANIFEST as METRICS
 from src.modules.profile.manifest import MANIFEST as PROFILE
 from src.modules.progression.manifest import MANIFEST as PROGRESSION
 from src.modules.time_keeper.manifest import MANIFEST as TIME_KEEPER
@@ -48,7 +49,15 @@ logger = logging.getLogger("ugoki")
 API_PREFIX = "/api/v1"
 VERSION = "0.1.0"
 
-MODULES: tuple[ModuleManifest, ...] = (IDENTITY, EVENT_JOURNAL, PROFILE, TIME_KEEPER, PROGRESSION, CONTENT)
+MODULES: tuple[ModuleManifest, ...] = (
+    IDENTITY,
+    EVENT_JOURNAL,
+    PROFILE,
+    TIME_KEEPER,
+    PROGRESSION,
+    CONTENT,
+    METRICS,
+)
 
 
 async def _export_outbox(uow: UnitOfWork, identity_id: UUID) -> list[dict[str, object]]:

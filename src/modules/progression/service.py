@@ -576,7 +576,7 @@ class ProgressionService(ProgressionInterface):
 
     async def catalogue(self, viewer_id: uuid.UUID | None, *, include_hidden: bool) -> list[Achievement]:
         unlocked: set[uuid.UUID] = set()
-        if viewer_id is not None and include_hidden:
+        if viewer_id is not None:
             unlocked = set(
                 (
                     await self.session.execute(
@@ -584,7 +584,8 @@ class ProgressionService(ProgressionInterface):
                     )
                 ).scalars()
             )
-        # Hidden achievements are shown only to someone who has unlocked them.
+        # Hidden achievements are shown only to someone who has unlocked them (`include_hidden` is
+        # accepted for compatibility: it never reveals locked hidden ones).
         return [_achievement(row) for row in await self._catalogue() if not row.is_hidden or row.id in unlocked]
 
     async def my_achievements(self, identity_id: uuid.UUID, *, unlocked_only: bool) -> list[UserAchievement]:
@@ -621,18 +622,17 @@ class ProgressionService(ProgressionInterface):
                 .order_by(UserAchievementRow.unlocked_at.desc(), AchievementRow.sort_order.desc())
             )
         ).all()
-        visible, total_all = (
-            await self.session.execute(
-                select(func.count().filter(AchievementRow.is_hidden.is_(False)), func.count()).select_from(
-                    AchievementRow
-                )
-            )
-        ).one()
+        visible = (
+            await self.session.execute(select(func.count()).where(AchievementRow.is_hidden.is_(False)))
+        ).scalar_one()
         recent = [
             _user_achievement(identity_id, achievement, mine, achievement.requirement_value)
             for mine, achievement in recent_rows[:5]
         ]
         unlocked_count = len(recent_rows)
+        # Progress is measured against what the person can see: the visible catalogue plus the
+        # hidden achievements they have found.
+        reachable = int(visible) + sum(1 for _, achievement in recent_rows if achievement.is_hidden)
         return Overview(
             identity_id=identity_id,
             level=level,
@@ -640,7 +640,7 @@ class ProgressionService(ProgressionInterface):
             recent_achievements=recent,
             total_achievements=int(visible),
             achievements_unlocked=unlocked_count,
-            achievement_progress_percent=round(unlocked_count * 100 / total_all, 1) if total_all else 0.0,
+            achievement_progress_percent=round(unlocked_count * 100 / reachable, 1) if reachable else 0.0,
             xp=await self._xp_summary(identity_id, zone_name, level.total_xp_earned),
         )
 

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from src.core.errors import NotFound, UnprocessableEntity
+
+
+class MetricNotFound(NotFound):
+    code = "METRIC_NOT_FOUND"
+
+
+class InvalidMetric(UnprocessableEntity):
+    code = "INVALID_METRIC"
+
+
+class FilterRequired(UnprocessableEntity):
+    code = "FILTER_REQUIRED"
+
+
+class InvalidPeriod(UnprocessableEntity):
+    code = "INVALID_PERIOD"

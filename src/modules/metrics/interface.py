@@ -1,0 +1,69 @@
+"""The door into metrics for other modules (health sync, bloodwork uploads, coach)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from src.core.contracts import Reward
+
+from .models import BiomarkerFlag, Metric, MetricSource, MetricTrend
+
+
+class Measurement(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    metric_type: str
+    value: float
+    timestamp: AwareDatetime
+    unit: str | None = None
+    value_text: str | None = None
+    note: str | None = None
+    reference_low: float | None = None
+    reference_high: float | None = None
+    flag: BiomarkerFlag | None = None
+
+
+class StoredMeasurement(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: UUID
+    metric_type: str
+    value: float
+    changed: bool  # False when the very same measurement was already stored
+    reward: Reward | None = None
+
+
+class MetricsInterface(ABC):
+    @abstractmethod
+    async def store(
+        self,
+        identity_id: UUID,
+        measurements: Sequence[Measurement],
+        *,
+        source: MetricSource,
+        lab_report_id: UUID | None = None,
+        record_events: bool = True,
+    ) -> list[StoredMeasurement]:
+        """Validate (raises InvalidMetric) and upsert; weight logs are credited."""
+
+    @abstractmethod
+    async def latest_values(
+        self, identity_id: UUID, metric_types: Sequence[str], *, accessed_by: str
+    ) -> dict[str, Metric]:
+        """Newest value per type (one query); the read is recorded in the journal."""
+
+    @abstractmethod
+    async def trend_for(
+        self, identity_id: UUID, metric_type: str, *, period_days: int, accessed_by: str
+    ) -> MetricTrend | None:
+        """Least-squares trend over the period; the read is recorded in the journal."""
+
+    @abstractmethod
+    async def bulk_delete(
+        self, identity_id: UUID, *, metric_type: str | None, before: datetime | None, confirm: bool
+    ) -> int: ...

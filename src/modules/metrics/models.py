@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class MetricSource(StrEnum):
+    USER_INPUT = "user_input"
+    CALCULATED = "calculated"
+    DEVICE_SYNC = "device_sync"
+    LAB_REPORT = "lab_report"
+
+
+CLIENT_SOURCES = (MetricSource.USER_INPUT, MetricSource.DEVICE_SYNC)
+
+
+class BiomarkerFlag(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    ABNORMAL = "abnormal"
+
+
+OUT_OF_RANGE = (BiomarkerFlag.LOW, BiomarkerFlag.HIGH, BiomarkerFlag.ABNORMAL)
+
+
+class Metric(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: UUID
+    identity_id: UUID
+    metric_type: str
+    value: float
+    value_text: str | None = Field(default=None, description="The value as written, e.g. '<0.5'")
+    timestamp: AwareDatetime
+    source: MetricSource
+    note: str | None = None
+    unit: str | None = None
+    reference_low: float | None = None
+    reference_high: float | None = None
+    flag: BiomarkerFlag | None = None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+
+
+class RecordMetricRequest(BaseModel):
+    metric_type: str = Field(
+        min_length=1,
+        max_length=100,
+        description="A known type (weight_kg, body_fat_pct, steps, sleep_hours, …), imperial input such as "
+        "weight_lbs (stored as weight_kg), or a custom_/biomarker_ name",
+    )
+    value: float
+    timestamp: AwareDatetime | None = Field(default=None, description="With its UTC offset; default now")
+    source: MetricSource = MetricSource.USER_INPUT
+    note: str | None = Field(default=None, max_length=1000)
+    unit: str | None = Field(default=None, max_length=50)
+    reference_low: float | None = None
+    reference_high: float | None = None
+    flag: BiomarkerFlag | None = None
+
+
+class UpdateMetricRequest(BaseModel):
+    """Fields sent are changed; `null` clears an optional field."""
+
+    value: float | None = None
+    unit: str | None = Field(default=None, max_length=50)
+    reference_low: float | None = None
+    reference_high: float | None = None
+    flag: BiomarkerFlag | None = None
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class MetricTrend(BaseModel):
+    direction: Literal["up", "down", "stable"]
+    change_absolute: float = Field(description="Change over the period along the least-squares line")
+    change_percent: float
+    slope_per_day: float
+    period_days: int
+    start_value: float = Field(description="Fitted value at the first measurement of the period")
+    end_value: float = Field(description="Fitted value at the last measurement of the period")
+    first_value: float
+    last_value: float
+    data_points: int
+
+
+class MetricAggregate(BaseModel):
+    metric_type: str
+    operation: Literal["sum", "avg", "min", "max", "count"]
+    value: float
+    period_start: AwareDatetime | None
+    period_end: AwareDatetime | None
+    data_points: int
+
+
+class MetricSummary(BaseModel):
+    metric_type: str
+    latest_value: float | None = None
+    latest_timestamp: AwareDatetime | None = None
+    min_value: float | None = None
+    max_value: float | None = None
+    avg_value: float | None = None
+    total_entries: int
+
+
+class BiomarkerTestGroup(BaseModel):
+    test_date: date = Field(description="The test's date in your time zone")
+    biomarker_count: int
+    normal_count: int
+    abnormal_count: int = Field(description="Flagged low, high or abnormal (unflagged results are not counted)")
+    unflagged_count: int
+    biomarkers: list[Metric]
+
+
+class BulkDeleteResult(BaseModel):
+    deleted: int
+
+
+class RecordedMetric(Metric):
+    """A recorded metric and, for weight logs, what it earned."""
+
+    xp_earned: int = 0
+    credited: bool = False
+    credit_reason: str | None = None

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from src.core.types import JSONType, UTCDateTime
+from src.database import Base
+
+
+class MetricRow(Base):
+    """One measurement. The same (person, type, source, instant) is one measurement: writing it
+    again updates it, so re-syncing a device or re-importing a report changes nothing."""
+
+    __tablename__ = "metrics"
+    __table_args__ = (
+        UniqueConstraint("identity_id", "metric_type", "source", "timestamp"),
+        Index("ix_metrics_identity_type_timestamp", "identity_id", "metric_type", "timestamp"),
+        Index("ix_metrics_identity_timestamp", "identity_id", "timestamp"),
+        Index("ix_metrics_lab_report", "lab_report_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    identity_id: Mapped[uuid.UUID]
+    metric_type: Mapped[str] = mapped_column(String(100))
+    value: Mapped[float] = mapped_column(Float)
+    value_text: Mapped[str | None] = mapped_column(String(50))
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime())
+    source: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    unit: Mapped[str | None] = mapped_column(String(50))
+    reference_low: Mapped[float | None] = mapped_column(Float)
+    reference_high: Mapped[float | None] = mapped_column(Float)
+    flag: Mapped[str | None] = mapped_column(String(20))
+    lab_report_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("lab_reports.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LabReportRow(Base):
+    """An uploaded bloodwork document: its hash (the same file is never imported twice), where the
+    original is stored, and what was found in it."""
+
+    __tablename__ = "lab_reports"
+    __table_args__ = (UniqueConstraint("identity_id", "sha256"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    identity_id: Mapped[uuid.UUID]
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str | None] = mapped_column(String(300))
+    content_type: Mapped[str] = mapped_column(String(50))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    test_date: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    parser: Mapped[str] = mapped_column(String(30))
+    biomarker_count: Mapped[int] = mapped_column(Integer, default=0)
+    lab_name: Mapped[str | None] = mapped_column(String(200))
+    parsed: Mapped[list[dict[str, object]]] = mapped_column(JSONType, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,559 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from src.core.contracts import Reward, WeightLogged
+from src.core.uow import UnitOfWork
+from src.modules.event_journal import EventSource, EventType, event_journal
+from src.modules.profile import OnboardingStep, profile_service
+
+from .errors import FilterRequired, InvalidMetric, InvalidPeriod, MetricNotFound
+from .interface import Measurement, MetricsInterface, StoredMeasurement
+from .models import (
+    OUT_OF_RANGE,
+    BiomarkerFlag,
+    BiomarkerTestGroup,
+    Metric,
+    MetricAggregate,
+    MetricSource,
+    MetricSummary,
+    MetricTrend,
+    RecordedMetric,
+    RecordMetricRequest,
+    UpdateMetricRequest,
+)
+from .orm import MetricRow
+from .registry import BIOMARKER_PREFIX, MetricTypeError, canonical, default_unit, is_weight
+
+M = MetricRow
+DAY = 86400.0
+STABLE_PERCENT = 1.0
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def to_model(row: Any) -> Metric:
+    return Metric(
+        id=row.id,
+        identity_id=row.identity_id,
+        metric_type=row.metric_type,
+        value=row.value,
+        value_text=row.value_text,
+        timestamp=row.timestamp,
+        source=MetricSource(row.source),
+        note=row.note,
+        unit=row.unit,
+        reference_low=row.reference_low,
+        reference_high=row.reference_high,
+        flag=BiomarkerFlag(row.flag) if row.flag else None,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+@dataclass(frozen=True)
+class _Fit:
+    n: int
+    slope_per_day: float
+    intercept: float
+    first_x: float
+    last_x: float
+    first_value: float
+    last_value: float
+
+
+class MetricsService(MetricsInterface):
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.session = uow.session
+
+    # Writing --------------------------------------------------------------------------------
+
+    async def record(self, identity_id: uuid.UUID, request: RecordMetricRequest) -> RecordedMetric:
+        if request.source not in (MetricSource.USER_INPUT, MetricSource.DEVICE_SYNC):
+            raise InvalidMetric("source must be user_input or device_sync")
+        if (
+            request.reference_low is not None
+            and request.reference_high is not None
+            and request.reference_low > request.reference_high
+        ):
+            raise InvalidMetric("reference_low must not be above reference_high")
+        now = self.uow.now()
+        timestamp = request.timestamp or now
+        if timestamp > now + timedelta(minutes=5):
+            raise InvalidMetric("timestamp cannot be in the future")
+        stored = await self.store(
+            identity_id,
+            [
+                Measurement(
+                    metric_type=request.metric_type,
+                    value=request.value,
+                    timestamp=timestamp,
+                    unit=request.unit,
+                    note=request.note,
+                    reference_low=request.reference_low,
+                    reference_high=request.reference_high,
+                    flag=request.flag,
+                )
+            ],
+            source=request.source,
+        )
+        result = stored[0]
+        row = await self.session.get(M, result.id)
+        assert row is not None  # noqa: S101 - just written
+        model = to_model(row)
+        reward = result.reward
+        return RecordedMetric(
+            **model.model_dump(),
+            xp_earned=reward.xp_earned if reward else 0,
+            credited=bool(reward and reward.credited),
+            credit_reason=reward.reason if reward else None,
+        )
+
+    async def store(
+        self,
+        identity_id: uuid.UUID,
+        measurements: Sequence[Measurement],
+        *,
+        source: MetricSource,
+        lab_report_id: uuid.UUID | None = None,
+        record_events: bool = True,
+    ) -> list[StoredMeasurement]:
+        """Validate and upsert measurements (same person, type, source and instant = same row).
+        Weight logs are credited through progression; events go to the journal."""
+        prepared: list[tuple[str, float, Measurement]] = []
+        for measurement in measurements:
+            try:
+                metric_type, value, _info = canonical(measurement.metric_type, measurement.value)
+            except MetricTypeError as exc:
+                raise InvalidMetric(str(exc), extra={"metric_type": measurement.metric_type}) from exc
+            prepared.append((metric_type, value, measurement))
+        out: list[StoredMeasurement] = []
+        journal = event_journal(self.uow)
+        for metric_type, value, measurement in prepared:
+            row_id, changed = await self._upsert(identity_id, metric_type, value, measurement, source, lab_report_id)
+            reward: Reward | None = None
+            if is_weight(metric_type) and changed:
+                outcome = await self.uow.publish(
+                    WeightLogged(
+                        identity_id=identity_id, occurred_at=measurement.timestamp, metric_id=row_id, value_kg=value
+                    )
+                )
+                reward = outcome.first(Reward)
+                await profile_service(self.uow).mark_onboarding(identity_id, OnboardingStep.FIRST_WEIGHT_LOGGED)
+                if record_events:
+                    await journal.record(
+                        identity_id,
+                        EventType.WEIGHT_LOGGED,
+                        related_id=row_id,
+                        related_type="metric",
+                        occurred_at=min(measurement.timestamp, self.uow.now()),
+                        metadata={"value": value, "unit": "kg", "xp_earned": reward.xp_earned if reward else 0},
+                    )
+            elif changed and record_events and source == MetricSource.USER_INPUT:
+                event = (
+                    EventType.BIOMARKER_UPLOADED
+                    if metric_type.startswith(BIOMARKER_PREFIX)
+                    else EventType.METRIC_RECORDED
+                )
+                await journal.record(
+                    identity_id,
+                    event,
+                    related_id=row_id,
+                    related_type="metric",
+                    metadata={"metric_type": metric_type},
+                )
+            out.append(
+                StoredMeasurement(id=row_id, metric_type=metric_type, value=value, changed=changed, reward=reward)
+            )
+        return out
+
+    async def _upsert(
+        self,
+        identity_id: uuid.UUID,
+        metric_type: str,
+        value: float,
+        measurement: Measurement,
+        source: MetricSource,
+        lab_report_id: uuid.UUID | None,
+    ) -> tuple[uuid.UUID, bool]:
+        now = self.uow.now()
+        key = and_(
+            M.identity_id == identity_id,
+            M.metric_type == metric_type,
+            M.source == str(source),
+            M.timestamp == measurement.timestamp,
+        )
+        existing = (await self.session.execute(select(M).where(key).with_for_update())).scalar_one_or_none()
+        fields: dict[str, Any] = {
+            "value": value,
+            "value_text": measurement.value_text,
+            "unit": measurement.unit or default_unit(metric_type),
+            "note": measurement.note,
+            "reference_low": measurement.reference_low,
+            "reference_high": measurement.reference_high,
+            "flag": str(measurement.flag) if measurement.flag else None,
+        }
+        if lab_report_id is not None:
+            fields["lab_report_id"] = lab_report_id
+        if existing is not None:
+            changed = any(getattr(existing, k) != v for k, v in fields.items())
+            if changed:
+                for k, v in fields.items():
+                    setattr(existing, k, v)
+                existing.updated_at = now
+                await self.session.flush()
+            return existing.id, changed
+        row_id = uuid.uuid4()
+        values = {
+            "id": row_id,
+            "identity_id": identity_id,
+            "metric_type": metric_type,
+            "source": str(source),
+            "timestamp": measurement.timestamp,
+            "created_at": now,
+            "updated_at": now,
+            **fields,
+        }
+        insert = pg_insert(M) if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert(M)
+        result = await self.session.execute(insert.values(**values).on_conflict_do_nothing())
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            return row_id, True
+        # A concurrent request stored the same measurement first: update it like any re-sync.
+        return await self._upsert(identity_id, metric_type, value, measurement, source, lab_report_id)
+
+    async def update(self, identity_id: uuid.UUID, metric_id: uuid.UUID, request: UpdateMetricRequest) -> Metric:
+        row = await self._owned(identity_id, metric_id, lock=True)
+        sent = request.model_fields_set
+        if "value" in sent:
+            if request.value is None:
+                raise InvalidMetric("value cannot be cleared")
+            try:
+                _, row.value, _ = canonical(row.metric_type, request.value)
+            except MetricTypeError as exc:
+                raise InvalidMetric(str(exc)) from exc
+            row.value_text = None
+        for name in ("unit", "reference_low", "reference_high", "note"):
+            if name in sent:
+                setattr(row, name, getattr(request, name))
+        if "flag" in sent:
+            row.flag = str(request.flag) if request.flag else None
+        if row.reference_low is not None and row.reference_high is not None and row.reference_low > row.reference_high:
+            raise InvalidMetric("reference_low must not be above reference_high")
+        row.updated_at = self.uow.now()
+        await self.session.flush()
+        return to_model(row)
+
+    async def delete(self, identity_id: uuid.UUID, metric_id: uuid.UUID) -> None:
+        row = await self._owned(identity_id, metric_id, lock=True)
+        await self.session.delete(row)
+        await self.session.flush()
+
+    async def bulk_delete(
+        self, identity_id: uuid.UUID, *, metric_type: str | None, before: datetime | None, confirm: bool
+    ) -> int:
+        if metric_type is None and before is None and not confirm:
+            raise FilterRequired("Give metric_type and/or before, or confirm=true to delete all your metrics")
+        query = delete(M).where(M.identity_id == identity_id)
+        if metric_type is not None:
+            query = query.where(M.metric_type == metric_type.strip().lower())
+        if before is not None:
+            query = query.where(M.timestamp < before)
+        result = await self.session.execute(query)
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    # Reading --------------------------------------------------------------------------------
+
+    async def _owned(self, identity_id: uuid.UUID, metric_id: uuid.UUID, *, lock: bool = False) -> MetricRow:
+        query = select(M).where(M.id == metric_id, M.identity_id == identity_id)
+        if lock:
+            query = query.with_for_update()
+        row = (await self.session.execute(query)).scalar_one_or_none()
+        if row is None:
+            raise MetricNotFound("Metric not found")
+        return row
+
+    async def get(self, identity_id: uuid.UUID, metric_id: uuid.UUID) -> Metric:
+        return to_model(await self._owned(identity_id, metric_id))
+
+    async def latest(self, identity_id: uuid.UUID, metric_type: str) -> Metric | None:
+        row = (
+            await self.session.execute(
+                select(M)
+                .where(M.identity_id == identity_id, M.metric_type == metric_type.strip().lower())
+                .order_by(M.timestamp.desc(), M.id)
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        return to_model(row) if row else None
+
+    async def history(
+        self,
+        identity_id: uuid.UUID,
+        *,
+        metric_type: str,
+        start_time: datetime | None,
+        end_time: datetime | None,
+        limit: int,
+        offset: int,
+    ) -> list[Metric]:
+        _check_period(start_time, end_time)
+        query = select(M).where(M.identity_id == identity_id, M.metric_type == metric_type.strip().lower())
+        if start_time is not None:
+            query = query.where(M.timestamp >= start_time)
+        if end_time is not None:
+            query = query.where(M.timestamp <= end_time)
+        query = query.order_by(M.timestamp.desc(), M.id).limit(limit).offset(offset)
+        return [to_model(r) for r in (await self.session.execute(query)).scalars()]
+
+    async def by_prefix(
+        self,
+        identity_id: uuid.UUID,
+        *,
+        prefix: str,
+        start_time: datetime | None,
+        end_time: datetime | None,
+        limit: int,
+    ) -> list[Metric]:
+        prefix = prefix.strip().lower()
+        if not prefix:
+            raise InvalidMetric("prefix must not be empty")
+        _check_period(start_time, end_time)
+        query = select(M).where(
+            M.identity_id == identity_id, M.metric_type.like(_escape_like(prefix) + "%", escape="\\")
+        )
+        if start_time is not None:
+            query = query.where(M.timestamp >= start_time)
+        if end_time is not None:
+            query = query.where(M.timestamp <= end_time)
+        query = query.order_by(M.timestamp.desc(), M.id).limit(limit)
+        return [to_model(r) for r in (await self.session.execute(query)).scalars()]
+
+    async def _fit(self, identity_id: uuid.UUID, metric_type: str, start: datetime, end: datetime) -> _Fit | None:
+        """Least squares over every point of the period, computed by the database (x in days from
+        the period start, so the sums stay precise)."""
+        x = (func.extract("epoch", M.timestamp) - start.timestamp()) / DAY
+        y = M.value
+        where = (
+            M.identity_id == identity_id,
+            M.metric_type == metric_type,
+            M.timestamp >= start,
+            M.timestamp <= end,
+        )
+        sums = select(
+            func.count(), func.sum(x), func.sum(y), func.sum(x * x), func.sum(x * y), func.min(x), func.max(x)
+        ).where(*where)
+        count, sx, sy, sxx, sxy, min_x, max_x = (await self.session.execute(sums)).one()
+        if not count or count < 2:
+            return None
+        first_value, last_value = (
+            await self.session.execute(
+                select(
+                    select(M.value).where(*where).order_by(M.timestamp, M.id).limit(1).scalar_subquery(),
+                    select(M.value).where(*where).order_by(M.timestamp.desc(), M.id).limit(1).scalar_subquery(),
+                )
+            )
+        ).one()
+        n = int(count)
+        sx, sy, sxx, sxy = float(sx), float(sy), float(sxx), float(sxy)
+        denominator = n * sxx - sx * sx
+        slope = (n * sxy - sx * sy) / denominator if denominator > 1e-12 else 0.0
+        intercept = (sy - slope * sx) / n
+        return _Fit(n, slope, intercept, float(min_x), float(max_x), float(first_value), float(last_value))
+
+    async def trend(self, identity_id: uuid.UUID, *, metric_type: str, period_days: int) -> MetricTrend | None:
+        end = self.uow.now()
+        start = end - timedelta(days=period_days)
+        fit = await self._fit(identity_id, metric_type.strip().lower(), start, end)
+        if fit is None:
+            return None
+        start_value = fit.intercept + fit.slope_per_day * fit.first_x
+        end_value = fit.intercept + fit.slope_per_day * fit.last_x
+        change = end_value - start_value
+        percent = change / start_value * 100 if abs(start_value) > 1e-9 else 0.0
+        direction: Literal["up", "down", "stable"] = (
+            "stable" if abs(percent) < STABLE_PERCENT else ("up" if change > 0 else "down")
+        )
+        return MetricTrend(
+            direction=direction,
+            change_absolute=round(change, 2),
+            change_percent=round(percent, 2),
+            slope_per_day=round(fit.slope_per_day, 4),
+            period_days=period_days,
+            start_value=round(start_value, 2),
+            end_value=round(end_value, 2),
+            first_value=round(fit.first_value, 2),
+            last_value=round(fit.last_value, 2),
+            data_points=fit.n,
+        )
+
+    async def aggregate(
+        self,
+        identity_id: uuid.UUID,
+        *,
+        metric_type: str,
+        operation: str,
+        start_time: datetime | None,
+        end_time: datetime | None,
+    ) -> MetricAggregate | None:
+        _check_period(start_time, end_time)
+        value_expr: Any = {
+            "sum": func.sum(M.value),
+            "avg": func.avg(M.value),
+            "min": func.min(M.value),
+            "max": func.max(M.value),
+            "count": func.count(),
+        }[operation]
+        query = select(value_expr, func.count()).where(
+            M.identity_id == identity_id, M.metric_type == metric_type.strip().lower()
+        )
+        if start_time is not None:
+            query = query.where(M.timestamp >= start_time)
+        if end_time is not None:
+            query = query.where(M.timestamp <= end_time)
+        value, points = (await self.session.execute(query)).one()
+        if not points:
+            return None
+        return MetricAggregate(
+            metric_type=metric_type,
+            operation=operation,  # type: ignore[arg-type]
+            value=round(float(value), 2),
+            period_start=start_time,
+            period_end=end_time,
+            data_points=int(points),
+        )
+
+    async def summary(self, identity_id: uuid.UUID, *, metric_type: str) -> MetricSummary:
+        metric_type = metric_type.strip().lower()
+        count, low, high, mean = (
+            await self.session.execute(
+                select(func.count(), func.min(M.value), func.max(M.value), func.avg(M.value)).where(
+                    M.identity_id == identity_id, M.metric_type == metric_type
+                )
+            )
+        ).one()
+        latest = await self.latest(identity_id, metric_type) if count else None
+        return MetricSummary(
+            metric_type=metric_type,
+            latest_value=latest.value if latest else None,
+            latest_timestamp=latest.timestamp if latest else None,
+            min_value=round(float(low), 2) if low is not None else None,
+            max_value=round(float(high), 2) if high is not None else None,
+            avg_value=round(float(mean), 2) if mean is not None else None,
+            total_entries=int(count),
+        )
+
+    async def biomarkers_grouped(self, identity_id: uuid.UUID, *, limit: int) -> list[BiomarkerTestGroup]:
+        """Results grouped by test date in the person's time zone, newest first. The grouping and
+        counts run in the database; only the rows of the dates on the page are read."""
+        zone = ZoneInfo(await profile_service(self.uow).timezone_of(identity_id))
+        biomarker = and_(
+            M.identity_id == identity_id, M.metric_type.like(_escape_like(BIOMARKER_PREFIX) + "%", escape="\\")
+        )
+        instants = (
+            await self.session.execute(
+                select(
+                    M.timestamp,
+                    func.count(),
+                    func.sum(case((M.flag == str(BiomarkerFlag.NORMAL), 1), else_=0)),
+                    func.sum(case((M.flag.in_([str(f) for f in OUT_OF_RANGE]), 1), else_=0)),
+                )
+                .where(biomarker)
+                .group_by(M.timestamp)
+                .order_by(M.timestamp.desc())
+            )
+        ).all()
+        groups: dict[Any, list[int]] = {}
+        bounds: dict[Any, list[datetime]] = {}
+        for instant, count, normal, abnormal in instants:
+            day = instant.astimezone(zone).date()
+            if day not in groups and len(groups) >= limit:
+                break
+            totals = groups.setdefault(day, [0, 0, 0])
+            totals[0] += int(count)
+            totals[1] += int(normal or 0)
+            totals[2] += int(abnormal or 0)
+            bounds.setdefault(day, []).append(instant)
+        if not groups:
+            return []
+        oldest = min(min(v) for v in bounds.values())
+        rows = (
+            await self.session.execute(
+                select(M).where(biomarker, M.timestamp >= oldest).order_by(M.timestamp.desc(), M.metric_type)
+            )
+        ).scalars()
+        members: dict[Any, list[Metric]] = {day: [] for day in groups}
+        for row in rows:
+            day = row.timestamp.astimezone(zone).date()
+            if day in members:
+                members[day].append(to_model(row))
+        return [
+            BiomarkerTestGroup(
+                test_date=day,
+                biomarker_count=total,
+                normal_count=normal,
+                abnormal_count=abnormal,
+                unflagged_count=total - normal - abnormal,
+                biomarkers=members[day],
+            )
+            for day, (total, normal, abnormal) in groups.items()
+        ]
+
+    # For other modules (reads of health data are audited) ------------------------------------
+
+    async def _audit(self, identity_id: uuid.UUID, accessed_by: str, metric_types: Iterable[str]) -> None:
+        await event_journal(self.uow).record(
+            identity_id,
+            EventType.HEALTH_DATA_ACCESSED,
+            source=EventSource.SYSTEM,
+            metadata={"accessed_by": accessed_by, "metric_types": sorted(set(metric_types))},
+        )
+
+    async def latest_values(
+        self, identity_id: uuid.UUID, metric_types: Sequence[str], *, accessed_by: str
+    ) -> dict[str, Metric]:
+        ranked = (
+            select(
+                M.id,
+                func.row_number().over(partition_by=M.metric_type, order_by=(M.timestamp.desc(), M.id)).label("rank"),
+            )
+            .where(M.identity_id == identity_id, M.metric_type.in_(list(metric_types)))
+            .subquery()
+        )
+        rows = (
+            await self.session.execute(select(M).join(ranked, and_(ranked.c.id == M.id, ranked.c.rank == 1)))
+        ).scalars()
+        found = {row.metric_type: to_model(row) for row in rows}
+        await self._audit(identity_id, accessed_by, metric_types)
+        return found
+
+    async def trend_for(
+        self, identity_id: uuid.UUID, metric_type: str, *, period_days: int, accessed_by: str
+    ) -> MetricTrend | None:
+        trend = await self.trend(identity_id, metric_type=metric_type, period_days=period_days)
+        await self._audit(identity_id, accessed_by, [metric_type])
+        return trend
+
+    # Personal data --------------------------------------------------------------------------
+
+    async def export(self, identity_id: uuid.UUID) -> list[dict[str, Any]]:
+        rows = (
+            await self.session.execute(select(M).where(M.identity_id == identity_id).order_by(M.timestamp, M.id))
+        ).scalars()
+        return [to_model(r).model_dump(mode="json") for r in rows]
+
+
+def _check_period(start: datetime | None, end: datetime | None) -> None:
+    if start is not None and end is not None and end < start:
+        raise InvalidPeriod("end_time must not be before start_time")
