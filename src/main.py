@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from uuid import UUID
 
-from fastapi import Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -43,11 +43,16 @@ from src.modules.metrics.manifest import MANIFEST as METRICS
 from src.modules.profile.manifest import MANIFEST as PROFILE
 from src.modules.progression.manifest import MANIFEST as PROGRESSION
 from src.modules.time_keeper.manifest import MANIFEST as TIME_KEEPER
+from src.routes.health_sync import router as HEALTH_SYNC_ROUTER
+from src.routes.uploads import router as UPLOADS_ROUTER
 
 logger = logging.getLogger("ugoki")
 
 API_PREFIX = "/api/v1"
 VERSION = "0.1.0"
+
+# Routes outside the modules (uploads, device health sync): they use module interfaces only.
+ROUTES: tuple[APIRouter, ...] = (UPLOADS_ROUTER, HEALTH_SYNC_ROUTER)
 
 MODULES: tuple[ModuleManifest, ...] = (
     IDENTITY,
@@ -178,6 +183,8 @@ def create_app(
     for module in modules:
         if module.router is not None:
             app.include_router(module.router, prefix=API_PREFIX)
+    for router in ROUTES:
+        app.include_router(router, prefix=API_PREFIX)
 
     cors_origins = settings.cors_origins or (["*"] if settings.environment in ("development", "test") else [])
     app.add_middleware(

@@ -66,6 +66,24 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     expose_docs: bool | None = None  # None: /docs, /redoc and /openapi.json everywhere but production
 
+    # File storage (avatars, original lab reports)
+    storage_backend: Literal["local", "s3"] = "local"
+    storage_public_base_url: str = "/media"  # where clients fetch public objects (avatars)
+    s3_endpoint_url: str | None = None
+    s3_bucket: str | None = None
+    s3_region: str = "auto"
+    s3_access_key_id: SecretStr | None = None
+    s3_secret_access_key: SecretStr | None = None
+    max_avatar_bytes: int = Field(default=5 * 1_048_576, ge=1024)
+
+    # Language model (coach, bloodwork parsing, research digests). "none": offline, deterministic.
+    llm_provider: Literal["none", "anthropic"] = "none"
+    anthropic_api_key: SecretStr | None = None
+    llm_base_url: str = "https://api.anthropic.com"
+    llm_model: str = "claude-sonnet-4-20250514"
+    llm_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
+    bloodwork_parse_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+
     # Rate limiting
     rate_limit_enabled: bool = True
     rate_limit_default: str = "200/minute"
@@ -115,6 +133,14 @@ class Settings(BaseSettings):
             problems.append("IDENTIFIER_HASH_KEY must be set to a random value of at least 32 characters")
         if not self.data_encryption_keys:
             problems.append("DATA_ENCRYPTION_KEYS must hold at least one Fernet key")
+        if self.storage_backend == "s3" and not (
+            self.s3_bucket and self.s3_endpoint_url and self.s3_access_key_id and self.s3_secret_access_key
+        ):
+            problems.append(
+                "STORAGE_BACKEND=s3 needs S3_ENDPOINT_URL, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY"
+            )
+        if self.llm_provider == "anthropic" and not self.anthropic_api_key:
+            problems.append("LLM_PROVIDER=anthropic needs ANTHROPIC_API_KEY")
         if not self.cors_origins or "*" in self.cors_origins:
             problems.append("CORS_ORIGINS must list the allowed origins explicitly")
         if problems:

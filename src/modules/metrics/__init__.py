@@ -3,7 +3,7 @@
 from src.core.uow import UnitOfWork
 
 from .errors import InvalidMetric
-from .interface import Measurement, MetricsInterface, StoredMeasurement
+from .interface import LabReport, Measurement, MetricsInterface, StoredMeasurement
 from .models import BiomarkerFlag, Metric, MetricSource, MetricTrend
 from .registry import BIOMARKER_PREFIX
 
@@ -18,6 +18,7 @@ __all__ = [
     "BIOMARKER_PREFIX",
     "BiomarkerFlag",
     "InvalidMetric",
+    "LabReport",
     "Measurement",
     "Metric",
     "MetricSource",

@@ -38,7 +38,52 @@ class StoredMeasurement(BaseModel):
     reward: Reward | None = None
 
 
+class LabReport(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: UUID
+    identity_id: UUID
+    sha256: str
+    storage_key: str | None
+    content_type: str
+    size_bytes: int
+    test_date: AwareDatetime | None
+    parser: str
+    biomarker_count: int
+    lab_name: str | None
+    parsed: list[dict[str, object]]
+    created_at: AwareDatetime
+
+
 class MetricsInterface(ABC):
+    @abstractmethod
+    async def find_lab_report(self, identity_id: UUID, sha256: str) -> LabReport | None:
+        """The report already imported from the same file, if any."""
+
+    @abstractmethod
+    async def create_lab_report(
+        self,
+        identity_id: UUID,
+        *,
+        sha256: str,
+        storage_key: str | None,
+        content_type: str,
+        size_bytes: int,
+        test_date: datetime | None,
+        parser: str,
+        lab_name: str | None,
+        parsed: list[dict[str, object]],
+    ) -> tuple[LabReport, bool]:
+        """Record an uploaded report; returns (report, created). When the same file was imported
+        concurrently, returns the existing report and False."""
+
+    @abstractmethod
+    async def set_lab_report_count(self, report_id: UUID, biomarker_count: int) -> None: ...
+
+    @abstractmethod
+    async def lab_report_keys(self, identity_id: UUID) -> list[str]:
+        """Storage keys of the person's original documents (for erasure)."""
+
     @abstractmethod
     async def store(
         self,
