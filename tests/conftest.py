@@ -10,6 +10,7 @@ emptied.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -19,7 +20,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.sql.expression import Executable
 
@@ -35,11 +36,33 @@ TEST_ENCRYPTION_KEY = "tNbbT1aG0t1wZ7ZC3Kq8yq3xqkR3yJm7d0zqk0x7tD8="
 
 
 def _test_database_url() -> str:
+    """SQLite in a fresh temporary file by default; with TEST_DATABASE_URL, that PostgreSQL
+    database (under pytest-xdist each worker gets its own copy: `<name>_<worker>`)."""
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        if worker:
+            base, _, rest = url.rpartition("/")
+            name, sep, query = rest.partition("?")
+            url = f"{base}/{name}_{worker}{sep}{query}"
         return url
     directory = Path(tempfile.mkdtemp(prefix="ugoki-tests-"))
     return f"sqlite+aiosqlite:///{directory}/test.db"
+
+
+async def _ensure_postgres_database(url: str) -> None:
+    parsed = make_url(url)
+    if not re.fullmatch(r"[A-Za-z0-9_]+", parsed.database or ""):
+        raise RuntimeError("test database names may hold letters, digits and underscores only")
+    admin = create_async_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            found = text("SELECT 1 FROM pg_database WHERE datname = :name")
+            exists = await conn.scalar(found, {"name": parsed.database})
+            if not exists:
+                await conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    finally:
+        await admin.dispose()
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:
@@ -72,6 +95,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
         name = database_url.rsplit("/", 1)[-1].split("?")[0]
         if "test" not in name:
             raise RuntimeError("refusing to reset a PostgreSQL database whose name lacks 'test'")
+        await _ensure_postgres_database(database_url)
         admin = create_async_engine(database_url, isolation_level="AUTOCOMMIT")
         async with admin.connect() as conn:
             await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))

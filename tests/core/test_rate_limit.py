@@ -20,6 +20,8 @@ from tests.factories import anonymous_user
 
 ME = "/api/v1/identity/me"
 REDIS_URL = "redis://127.0.0.1:6379/15"
+# Tests sharing the Redis database run on one xdist worker.
+pytestmark = pytest.mark.xdist_group("redis")
 # An hour-long window, so that a window boundary cannot fall in the middle of a test.
 DEFAULT = "3/hour"
 

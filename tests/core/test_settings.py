@@ -156,7 +156,7 @@ async def test_openapi_tells_clients_the_rate_limit_of_a_limited_route(client: h
 
     authenticate = spec["paths"]["/api/v1/identity/authenticate"]["post"]
 
-    assert authenticate["x-rate-limit"] == {"preset": "AUTH", "limits": "5/minute;20/hour"}
+    assert authenticate["x-rate-limit"] == {"preset": "AUTH", "limits": "5/minute;20/hour", "key": "ip"}
 
 
 # Time ------------------------------------------------------------------------------------------
