@@ -28,9 +28,21 @@ bearer_scheme = HTTPBearer(auto_error=False, description="Access token from /ide
 
 async def unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
     """One session per request: commit if the handler returned, roll back if it raised."""
+    async for uow in _unit_of_work(request, write=request.method not in SAFE_METHODS):
+        yield uow
+
+
+async def writing_unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
+    """For the few GET endpoints that also write (audit events of health-data reads, a stored
+    daily score): takes the write lock up front on SQLite, like every write request."""
+    async for uow in _unit_of_work(request, write=True):
+        yield uow
+
+
+async def _unit_of_work(request: Request, *, write: bool) -> AsyncIterator[UnitOfWork]:
     state = request.app.state
     sessions = state.sessions
-    session = sessions.reader() if request.method in SAFE_METHODS else sessions.writer()
+    session = sessions.writer() if write else sessions.reader()
     uow = UnitOfWork(session=session, resources=state.resources)
     try:
         yield uow
@@ -54,6 +66,7 @@ async def unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
 
 
 UoWDep = Annotated[UnitOfWork, Depends(unit_of_work, scope="function")]
+WritingUoWDep = Annotated[UnitOfWork, Depends(writing_unit_of_work, scope="function")]
 
 
 def _bearer_token(request: Request) -> str | None:

@@ -236,12 +236,26 @@ async def _integrity_error_handler(request: Request, exc: Exception) -> JSONResp
     )
 
 
+async def _invalid_value_handler(request: Request, exc: Exception) -> JSONResponse:
+    logger.warning("value refused by the database: %s", type(exc).__name__)
+    return problem_response(
+        request,
+        status=422,
+        code="INVALID_VALUE",
+        title="Unprocessable entity",
+        detail="A value in the request cannot be stored (out of range or not valid text); nothing was saved.",
+    )
+
+
 async def _dbapi_error_handler(request: Request, exc: Exception) -> JSONResponse:
     from sqlalchemy.exc import DataError, InternalError, NotSupportedError, ProgrammingError
 
-    # Errors in our own SQL are bugs (500); the rest of the driver's errors mean the database is
-    # not usable right now (connection refused, database missing, server shutting down): 503.
-    if isinstance(exc, ProgrammingError | DataError | NotSupportedError | InternalError):
+    # A value the database cannot store (out-of-range number, text it cannot encode) came from the
+    # request: 422, nothing saved. Errors in our own SQL are bugs (500). The rest of the driver's
+    # errors mean the database is not usable right now (refused, missing, shutting down): 503.
+    if isinstance(exc, DataError):
+        return await _invalid_value_handler(request, exc)
+    if isinstance(exc, ProgrammingError | NotSupportedError | InternalError):
         return await _unhandled_error_handler(request, exc)
     return await _database_unavailable_handler(request, exc)
 
@@ -256,6 +270,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OperationalError, _database_unavailable_handler)
     app.add_exception_handler(InterfaceError, _database_unavailable_handler)
     app.add_exception_handler(DBAPIError, _dbapi_error_handler)
+    app.add_exception_handler(UnicodeEncodeError, _invalid_value_handler)
     app.add_exception_handler(PoolTimeout, _database_unavailable_handler)
     # The PostgreSQL driver raises these directly when the server cannot be reached.
     app.add_exception_handler(ConnectionError, _database_unavailable_handler)

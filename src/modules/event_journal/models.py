@@ -8,6 +8,8 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from src.core.validation import check_storable_json
+
 
 class EventCategory(StrEnum):
     AUTH = "auth"
@@ -236,11 +238,7 @@ class RecordEventRequest(BaseModel):
     @field_validator("metadata")
     @classmethod
     def _small_metadata(cls, value: dict[str, Any]) -> dict[str, Any]:
-        import json
-
-        if len(json.dumps(value, default=str)) > MAX_METADATA_BYTES:
-            raise ValueError(f"metadata must serialise to at most {MAX_METADATA_BYTES} bytes")
-        return value
+        return check_storable_json(value, max_bytes=MAX_METADATA_BYTES)  # type: ignore[no-any-return]
 
 
 class EventSummary(BaseModel):

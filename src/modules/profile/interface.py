@@ -68,3 +68,7 @@ class ProfileInterface(ABC):
     async def set_avatar(self, identity_id: UUID, *, url: str | None, key: str | None) -> str | None:
         """Point the profile at a new avatar; returns the previous storage key (to delete after
         commit)."""
+
+    @abstractmethod
+    async def reencrypt_all(self, *, batch: int = 500) -> int:
+        """Key rotation: rewrite every encrypted field with the primary key; returns how many."""

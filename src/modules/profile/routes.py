@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 
 from src.core.errors import problem_schema
 from src.core.rate_limit import limits
-from src.dependencies import CurrentIdentity, UoWDep
+from src.dependencies import CurrentIdentity, UoWDep, WritingUoWDep
 
 from .account import AccountData
 from .errors import ConfirmationRequired
@@ -214,7 +214,7 @@ async def skip_step(uow: UoWDep, me: CurrentIdentity, step: OnboardingStep) -> O
     openapi_extra=limits("GDPR"),
 )
 async def export(
-    uow: UoWDep, me: CurrentIdentity, format: Annotated[Literal["json", "zip"], Query()] = "json"
+    uow: WritingUoWDep, me: CurrentIdentity, format: Annotated[Literal["json", "zip"], Query()] = "json"
 ) -> Response:
     account = AccountData(uow)
     if format == "zip":

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import json
-import math
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -10,6 +8,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from src.core.contracts import StreakSnapshot, UnlockedAchievement
 from src.core.types import UTCInstant
+from src.core.validation import check_storable_json
 from src.modules.profile import FastingProtocol
 
 MAX_METADATA_BYTES = 4096
@@ -36,39 +35,10 @@ class EndState(StrEnum):
     ABANDONED = "abandoned"
 
 
-def _check_storable(value: dict[str, Any]) -> None:
-    """Refuse what parses from a request body but cannot be stored and answered faithfully on
-    both databases: nesting too deep to serialise, NaN/Infinity, NUL characters and lone
-    surrogates in strings."""
-    pending: list[tuple[Any, int]] = [(value, 1)]
-    while pending:
-        item, depth = pending.pop()
-        if isinstance(item, dict | list):
-            if depth > MAX_METADATA_DEPTH:
-                raise ValueError(f"metadata must nest at most {MAX_METADATA_DEPTH} levels deep")
-            if isinstance(item, dict):
-                pending.extend((key, depth) for key in item)
-                pending.extend((child, depth + 1) for child in item.values())
-            else:
-                pending.extend((child, depth + 1) for child in item)
-        elif isinstance(item, float) and not math.isfinite(item):
-            raise ValueError("metadata must not contain NaN or Infinity")
-        elif isinstance(item, str):
-            if "\x00" in item:
-                raise ValueError("metadata text must not contain NUL characters")
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError as exc:
-                raise ValueError("metadata text must be valid Unicode") from exc
-
-
 def _bounded_metadata(value: dict[str, Any] | None) -> dict[str, Any] | None:
     if value is None:
         return None
-    _check_storable(value)
-    if len(json.dumps(value).encode()) > MAX_METADATA_BYTES:
-        raise ValueError(f"metadata must serialise to at most {MAX_METADATA_BYTES} bytes")
-    return value
+    return check_storable_json(value, max_bytes=MAX_METADATA_BYTES, max_depth=MAX_METADATA_DEPTH)  # type: ignore[no-any-return]
 
 
 def _protocol(value: Any) -> Any:

@@ -1,0 +1,96 @@
+"""Shared by the profile tests: the routes, the problem-body check, and the two looks behind the
+API a client cannot take (raw rows in the database, and the module interface other modules use)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import func, select
+
+from src.core.uow import UnitOfWork
+from src.database import Base
+
+API = "/api/v1"
+PROFILE = f"{API}/profile"
+GOALS = f"{PROFILE}/goals"
+HEALTH = f"{PROFILE}/health"
+FASTING_SAFETY = f"{PROFILE}/health/fasting-safety"
+DIETARY = f"{PROFILE}/dietary"
+RESTRICTIONS = f"{PROFILE}/workout-restrictions"
+SAFE_EXERCISES = f"{PROFILE}/workout-restrictions/safe-exercises"
+PREFERENCES = f"{PROFILE}/preferences"
+SOCIAL = f"{PROFILE}/social"
+CHECK_USERNAME = f"{PROFILE}/social/check-username"
+FRIEND_CODE = f"{PROFILE}/social/friend-code"
+ONBOARDING = f"{PROFILE}/onboarding"
+COMPLETE = f"{PROFILE}/complete"
+EXPORT = f"{PROFILE}/export"
+ALL_DATA = f"{PROFILE}/all-data"
+ANONYMIZE = f"{PROFILE}/anonymize"
+FEED = f"{API}/events/feed"
+ME = f"{API}/identity/me"
+
+PROFILE_TABLES = (
+    "user_profiles",
+    "user_goals",
+    "health_profiles",
+    "dietary_profiles",
+    "workout_restrictions",
+    "social_profiles",
+    "user_preferences",
+    "onboarding_status",
+)
+
+
+def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
+    """An RFC 9457 problem body with this status (and stable code), carrying the request id."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    if code is not None:
+        assert body["code"] == code, body
+    assert isinstance(body["detail"], str)
+    assert body["detail"]
+    assert body["title"]
+    assert body["type"]
+    assert body["request_id"] == response.headers["x-request-id"]
+    return body
+
+
+def ok(response: httpx.Response, status: int = 200) -> Any:
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+async def count_rows(app: FastAPI, table: str, identity_id: str | uuid.UUID) -> int:
+    """How many rows of `table` belong to the identity, read straight from the database."""
+    t = Base.metadata.tables[table]
+    async with app.state.sessions.reader() as session:
+        result = await session.execute(
+            select(func.count()).select_from(t).where(t.c.identity_id == uuid.UUID(str(identity_id)))
+        )
+        return int(result.scalar_one())
+
+
+async def raw_rows(app: FastAPI, table: str, identity_id: str | uuid.UUID | None = None) -> list[dict[str, Any]]:
+    """The stored rows of `table` (optionally of one identity), exactly as the database holds them."""
+    t = Base.metadata.tables[table]
+    query = select(t)
+    if identity_id is not None:
+        query = query.where(t.c.identity_id == uuid.UUID(str(identity_id)))
+    async with app.state.sessions.reader() as session:
+        return [dict(row._mapping) for row in (await session.execute(query)).all()]
+
+
+async def in_unit_of_work[T](app: FastAPI, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+    """Run `work` in its own committed unit of work, as another module's request would."""
+    async with app.state.sessions.writer() as session:
+        uow = UnitOfWork(session=session, resources=app.state.resources)
+        result = await work(uow)
+        await session.commit()
+    return result
