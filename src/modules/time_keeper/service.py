@@ -50,6 +50,22 @@ CLOCK_SKEW = timedelta(seconds=60)
 ACTIVE_PRIORITY = (WindowType.FAST, WindowType.EATING, WindowType.WORKOUT, WindowType.RECOVERY)
 
 W = TimeWindowRow
+_COLUMNS = (
+    W.id,
+    W.identity_id,
+    W.window_type,
+    W.state,
+    W.start_time,
+    W.end_time,
+    W.scheduled_end,
+    W.protocol,
+    W.target_seconds,
+    W.paused_at,
+    W.paused_seconds,
+    W.window_metadata,
+    W.created_at,
+    W.updated_at,
+)
 
 
 class TimeKeeperService(TimeKeeperInterface):
@@ -134,17 +150,20 @@ class TimeKeeperService(TimeKeeperInterface):
             raise WindowNotFound("Window not found")
         return row
 
+    # Reads the app polls select plain columns (no ORM identity map): see PERFORMANCE notes.
     async def get(self, identity_id: uuid.UUID, window_id: uuid.UUID) -> TimeWindow:
-        row = await self.session.get(W, window_id)
-        if row is None or row.identity_id != identity_id:
+        row = (
+            await self.session.execute(select(*_COLUMNS).where(W.id == window_id, W.identity_id == identity_id))
+        ).first()
+        if row is None:
             raise WindowNotFound("Window not found")
-        return self.view(row)
+        return self.view(row)  # type: ignore[arg-type]
 
     async def active(self, identity_id: uuid.UUID, window_type: WindowType | None) -> TimeWindow | None:
-        query = select(W).where(W.identity_id == identity_id, W.state.in_(OPEN_STATES))
+        query = select(*_COLUMNS).where(W.identity_id == identity_id, W.state.in_(OPEN_STATES))
         if window_type is not None:
             query = query.where(W.window_type == str(window_type))
-        rows = list((await self.session.execute(query)).scalars())
+        rows: list[Any] = list((await self.session.execute(query)).all())
         if not rows:
             return None
         rows.sort(key=lambda r: (ACTIVE_PRIORITY.index(WindowType(r.window_type)), -r.start_time.timestamp()))
