@@ -10,6 +10,7 @@ token and that its session is live and its identity exists; `AdminIdentity` also
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -28,17 +29,18 @@ bearer_scheme = HTTPBearer(auto_error=False, description="Access token from /ide
 
 async def unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
     """One session per request: commit if the handler returned, roll back if it raised."""
-    async for uow in _unit_of_work(request, write=request.method not in SAFE_METHODS):
+    async with _unit_of_work(request, write=request.method not in SAFE_METHODS) as uow:
         yield uow
 
 
 async def writing_unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
     """For the few GET endpoints that also write (audit events of health-data reads, a stored
     daily score): takes the write lock up front on SQLite, like every write request."""
-    async for uow in _unit_of_work(request, write=True):
+    async with _unit_of_work(request, write=True) as uow:
         yield uow
 
 
+@asynccontextmanager
 async def _unit_of_work(request: Request, *, write: bool) -> AsyncIterator[UnitOfWork]:
     state = request.app.state
     sessions = state.sessions

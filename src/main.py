@@ -45,6 +45,7 @@ from src.modules.progression.manifest import MANIFEST as PROGRESSION
 from src.modules.time_keeper.manifest import MANIFEST as TIME_KEEPER
 from src.routes.health_sync import router as HEALTH_SYNC_ROUTER
 from src.routes.uploads import router as UPLOADS_ROUTER
+from src.services.storage import DELETE_TOPIC, delete_stored_object
 
 logger = logging.getLogger("ugoki")
 
@@ -118,7 +119,7 @@ def create_app(
         personal_data=personal_data,
         keyring=Keyring(settings.encryption_keys()),
     )
-    outbox_handlers: dict[str, OutboxHandler] = {}
+    outbox_handlers: dict[str, OutboxHandler] = {DELETE_TOPIC: delete_stored_object}
     for module in modules:
         for subscription in module.subscriptions:
             bus.subscribe(subscription)

@@ -68,7 +68,9 @@ class Settings(BaseSettings):
 
     # File storage (avatars, original lab reports)
     storage_backend: Literal["local", "s3"] = "local"
-    storage_public_base_url: str = "/media"  # where clients fetch public objects (avatars)
+    # Where clients fetch public objects (avatars). Unset: the API serves local files itself
+    # (/api/v1/uploads/media/…); S3: {endpoint}/{bucket}/….
+    storage_public_base_url: str | None = None
     s3_endpoint_url: str | None = None
     s3_bucket: str | None = None
     s3_region: str = "auto"

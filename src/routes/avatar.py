@@ -1,5 +1,399 @@
+"""`/uploads/avatar` and `/uploads/media/{key}`: profile pictures.
+
+An upload is read from the request stream and refused as soon as it passes `MAX_AVATAR_BYTES`
+(413). Its type is decided from its first bytes (JPEG, PNG or WebP), never from the client's
+content type or file name (415 otherwise). It is decoded off the event loop with a pixel budget
+(decompression bombs and broken files → 422), turned upright (EXIF orientation), flattened on
+white, centre-cropped and resized to 400×400, and re-encoded as a JPEG that carries no metadata
+at all (no EXIF, GPS, comments or profiles). The server names the object
+(`avatars/<identity>/<random>.jpg`), stores it, and points the profile at it; the previous object
+is deleted through the outbox only after that change has committed. The key to delete always
+comes from the server-side record, never from the client-writable `avatar_url`.
+
+With the local storage backend the API serves avatars itself from `GET /uploads/media/{key}`
+(public, cacheable for a year: keys are never reused).
+"""
+
 from __future__ import annotations
 
-from fastapi import APIRouter
+import asyncio
+import io
+import logging
+import re
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse
+from PIL import Image, ImageOps
+from pydantic import BaseModel
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import ClientDisconnect
+
+from src.core.errors import (
+    AppError,
+    BadRequest,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    UnprocessableEntity,
+    problem_schema,
+)
+from src.core.rate_limit import limits
+from src.core.uow import UnitOfWork
+from src.dependencies import CurrentIdentity, UoWDep
+from src.modules.profile import profile_service
+from src.services.storage import DELETE_TOPIC, LocalStorage, Storage, StorageError, storage_of
+
+logger = logging.getLogger("ugoki.avatar")
 
 router = APIRouter()
+
+AVATAR_SIZE = 400
+JPEG_QUALITY = 85
+CACHE_CONTROL = "public, max-age=31536000, immutable"
+# Pixel budgets: what a file may declare, and what is actually decoded (JPEGs are decoded at a
+# reduced scale, so a large photo costs little; PNG and WebP are decoded in full).
+MAX_DECLARED_PIXELS = 80_000_000
+MAX_DECODED_PIXELS = 25_000_000
+# Decoding is memory-hungry: at most this many avatars are decoded at once per process.
+DECODE_SLOTS = 2
+FILE_FIELD = "file"
+
+_AVATAR_KEY = re.compile(r"^avatars/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/[0-9a-f]{32}\.jpg$")
+
+
+# Errors ------------------------------------------------------------------------------------
+
+
+class UnsupportedMediaType(AppError):
+    status, code, title = 415, "UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"
+
+
+class UnsupportedImageType(UnsupportedMediaType):
+    code = "UNSUPPORTED_IMAGE_TYPE"
+
+
+class AvatarTooLarge(PayloadTooLarge):
+    code = "AVATAR_TOO_LARGE"
+
+
+class EmptyFile(UnprocessableEntity):
+    code = "EMPTY_FILE"
+
+
+class MalformedUpload(BadRequest):
+    code = "MALFORMED_UPLOAD"
+
+
+class ImageUnreadable(UnprocessableEntity):
+    code = "IMAGE_UNREADABLE"
+
+
+class ImageTooManyPixels(UnprocessableEntity):
+    code = "IMAGE_TOO_MANY_PIXELS"
+
+
+class StorageUnavailable(ServiceUnavailable):
+    code = "STORAGE_UNAVAILABLE"
+
+
+class AvatarNotFound(NotFound):
+    code = "AVATAR_NOT_FOUND"
+
+
+# Responses ---------------------------------------------------------------------------------
+
+
+class AvatarUploadResponse(BaseModel):
+    success: bool = True
+    avatar_url: str
+    message: str
+
+
+class AvatarDeleteResponse(BaseModel):
+    success: bool = True
+    message: str
+
+
+# Reading the multipart body as it streams ---------------------------------------------------
+
+
+class _FilePartCollector:
+    """Callbacks for the multipart parser: keeps the bytes of the first part named `field` (up to
+    `limit` + 1 bytes) and discards every other part."""
+
+    def __init__(self, field: str, limit: int) -> None:
+        self.field = field
+        self.limit = limit
+        self.data = bytearray()
+        self.found = False
+        self.exceeded = False
+        self._collecting = False
+        self._header_name = bytearray()
+        self._header_value = bytearray()
+        self._disposition = b""
+
+    def on_part_begin(self) -> None:
+        self._disposition = b""
+        self._collecting = False
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._header_name += data[start:end]
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._header_value += data[start:end]
+
+    def on_header_end(self) -> None:
+        if bytes(self._header_name).strip().lower() == b"content-disposition":
+            self._disposition = bytes(self._header_value)
+        self._header_name.clear()
+        self._header_value.clear()
+
+    def on_headers_finished(self) -> None:
+        _, options = parse_options_header(self._disposition)
+        name = options.get(b"name", b"")
+        if name == self.field.encode() and not self.found:
+            self.found = True
+            self._collecting = True
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if not self._collecting or self.exceeded:
+            return
+        self.data += data[start:end]
+        if len(self.data) > self.limit:
+            self.exceeded = True
+            self.data.clear()
+
+    def on_part_end(self) -> None:
+        self._collecting = False
+
+
+async def read_file_field(request: Request, *, field: str, limit: int) -> bytes:
+    """The bytes of the multipart field `field`, read from the request stream; 413 as soon as it
+    passes `limit` bytes (the rest of the body is never read)."""
+    media_type, params = parse_options_header(request.headers.get("content-type", ""))
+    if media_type != b"multipart/form-data":
+        raise UnsupportedMediaType(f"Send the image as multipart/form-data with a `{field}` field.")
+    boundary = params.get(b"boundary")
+    if not boundary:
+        raise MalformedUpload("The multipart body has no boundary.")
+    collector = _FilePartCollector(field, limit)
+    callbacks: Any = {
+        "on_part_begin": collector.on_part_begin,
+        "on_header_field": collector.on_header_field,
+        "on_header_value": collector.on_header_value,
+        "on_header_end": collector.on_header_end,
+        "on_headers_finished": collector.on_headers_finished,
+        "on_part_data": collector.on_part_data,
+        "on_part_end": collector.on_part_end,
+    }
+    try:
+        parser = MultipartParser(boundary, callbacks)
+        async for chunk in request.stream():
+            parser.write(chunk)
+            if collector.exceeded:
+                raise AvatarTooLarge(f"The image is larger than {limit // 1_048_576} MB.")
+        parser.finalize()
+    except (FormParserError, ValueError) as exc:
+        raise MalformedUpload("The multipart body is malformed.") from exc
+    except ClientDisconnect as exc:
+        raise MalformedUpload("The upload was interrupted.") from exc
+    if not collector.found:
+        raise RequestValidationError(
+            [{"loc": ("body", field), "msg": "Field required", "type": "missing", "input": None}]
+        )
+    return bytes(collector.data)
+
+
+# Image handling ----------------------------------------------------------------------------
+
+
+def sniff_image_format(data: bytes) -> str | None:
+    """The Pillow format name from the file's magic bytes (JPEG, PNG, WebP), else None."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    return None
+
+
+def _flatten_on_white(image: Image.Image) -> Image.Image:
+    has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (image.mode == "P" and "transparency" in image.info)
+    if not has_alpha:
+        return image.convert("RGB")
+    rgba = image.convert("RGBA")
+    background = Image.new("RGB", rgba.size, (255, 255, 255))
+    background.paste(rgba, mask=rgba.getchannel("A"))
+    return background
+
+
+def render_avatar(data: bytes, image_format: str) -> bytes:
+    """Decode an untrusted image of the sniffed format and return the 400×400 JPEG avatar.
+    Raises ImageTooManyPixels or ImageUnreadable; blocking: run it in a worker thread."""
+    try:
+        with Image.open(io.BytesIO(data), formats=[image_format]) as probe:
+            width, height = probe.size
+            if width < 1 or height < 1 or width * height > MAX_DECLARED_PIXELS:
+                raise ImageTooManyPixels(f"The image declares {width}×{height} pixels, more than we accept.")
+            probe.verify()
+        with Image.open(io.BytesIO(data), formats=[image_format]) as image:
+            if image_format == "JPEG":
+                image.draft("RGB", (AVATAR_SIZE, AVATAR_SIZE))
+            width, height = image.size
+            if width * height > MAX_DECODED_PIXELS:
+                raise ImageTooManyPixels(f"The image has {width}×{height} pixels, more than we accept.")
+            image.load()
+            upright = ImageOps.exif_transpose(image)
+            flat = _flatten_on_white(upright)
+    except AppError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise ImageTooManyPixels("The image has more pixels than we accept.") from exc
+    except Exception as exc:  # anything the decoder trips over is a broken or hostile file
+        logger.info("avatar decode failed: %s", type(exc).__name__)
+        raise ImageUnreadable("The image could not be read; it may be damaged or incomplete.") from exc
+
+    side = min(flat.size)
+    left = (flat.width - side) // 2
+    top = (flat.height - side) // 2
+    square = flat.crop((left, top, left + side, top + side))
+    resized = square.resize((AVATAR_SIZE, AVATAR_SIZE), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    # A new image carries no metadata from the upload (EXIF, GPS, ICC, comments).
+    clean = Image.new("RGB", (AVATAR_SIZE, AVATAR_SIZE))
+    clean.paste(resized)
+    out = io.BytesIO()
+    clean.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True)
+    return out.getvalue()
+
+
+async def _render_off_loop(request: Request, data: bytes, image_format: str) -> bytes:
+    slots: asyncio.Semaphore = request.app.state.resources.singleton(
+        "avatar_decode_slots", lambda: asyncio.Semaphore(DECODE_SLOTS)
+    )
+    async with slots:
+        return await asyncio.to_thread(render_avatar, data, image_format)
+
+
+def _storage(request: Request) -> Storage:
+    try:
+        return storage_of(request.app.state.resources)
+    except StorageError as exc:
+        logger.error("storage not usable: %s", exc)
+        raise StorageUnavailable("File storage is not available right now; try again later.") from exc
+
+
+# Routes ------------------------------------------------------------------------------------
+
+_UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": [FILE_FIELD],
+                    "properties": {
+                        FILE_FIELD: {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "A JPEG, PNG or WebP image (type read from the file itself)",
+                        }
+                    },
+                }
+            }
+        },
+    }
+}
+_ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (400, 401, 413, 415, 422, 429, 503)}
+
+
+@router.post(
+    "/avatar",
+    response_model=AvatarUploadResponse,
+    summary="Upload a profile picture (JPEG, PNG or WebP)",
+    description=(
+        "Multipart field `file`, at most `MAX_AVATAR_BYTES` (5 MB). Stored as a 400×400 JPEG without "
+        "metadata; the profile's `avatar_url` points at it. The previous picture is deleted afterwards."
+    ),
+    responses=_ERRORS,
+    openapi_extra={**limits("UPLOAD"), **_UPLOAD_BODY},
+)
+async def upload_avatar(request: Request, uow: UoWDep, me: CurrentIdentity) -> AvatarUploadResponse:
+    settings = uow.settings
+    data = await read_file_field(request, field=FILE_FIELD, limit=settings.max_avatar_bytes)
+    if not data:
+        raise EmptyFile("The file is empty.")
+    image_format = sniff_image_format(data)
+    if image_format is None:
+        raise UnsupportedImageType("Only JPEG, PNG and WebP images are accepted.")
+    avatar = await _render_off_loop(request, data, image_format)
+
+    storage = _storage(request)
+    key = f"avatars/{me.identity_id}/{uuid.uuid4().hex}.jpg"
+    try:
+        await storage.put(key, avatar, content_type="image/jpeg", cache_control=CACHE_CONTROL)
+    except StorageError as exc:
+        logger.error("avatar upload to storage failed: %s", exc)
+        raise StorageUnavailable("The picture could not be stored right now; try again later.") from exc
+
+    url = storage.public_url(key)
+    previous = await profile_service(uow).set_avatar(me.identity_id, url=url, key=key)
+    _delete_after_commit(uow, me.identity_id, previous)
+    return AvatarUploadResponse(avatar_url=url, message="Avatar uploaded successfully.")
+
+
+@router.delete(
+    "/avatar",
+    response_model=AvatarDeleteResponse,
+    summary="Remove the profile picture",
+    description="404 `AVATAR_NOT_FOUND` when there is none. The stored picture is deleted afterwards.",
+    responses=_ERRORS,
+)
+async def delete_avatar(uow: UoWDep, me: CurrentIdentity) -> AvatarDeleteResponse:
+    previous = await profile_service(uow).set_avatar(me.identity_id, url=None, key=None)
+    if previous is None:
+        raise AvatarNotFound("No avatar to delete.")  # rolls back the (no-op) change
+    _delete_after_commit(uow, me.identity_id, previous)
+    return AvatarDeleteResponse(message="Avatar deleted successfully.")
+
+
+def _delete_after_commit(uow: UnitOfWork, identity_id: uuid.UUID, key: str | None) -> None:
+    if key is None:
+        return
+    if not key.startswith(f"avatars/{identity_id}/"):  # only ever this person's own pictures
+        logger.warning("previous avatar key outside the owner's prefix; not deleted")
+        return
+    # No identity on the message: erasing the account's outbox rows must not drop the deletion.
+    uow.enqueue(DELETE_TOPIC, {"key": key})
+
+
+@router.get(
+    "/media/{key:path}",
+    summary="A public stored file (avatars, local storage backend)",
+    response_class=FileResponse,
+    responses={200: {"content": {"image/jpeg": {}}}, 404: problem_schema()},
+)
+async def serve_media(request: Request, key: str) -> FileResponse:
+    resources = request.app.state.resources
+    if resources.settings.storage_backend != "local" or not _AVATAR_KEY.match(key):
+        raise NotFound("No such file.")
+    storage = storage_of(resources)
+    if not isinstance(storage, LocalStorage):
+        raise NotFound("No such file.")
+    path = storage.file_path(key)
+    if not await asyncio.to_thread(path.is_file):
+        raise NotFound("No such file.")
+    return FileResponse(
+        path,
+        media_type="image/jpeg",
+        headers={
+            "Cache-Control": CACHE_CONTROL,
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
+    )

@@ -8,6 +8,7 @@ from sqlalchemy import delete, update
 from src.core.gdpr import PersonalData
 from src.core.modules import ModuleManifest
 from src.core.uow import UnitOfWork
+from src.services.storage import DELETE_TOPIC as STORAGE_DELETE_TOPIC
 
 from .orm import LabReportRow, MetricRow
 from .routes import router
@@ -35,7 +36,14 @@ async def _export(uow: UnitOfWork, identity_id: UUID) -> dict[str, Any]:
     }
 
 
+async def _forget_documents(uow: UnitOfWork, identity_id: UUID) -> None:
+    # Original lab documents in storage go once the erasure is committed.
+    for key in await MetricsService(uow).lab_report_keys(identity_id):
+        uow.enqueue(STORAGE_DELETE_TOPIC, {"key": key})
+
+
 async def _erase(uow: UnitOfWork, identity_id: UUID) -> int:
+    await _forget_documents(uow, identity_id)
     total = 0
     for row_type in (MetricRow, LabReportRow):
         result = await uow.session.execute(delete(row_type).where(row_type.identity_id == identity_id))
@@ -45,6 +53,7 @@ async def _erase(uow: UnitOfWork, identity_id: UUID) -> int:
 
 async def _anonymize(uow: UnitOfWork, identity_id: UUID, replacement_id: UUID) -> int:
     # Measurements are kept for aggregate statistics; notes and stored lab documents are personal.
+    await _forget_documents(uow, identity_id)
     result = await uow.session.execute(
         update(MetricRow).where(MetricRow.identity_id == identity_id).values(identity_id=replacement_id, note=None)
     )

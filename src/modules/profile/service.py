@@ -11,6 +11,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from src.core.persistence import insert_ignore
+from src.services.storage import DELETE_TOPIC as STORAGE_DELETE_TOPIC
 from src.core.uow import UnitOfWork
 from src.modules.event_journal import EventSource, EventType, event_journal
 
@@ -499,6 +500,11 @@ class ProfileService(ProfileInterface):
         return row.avatar_key if row else None
 
     async def erase(self, identity_id: uuid.UUID) -> int:
+        avatar_key = await self.avatar_key_of(identity_id)
+        if avatar_key:
+            # The stored image goes once the erasure is committed (not tied to the identity, so the
+            # erasure of queued messages does not drop it).
+            self.uow.enqueue(STORAGE_DELETE_TOPIC, {"key": avatar_key})
         total = 0
         for row_type in SECTION_ROWS:
             result = await self.session.execute(delete(row_type).where(row_type.identity_id == identity_id))
