@@ -11,9 +11,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from src.core.persistence import insert_ignore
-from src.services.storage import DELETE_TOPIC as STORAGE_DELETE_TOPIC
 from src.core.uow import UnitOfWork
 from src.modules.event_journal import EventSource, EventType, event_journal
+from src.services.storage import DELETE_TOPIC as STORAGE_DELETE_TOPIC
 
 from .errors import (
     FriendCodeNotFound,
