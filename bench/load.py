@@ -216,6 +216,8 @@ class UserContext:
     access_token: str = ""
     refresh_token: str = ""
     fast_id: str | None = None
+    session_id: str | None = None
+    workout_id: str | None = None
 
     def adopt(self, response: Response) -> None:
         data = response.json()
@@ -314,6 +316,43 @@ async def progression_overview(ctx: UserContext) -> Response:
     return await ctx.get(f"{API}/progression/overview")
 
 
+async def workouts_list(ctx: UserContext) -> Response:
+    """The workout browser: catalogue page with categories (public, no auth)."""
+    return await ctx.conn.request("GET", f"{API}/content/workouts?limit=20")
+
+
+async def _a_workout(ctx: UserContext) -> str:
+    if ctx.workout_id is None:
+        response = await ctx.conn.request("GET", f"{API}/content/workouts?limit=23")
+        workouts = response.json()
+        ctx.workout_id = workouts[ctx.index % len(workouts)]["id"]
+    return ctx.workout_id
+
+
+async def workout_detail(ctx: UserContext) -> Response:
+    """One workout with its exercises."""
+    workout_id = await _a_workout(ctx)
+    return await ctx.conn.request("GET", f"{API}/content/workouts/{workout_id}?include_exercises=true")
+
+
+async def workout_session(ctx: UserContext) -> Response:
+    """Alternately start a workout session and complete it (too short to earn credit: the write
+    path without the XP cascade), both timed."""
+    if ctx.session_id is None:
+        workout_id = await _a_workout(ctx)
+        response = await ctx.conn.request(
+            "POST", f"{API}/content/sessions", json_body={"workout_id": workout_id}, token=ctx.access_token
+        )
+        if response.status == 201:
+            ctx.session_id = response.json()["id"]
+        return response
+    response = await ctx.conn.request(
+        "POST", f"{API}/content/sessions/{ctx.session_id}/complete", json_body={}, token=ctx.access_token
+    )
+    ctx.session_id = None
+    return response
+
+
 SCENARIOS: dict[str, Scenario] = {
     "health": health,
     "auth": auth,
@@ -324,6 +363,9 @@ SCENARIOS: dict[str, Scenario] = {
     "fast_elapsed": fast_elapsed,
     "fast_open_close": fast_open_close,
     "progression_overview": progression_overview,
+    "workouts_list": workouts_list,
+    "workout_detail": workout_detail,
+    "workout_session": workout_session,
 }
 
 
