@@ -196,13 +196,13 @@ def create_app(
         allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
         expose_headers=["X-Request-ID", "Retry-After"],
     )
+    # Upload routes enforce their exact per-file limits while streaming; the envelope leaves room for
+    # the multipart boundary and part headers around a file of the maximum size.
+    upload_envelope = settings.max_upload_bytes + 64 * 1024
     app.add_middleware(
         BodyLimitMiddleware,
         default=settings.max_body_bytes,
-        prefixes={
-            f"{API_PREFIX}/uploads": settings.max_upload_bytes,
-            f"{API_PREFIX}/health-sync/import": settings.max_upload_bytes,
-        },
+        prefixes={f"{API_PREFIX}/uploads": upload_envelope, f"{API_PREFIX}/health-sync/import": upload_envelope},
     )
     app.add_middleware(RequestContextMiddleware)
     return app

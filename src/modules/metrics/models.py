@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from datetime import date
+import math
+from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 
 class MetricSource(StrEnum):
@@ -28,6 +29,40 @@ class BiomarkerFlag(StrEnum):
 OUT_OF_RANGE = (BiomarkerFlag.LOW, BiomarkerFlag.HIGH, BiomarkerFlag.ABNORMAL)
 
 
+def storable_text(value: str) -> str:
+    """Text both databases can store: no NUL character (PostgreSQL refuses it)."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+def _finite_or_none(value: float | None) -> float | None:
+    if value is not None and not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+def _utc_instant(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError) as exc:
+        raise ValueError("datetime out of range") from exc
+
+
+class _MetricInput(BaseModel):
+    @field_validator("*", mode="after")
+    @classmethod
+    def _text_is_storable(cls, value: Any) -> Any:
+        return storable_text(value) if isinstance(value, str) else value
+
+    @field_validator("reference_low", "reference_high", mode="after", check_fields=False)
+    @classmethod
+    def _reference_is_finite(cls, value: float | None) -> float | None:
+        return _finite_or_none(value)
+
+
 class Metric(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -47,7 +82,7 @@ class Metric(BaseModel):
     updated_at: AwareDatetime
 
 
-class RecordMetricRequest(BaseModel):
+class RecordMetricRequest(_MetricInput):
     metric_type: str = Field(
         min_length=1,
         max_length=100,
@@ -63,8 +98,13 @@ class RecordMetricRequest(BaseModel):
     reference_high: float | None = None
     flag: BiomarkerFlag | None = None
 
+    @field_validator("timestamp", mode="after")
+    @classmethod
+    def _timestamp_in_range(cls, value: datetime | None) -> datetime | None:
+        return _utc_instant(value)
 
-class UpdateMetricRequest(BaseModel):
+
+class UpdateMetricRequest(_MetricInput):
     """Fields sent are changed; `null` clears an optional field."""
 
     value: float | None = None

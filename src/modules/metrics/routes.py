@@ -4,6 +4,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
+from pydantic import AfterValidator
 
 from src.core.errors import problem_schema
 from src.core.types import UTCInstant
@@ -19,12 +20,18 @@ from .models import (
     RecordedMetric,
     RecordMetricRequest,
     UpdateMetricRequest,
+    storable_text,
 )
 from .service import MetricsService
 
+
+def _storable_or_none(value: str | None) -> str | None:
+    return None if value is None else storable_text(value)
+
+
 router = APIRouter(prefix="/metrics", tags=["metrics"])
 _ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (401, 404, 422)}
-MetricType = Annotated[str, Query(min_length=1, max_length=100)]
+MetricType = Annotated[str, AfterValidator(storable_text), Query(min_length=1, max_length=100)]
 
 
 @router.post(
@@ -73,7 +80,7 @@ async def history(
 async def by_prefix(
     uow: UoWDep,
     me: CurrentIdentity,
-    prefix: Annotated[str, Query(min_length=1, max_length=100)],
+    prefix: Annotated[str, AfterValidator(storable_text), Query(min_length=1, max_length=100)],
     start_time: UTCInstant | None = None,
     end_time: UTCInstant | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
@@ -138,7 +145,7 @@ async def biomarkers_grouped(
 async def bulk_delete(
     uow: UoWDep,
     me: CurrentIdentity,
-    metric_type: Annotated[str | None, Query(max_length=100)] = None,
+    metric_type: Annotated[str | None, AfterValidator(_storable_or_none), Query(max_length=100)] = None,
     before: UTCInstant | None = None,
     confirm: bool = False,
 ) -> BulkDeleteResult:

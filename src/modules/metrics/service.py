@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -139,17 +140,17 @@ class MetricsService(MetricsInterface):
                 metric_type, value, _info = canonical(measurement.metric_type, measurement.value)
             except MetricTypeError as exc:
                 raise InvalidMetric(str(exc), extra={"metric_type": measurement.metric_type}) from exc
-            prepared.append((metric_type, value, measurement))
+            prepared.append((metric_type, value, _checked(measurement)))
         out: list[StoredMeasurement] = []
         journal = event_journal(self.uow)
         for metric_type, value, measurement in prepared:
             row_id, changed = await self._upsert(identity_id, metric_type, value, measurement, source, lab_report_id)
             reward: Reward | None = None
             if is_weight(metric_type) and changed:
+                # Credited on the day it is logged (server time), never on the measurement's
+                # client-chosen timestamp: back-dated logs must not build a streak.
                 outcome = await self.uow.publish(
-                    WeightLogged(
-                        identity_id=identity_id, occurred_at=measurement.timestamp, metric_id=row_id, value_kg=value
-                    )
+                    WeightLogged(identity_id=identity_id, occurred_at=self.uow.now(), metric_id=row_id, value_kg=value)
                 )
                 reward = outcome.first(Reward)
                 await profile_service(self.uow).mark_onboarding(identity_id, OnboardingStep.FIRST_WEIGHT_LOGGED)
@@ -200,7 +201,8 @@ class MetricsService(MetricsInterface):
         fields: dict[str, Any] = {
             "value": value,
             "value_text": measurement.value_text,
-            "unit": measurement.unit or default_unit(metric_type),
+            # A known type is always stored in its own unit (imperial input was converted to it).
+            "unit": default_unit(metric_type) or measurement.unit,
             "note": measurement.note,
             "reference_low": measurement.reference_low,
             "reference_high": measurement.reference_high,
@@ -427,7 +429,7 @@ class MetricsService(MetricsInterface):
         if not points:
             return None
         return MetricAggregate(
-            metric_type=metric_type,
+            metric_type=metric_type.strip().lower(),
             operation=operation,  # type: ignore[arg-type]
             value=round(float(value), 2),
             period_start=start_time,
@@ -612,6 +614,25 @@ class MetricsService(MetricsInterface):
             await self.session.execute(select(M).where(M.identity_id == identity_id).order_by(M.timestamp, M.id))
         ).scalars()
         return [to_model(r).model_dump(mode="json") for r in rows]
+
+
+def _checked(measurement: Measurement) -> Measurement:
+    """A measurement both databases can store: an instant that has a UTC value, finite reference
+    bounds and text without NUL characters."""
+    extra = {"metric_type": measurement.metric_type}
+    try:
+        timestamp = measurement.timestamp.astimezone(UTC)
+    except (OverflowError, ValueError) as exc:
+        raise InvalidMetric("timestamp is out of range", extra=extra) from exc
+    for name in ("reference_low", "reference_high"):
+        bound = getattr(measurement, name)
+        if bound is not None and not math.isfinite(bound):
+            raise InvalidMetric(f"{name} must be a finite number", extra=extra)
+    for name in ("unit", "note", "value_text"):
+        text = getattr(measurement, name)
+        if text is not None and "\x00" in text:
+            raise InvalidMetric(f"{name} must not contain NUL characters", extra=extra)
+    return measurement.model_copy(update={"timestamp": timestamp})
 
 
 def _check_period(start: datetime | None, end: datetime | None) -> None:

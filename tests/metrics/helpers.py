@@ -1,0 +1,180 @@
+"""Shared by the metrics tests: the routes, the problem-body check, recording through the API,
+writing many measurements the way other modules do (through the metrics interface), and the looks
+behind the API a client cannot take (stored rows, SQL statement counts)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import event, select
+
+from src.core.uow import UnitOfWork
+from src.database import Base
+from src.modules.metrics import Measurement, MetricSource, metrics
+from tests.factories import User
+
+API = "/api/v1"
+METRICS = f"{API}/metrics"
+LATEST = f"{METRICS}/latest"
+HISTORY = f"{METRICS}/history"
+BY_PREFIX = f"{METRICS}/by-prefix"
+TREND = f"{METRICS}/trend"
+AGGREGATE = f"{METRICS}/aggregate"
+SUMMARY = f"{METRICS}/summary"
+GROUPED = f"{METRICS}/biomarkers/grouped"
+FEED = f"{API}/events/feed"
+PREFERENCES = f"{API}/profile/preferences"
+ONBOARDING = f"{API}/profile/onboarding"
+STREAKS = f"{API}/progression/streaks"
+XP_HISTORY = f"{API}/progression/xp/history"
+MY_ACHIEVEMENTS = f"{API}/progression/achievements/mine"
+EXPORT = f"{API}/profile/export"
+ALL_DATA = f"{API}/profile/all-data"
+ANONYMIZE = f"{API}/profile/anonymize"
+
+
+def utc(month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    """An instant of 2026 in UTC."""
+    return datetime(2026, month, day, hour, minute, second, tzinfo=UTC)
+
+
+def ok(response: httpx.Response, status: int = 200) -> Any:
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
+    """An RFC 9457 problem body with this status (and stable code), carrying the request id."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    if code is not None:
+        assert body["code"] == code, body
+    assert isinstance(body["detail"], str)
+    assert body["detail"]
+    assert body["request_id"] == response.headers["x-request-id"]
+    return body
+
+
+async def record(client: httpx.AsyncClient, user: User, metric_type: str, value: float, **fields: Any) -> Any:
+    """POST a measurement that must be accepted; returns the stored metric (with what it earned)."""
+    payload: dict[str, Any] = {"metric_type": metric_type, "value": value}
+    for name, given in fields.items():
+        payload[name] = given.isoformat() if isinstance(given, datetime) else given
+    return ok(await client.post(METRICS, headers=user.headers, json=payload), 201)
+
+
+async def set_timezone(client: httpx.AsyncClient, user: User, zone: str) -> None:
+    body = ok(await client.patch(PREFERENCES, headers=user.headers, json={"timezone": zone}))
+    assert body["timezone"] == zone
+
+
+async def in_unit_of_work[T](app: FastAPI, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+    """Run `work` in its own committed unit of work, as another module's request would."""
+    async with app.state.sessions.writer() as session:
+        uow = UnitOfWork(session=session, resources=app.state.resources)
+        result = await work(uow)
+        await session.commit()
+    return result
+
+
+async def store_many(
+    app: FastAPI,
+    user: User,
+    points: Sequence[tuple[str, float, datetime]] | Sequence[Measurement],
+    *,
+    source: MetricSource = MetricSource.DEVICE_SYNC,
+) -> None:
+    """Write many measurements at once, the way a device sync or a lab report import does."""
+    measurements = [
+        p if isinstance(p, Measurement) else Measurement(metric_type=p[0], value=p[1], timestamp=p[2]) for p in points
+    ]
+
+    async def work(uow: UnitOfWork) -> None:
+        await metrics(uow).store(uuid.UUID(user.id), measurements, source=source)
+
+    await in_unit_of_work(app, work)
+
+
+async def bulk_insert(
+    app: FastAPI,
+    user: User,
+    points: Sequence[tuple[str, float, datetime]],
+    *,
+    source: MetricSource = MetricSource.DEVICE_SYNC,
+    flag: str | None = None,
+) -> None:
+    """Volume for the read tests: many rows in one statement, straight into the table (the write
+    path is covered by its own tests; here only what the reads do with the rows matters)."""
+    table = Base.metadata.tables["metrics"]
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "identity_id": uuid.UUID(user.id),
+            "metric_type": metric_type,
+            "value": value,
+            "value_text": None,
+            "timestamp": at,
+            "source": str(source),
+            "note": None,
+            "unit": None,
+            "reference_low": None,
+            "reference_high": None,
+            "flag": flag,
+            "lab_report_id": None,
+            "created_at": at,
+            "updated_at": at,
+        }
+        for metric_type, value, at in points
+    ]
+
+    async def work(uow: UnitOfWork) -> None:
+        await uow.session.execute(table.insert(), rows)
+
+    await in_unit_of_work(app, work)
+
+
+async def stored_rows(app: FastAPI, table: str = "metrics", identity_id: str | None = None) -> list[dict[str, Any]]:
+    """The stored rows of `table` (optionally of one identity), exactly as the database holds them."""
+    t = Base.metadata.tables[table]
+    query = select(t)
+    if identity_id is not None:
+        query = query.where(t.c.identity_id == uuid.UUID(identity_id))
+    async with app.state.sessions.reader() as session:
+        return [dict(row._mapping) for row in (await session.execute(query)).all()]
+
+
+@dataclass
+class StatementLog:
+    statements: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def touching(self, table: str) -> list[str]:
+        return [s for s in self.statements if f" {table}" in s or f'"{table}"' in s]
+
+
+@contextmanager
+def counting_statements(app: FastAPI) -> Iterator[StatementLog]:
+    """Record every SQL statement the app's engine sends while the block runs."""
+    engine = app.state.sessions.engine.sync_engine
+    log = StatementLog()
+
+    def on_execute(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        log.statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        yield log
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
