@@ -247,13 +247,22 @@ async def _invalid_value_handler(request: Request, exc: Exception) -> JSONRespon
     )
 
 
+def _sqlstate(exc: Exception) -> str:
+    """The SQLSTATE of a driver error, when the driver reports one (PostgreSQL does)."""
+    for candidate in (getattr(exc, "orig", None), getattr(getattr(exc, "orig", None), "__cause__", None)):
+        code = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if isinstance(code, str):
+            return code
+    return ""
+
+
 async def _dbapi_error_handler(request: Request, exc: Exception) -> JSONResponse:
     from sqlalchemy.exc import DataError, InternalError, NotSupportedError, ProgrammingError
 
     # A value the database cannot store (out-of-range number, text it cannot encode) came from the
     # request: 422, nothing saved. Errors in our own SQL are bugs (500). The rest of the driver's
     # errors mean the database is not usable right now (refused, missing, shutting down): 503.
-    if isinstance(exc, DataError):
+    if isinstance(exc, DataError) or _sqlstate(exc).startswith("22"):  # class 22: data exception
         return await _invalid_value_handler(request, exc)
     if isinstance(exc, ProgrammingError | NotSupportedError | InternalError):
         return await _unhandled_error_handler(request, exc)

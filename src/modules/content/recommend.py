@@ -50,10 +50,10 @@ def recommend(
     for workout in workouts:
         if not allowed(workout, restrictions):
             continue
-        if workout.is_featured and workout.id not in done:
+        if workout.workout_type in preferred_types:  # the person's own choice ranks first
+            score, reason = 0.95, f"Matches your preferred workout type: {workout.workout_type}"
+        elif workout.is_featured and workout.id not in done:
             score, reason = 0.9, "Featured workout you haven't tried yet"
-        elif workout.workout_type in preferred_types:
-            score, reason = 0.85, f"Matches your preferred workout type: {workout.workout_type}"
         elif favourite is not None and workout.workout_type == favourite and workout.id not in done:
             score, reason = 0.8, f"More of your favourite: {workout.workout_type}"
         elif workout.workout_type not in tried_types:

@@ -4,6 +4,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Query, Request, Response, status
+from pydantic import AfterValidator
 
 from src.core.errors import UnprocessableEntity, problem_schema
 from src.dependencies import CurrentIdentity, UoWDep, optional_principal
@@ -36,6 +37,16 @@ _ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (
 BODY_FOCUS_HELP = "upper_body, lower_body, full_body or core (also upper, lower, full)"
 
 
+def _printable(value: str | None) -> str | None:
+    # No text column holds NUL, and PostgreSQL refuses it in a parameter: a bad value, not a lookup.
+    if value is not None and "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+SearchText = Annotated[str | None, Query(max_length=100), AfterValidator(_printable)]
+
+
 def _focus(value: str | None) -> Any:
     try:
         return normalise_body_focus(value)
@@ -63,7 +74,7 @@ async def workouts(
     min_duration: Annotated[int | None, Query(ge=0, le=600)] = None,
     max_duration: Annotated[int | None, Query(ge=0, le=600)] = None,
     is_featured: bool | None = None,
-    search: Annotated[str | None, Query(max_length=100)] = None,
+    search: SearchText = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> list[Workout]:
@@ -101,8 +112,8 @@ async def exercises(
     uow: UoWDep,
     body_focus: Annotated[str | None, Query(description=BODY_FOCUS_HELP, max_length=20)] = None,
     difficulty: Difficulty | None = None,
-    equipment_required: Annotated[str | None, Query(max_length=50)] = None,
-    search: Annotated[str | None, Query(max_length=100)] = None,
+    equipment_required: Annotated[str | None, Query(max_length=50), AfterValidator(_printable)] = None,
+    search: SearchText = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> list[Exercise]:
@@ -198,7 +209,7 @@ async def recipes(
     max_calories: Annotated[int | None, Query(ge=0, le=10_000)] = None,
     min_protein: Annotated[float | None, Query(ge=0, le=1000)] = None,
     is_featured: bool | None = None,
-    search: Annotated[str | None, Query(max_length=100)] = None,
+    search: SearchText = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> list[RecipeSummary]:

@@ -1,0 +1,181 @@
+"""Recommendations: a deterministic list, each item with a reason and a score, that never offers
+a workout the person's restrictions rule out, puts their preferred types first and ranks a type
+trained yesterday (their local yesterday) lower."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from src.core.clock import FrozenClock
+from tests.content.helpers import (
+    PREFERENCES,
+    RECOMMENDATIONS,
+    RESTRICTIONS,
+    all_workouts,
+    assert_problem,
+    do_workout,
+    ok,
+    set_timezone,
+    utc,
+)
+from tests.factories import User, anonymous_user, fresh_token
+
+# Restrictions that allow the whole catalogue, so that each test's own restriction is what filters.
+OPEN = {"fitness_level": "advanced", "max_workout_duration_minutes": 120}
+
+
+async def restrict(client: httpx.AsyncClient, user: User, **values: Any) -> None:
+    ok(await client.patch(RESTRICTIONS, headers=user.headers, json={**OPEN, **values}))
+
+
+async def recommendations(client: httpx.AsyncClient, user: User, limit: int = 10) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = ok(await client.get(RECOMMENDATIONS, headers=user.headers, params={"limit": limit}))
+    return rows
+
+
+def workout_names(rows: list[dict[str, Any]]) -> list[str]:
+    return [row["workout"]["name"] for row in rows]
+
+
+async def test_recommendations_need_a_signed_in_caller(client: httpx.AsyncClient) -> None:
+    assert_problem(await client.get(RECOMMENDATIONS), 401)
+
+
+async def test_every_recommendation_has_a_reason_and_a_score(app: FastAPI, client: httpx.AsyncClient) -> None:
+    user = await anonymous_user(app)
+    rows = ok(await client.get(RECOMMENDATIONS, headers=user.headers))
+    assert len(rows) == 5
+    for row in rows:
+        assert isinstance(row["reason"], str)
+        assert row["reason"].strip()
+        assert 0 < row["score"] <= 1
+        assert row["workout"]["id"]
+    scores = [row["score"] for row in rows]
+    assert scores == sorted(scores, reverse=True)
+    assert len(set(workout_names(rows))) == len(rows)
+
+
+async def test_recommendations_are_the_same_for_the_same_data(app: FastAPI, client: httpx.AsyncClient) -> None:
+    first, second = await anonymous_user(app), await anonymous_user(app)
+    for user in (first, second):
+        await restrict(client, user)
+    once = await recommendations(client, first)
+    assert await recommendations(client, first) == once
+    assert [(r["workout"]["id"], r["score"], r["reason"]) for r in await recommendations(client, second)] == [
+        (r["workout"]["id"], r["score"], r["reason"]) for r in once
+    ]
+
+
+async def test_open_restrictions_offer_jumping_floor_knee_and_long_workouts(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """The control for the restriction tests below: without them, the top ten holds such workouts."""
+    user = await anonymous_user(app)
+    await restrict(client, user)
+    rows = [r["workout"] for r in await recommendations(client, user)]
+    assert any(w["jumping"] for w in rows)
+    assert any(w["high_impact"] for w in rows)
+    assert any(w["floor"] for w in rows)
+    assert any("knee" in w["stress_areas"] for w in rows)
+    assert any(w["duration_minutes"] > 12 for w in rows)
+    assert any(w["difficulty"] != "beginner" for w in rows)
+
+
+@pytest.mark.parametrize(
+    ("restriction", "allowed"),
+    [
+        ({"avoid_jumping": True}, lambda w: not w["jumping"]),
+        ({"avoid_high_impact": True}, lambda w: not w["high_impact"]),
+        ({"avoid_floor_exercises": True}, lambda w: not w["floor"]),
+        ({"injury_areas": ["knee"]}, lambda w: "knee" not in w["stress_areas"]),
+        ({"max_workout_duration_minutes": 12}, lambda w: w["duration_minutes"] <= 12),
+        ({"fitness_level": "beginner"}, lambda w: w["difficulty"] == "beginner"),
+        (
+            {"avoid_jumping": True, "injury_areas": ["shoulder"], "max_workout_duration_minutes": 15},
+            lambda w: not w["jumping"] and "shoulder" not in w["stress_areas"] and w["duration_minutes"] <= 15,
+        ),
+    ],
+    ids=["no-jumping", "no-high-impact", "no-floor", "knee-injury", "max-12-min", "beginner", "combined"],
+)
+async def test_recommendations_respect_the_persons_restrictions(
+    app: FastAPI, client: httpx.AsyncClient, restriction: dict[str, Any], allowed: Any
+) -> None:
+    user = await anonymous_user(app)
+    await restrict(client, user, **restriction)
+    rows = await recommendations(client, user)
+    assert rows
+    assert all(allowed(r["workout"]) for r in rows), workout_names(rows)
+    permitted = {w["name"] for w in await all_workouts(client) if allowed(w)}
+    if len(permitted) <= 10:
+        assert set(workout_names(rows)) == permitted
+    else:
+        assert len(rows) == 10
+
+
+async def test_default_restrictions_offer_only_beginner_workouts(app: FastAPI, client: httpx.AsyncClient) -> None:
+    user = await anonymous_user(app)
+    rows = await recommendations(client, user)
+    assert {r["workout"]["difficulty"] for r in rows} == {"beginner"}
+
+
+async def test_preferred_workout_types_rank_first(app: FastAPI, client: httpx.AsyncClient) -> None:
+    user = await anonymous_user(app)
+    await restrict(client, user)
+    ok(await client.patch(PREFERENCES, headers=user.headers, json={"preferred_workout_types": ["recovery"]}))
+    rows = await recommendations(client, user)
+    recovery = {w["name"] for w in await all_workouts(client, workout_type="recovery")}
+    assert set(workout_names(rows)[: len(recovery)]) == recovery
+    assert all("prefer" in r["reason"].lower() for r in rows[: len(recovery)])
+
+
+async def test_preferred_workout_types_match_whatever_their_case(app: FastAPI, client: httpx.AsyncClient) -> None:
+    user = await anonymous_user(app)
+    await restrict(client, user)
+    ok(await client.patch(PREFERENCES, headers=user.headers, json={"preferred_workout_types": ["Strength"]}))
+    rows = await recommendations(client, user, limit=3)
+    assert {r["workout"]["workout_type"] for r in rows} == {"strength"}
+
+
+async def test_a_type_trained_yesterday_in_local_time_ranks_lower(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    auckland, utc_person = await anonymous_user(app), await anonymous_user(app)
+    for user in (auckland, utc_person):
+        await restrict(client, user)
+    await set_timezone(client, auckland, "Pacific/Auckland")
+    # Both finish a HIIT workout at 07:10 UTC on the 10th (20:10 on the 10th in Auckland) and ask at
+    # 23:00 UTC (12:00 on the 11th in Auckland): yesterday for one, earlier today for the other.
+    for user in (auckland, utc_person):
+        clock.set(utc(3, 10, 7))
+        await do_workout(app, client, clock, user, "Quick HIIT Blast")
+    clock.set(utc(3, 10, 23))
+    for user in (auckland, utc_person):
+        await fresh_token(app, user)
+    kiwi = {r["workout"]["name"]: r for r in await recommendations(client, auckland)}
+    control = {r["workout"]["name"]: r for r in await recommendations(client, utc_person)}
+    assert control["Tabata Torch"]["score"] == 0.9
+    assert kiwi.get("Tabata Torch", {"score": 0})["score"] < control["Tabata Torch"]["score"]
+    kiwi_rows = await recommendations(client, auckland)
+    hiit_positions = [i for i, r in enumerate(kiwi_rows) if r["workout"]["workout_type"] == "hiit"]
+    others = [i for i, r in enumerate(kiwi_rows) if r["workout"]["workout_type"] != "hiit"]
+    assert not hiit_positions or min(hiit_positions) > max(others)
+    assert all("yesterday" in kiwi_rows[i]["reason"] for i in hiit_positions)
+
+
+@pytest.mark.parametrize("limit", [0, 11, -1, "many"])
+async def test_recommendation_limit_outside_one_to_ten_returns_422(
+    app: FastAPI, client: httpx.AsyncClient, limit: Any
+) -> None:
+    user = await anonymous_user(app)
+    assert_problem(await client.get(RECOMMENDATIONS, headers=user.headers, params={"limit": limit}), 422)
+
+
+async def test_recommendation_limit_bounds_the_list(app: FastAPI, client: httpx.AsyncClient) -> None:
+    user = await anonymous_user(app)
+    await restrict(client, user)
+    assert len(await recommendations(client, user, limit=1)) == 1
+    assert len(await recommendations(client, user, limit=10)) == 10
