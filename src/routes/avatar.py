@@ -24,17 +24,12 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse
 from PIL import Image, ImageOps
 from pydantic import BaseModel
-from python_multipart.exceptions import FormParserError
-from python_multipart.multipart import MultipartParser, parse_options_header
-from starlette.requests import ClientDisconnect
 
 from src.core.errors import (
     AppError,
-    BadRequest,
     NotFound,
     PayloadTooLarge,
     ServiceUnavailable,
@@ -45,6 +40,7 @@ from src.core.rate_limit import limits
 from src.core.uow import UnitOfWork
 from src.dependencies import CurrentIdentity, UoWDep
 from src.modules.profile import profile_service
+from src.services.multipart import read_file_field
 from src.services.storage import DELETE_TOPIC, LocalStorage, Storage, StorageError, storage_of
 
 logger = logging.getLogger("ugoki.avatar")
@@ -84,10 +80,6 @@ class EmptyFile(UnprocessableEntity):
     code = "EMPTY_FILE"
 
 
-class MalformedUpload(BadRequest):
-    code = "MALFORMED_UPLOAD"
-
-
 class ImageUnreadable(UnprocessableEntity):
     code = "IMAGE_UNREADABLE"
 
@@ -116,96 +108,6 @@ class AvatarUploadResponse(BaseModel):
 class AvatarDeleteResponse(BaseModel):
     success: bool = True
     message: str
-
-
-# Reading the multipart body as it streams ---------------------------------------------------
-
-
-class _FilePartCollector:
-    """Callbacks for the multipart parser: keeps the bytes of the first part named `field` (up to
-    `limit` + 1 bytes) and discards every other part."""
-
-    def __init__(self, field: str, limit: int) -> None:
-        self.field = field
-        self.limit = limit
-        self.data = bytearray()
-        self.found = False
-        self.exceeded = False
-        self._collecting = False
-        self._header_name = bytearray()
-        self._header_value = bytearray()
-        self._disposition = b""
-
-    def on_part_begin(self) -> None:
-        self._disposition = b""
-        self._collecting = False
-
-    def on_header_field(self, data: bytes, start: int, end: int) -> None:
-        self._header_name += data[start:end]
-
-    def on_header_value(self, data: bytes, start: int, end: int) -> None:
-        self._header_value += data[start:end]
-
-    def on_header_end(self) -> None:
-        if bytes(self._header_name).strip().lower() == b"content-disposition":
-            self._disposition = bytes(self._header_value)
-        self._header_name.clear()
-        self._header_value.clear()
-
-    def on_headers_finished(self) -> None:
-        _, options = parse_options_header(self._disposition)
-        name = options.get(b"name", b"")
-        if name == self.field.encode() and not self.found:
-            self.found = True
-            self._collecting = True
-
-    def on_part_data(self, data: bytes, start: int, end: int) -> None:
-        if not self._collecting or self.exceeded:
-            return
-        self.data += data[start:end]
-        if len(self.data) > self.limit:
-            self.exceeded = True
-            self.data.clear()
-
-    def on_part_end(self) -> None:
-        self._collecting = False
-
-
-async def read_file_field(request: Request, *, field: str, limit: int) -> bytes:
-    """The bytes of the multipart field `field`, read from the request stream; 413 as soon as it
-    passes `limit` bytes (the rest of the body is never read)."""
-    media_type, params = parse_options_header(request.headers.get("content-type", ""))
-    if media_type != b"multipart/form-data":
-        raise UnsupportedMediaType(f"Send the image as multipart/form-data with a `{field}` field.")
-    boundary = params.get(b"boundary")
-    if not boundary:
-        raise MalformedUpload("The multipart body has no boundary.")
-    collector = _FilePartCollector(field, limit)
-    callbacks: Any = {
-        "on_part_begin": collector.on_part_begin,
-        "on_header_field": collector.on_header_field,
-        "on_header_value": collector.on_header_value,
-        "on_header_end": collector.on_header_end,
-        "on_headers_finished": collector.on_headers_finished,
-        "on_part_data": collector.on_part_data,
-        "on_part_end": collector.on_part_end,
-    }
-    try:
-        parser = MultipartParser(boundary, callbacks)
-        async for chunk in request.stream():
-            parser.write(chunk)
-            if collector.exceeded:
-                raise AvatarTooLarge(f"The image is larger than {limit // 1_048_576} MB.")
-        parser.finalize()
-    except (FormParserError, ValueError) as exc:
-        raise MalformedUpload("The multipart body is malformed.") from exc
-    except ClientDisconnect as exc:
-        raise MalformedUpload("The upload was interrupted.") from exc
-    if not collector.found:
-        raise RequestValidationError(
-            [{"loc": ("body", field), "msg": "Field required", "type": "missing", "input": None}]
-        )
-    return bytes(collector.data)
 
 
 # Image handling ----------------------------------------------------------------------------
@@ -325,7 +227,14 @@ _ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (
 )
 async def upload_avatar(request: Request, uow: UoWDep, me: CurrentIdentity) -> AvatarUploadResponse:
     settings = uow.settings
-    data = await read_file_field(request, field=FILE_FIELD, limit=settings.max_avatar_bytes)
+    data = (
+        await read_file_field(
+            request,
+            field=FILE_FIELD,
+            limit=settings.max_avatar_bytes,
+            too_large=AvatarTooLarge(f"The image is larger than {settings.max_avatar_bytes // 1_048_576} MB."),
+        )
+    ).data
     if not data:
         raise EmptyFile("The file is empty.")
     image_format = sniff_image_format(data)

@@ -16,7 +16,6 @@ else the date printed on the report, else today (the person's local date).
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import uuid
 from datetime import date, datetime, time
@@ -24,15 +23,9 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Query, Request
-from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError
-from python_multipart.exceptions import FormParserError
-from python_multipart.multipart import MultipartParser, parse_options_header
-from starlette.requests import ClientDisconnect
 
 from src.core.errors import (
-    AppError,
-    BadRequest,
     PayloadTooLarge,
     ServiceUnavailable,
     UnprocessableEntity,
@@ -53,6 +46,7 @@ from src.services.bloodwork_parser import (
     sniff_kind,
     tesseract_program,
 )
+from src.services.multipart import read_file_field
 from src.services.storage import Storage, StorageError, storage_of
 
 logger = logging.getLogger("ugoki.bloodwork")
@@ -68,14 +62,6 @@ PARSE_SLOTS_KEY = "bloodwork_parse_slots"
 
 
 # Errors ------------------------------------------------------------------------------------
-
-
-class MultipartRequired(AppError):
-    status, code, title = 415, "MULTIPART_REQUIRED", "Unsupported media type"
-
-
-class MalformedUpload(BadRequest):
-    code = "MALFORMED_UPLOAD"
 
 
 class InvalidTestDate(UnprocessableEntity):
@@ -112,98 +98,6 @@ class SupportedFormats(BaseModel):
 
 
 # Reading the multipart body as it streams ---------------------------------------------------
-
-
-class _FileSink:
-    """Multipart parser callbacks: keeps the first part named `file`, hashing it as it arrives,
-    and notes when it passes the limit (its bytes are then dropped); other parts are ignored."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.digest = hashlib.sha256()
-        self.data = bytearray()
-        self.size = 0
-        self.found = False
-        self.too_large = False
-        self._receiving = False
-        self._header = bytearray()
-        self._value = bytearray()
-        self._disposition = b""
-
-    def on_part_begin(self) -> None:
-        self._receiving = False
-        self._disposition = b""
-
-    def on_header_field(self, data: bytes, start: int, end: int) -> None:
-        self._header += data[start:end]
-
-    def on_header_value(self, data: bytes, start: int, end: int) -> None:
-        self._value += data[start:end]
-
-    def on_header_end(self) -> None:
-        if bytes(self._header).strip().lower() == b"content-disposition":
-            self._disposition = bytes(self._value)
-        self._header.clear()
-        self._value.clear()
-
-    def on_headers_finished(self) -> None:
-        _, options = parse_options_header(self._disposition)
-        if options.get(b"name") == FILE_FIELD.encode() and not self.found:
-            self.found = True
-            self._receiving = True
-
-    def on_part_data(self, data: bytes, start: int, end: int) -> None:
-        if not self._receiving:
-            return
-        chunk = data[start:end]
-        self.size += len(chunk)
-        if self.size > self.limit:
-            self.too_large = True
-            self._receiving = False
-            self.data = bytearray()
-            return
-        self.digest.update(chunk)
-        self.data += chunk
-
-    def on_part_end(self) -> None:
-        self._receiving = False
-
-
-async def read_upload(request: Request, *, limit: int) -> tuple[bytes, str]:
-    """The bytes of the `file` field and their SHA-256, read from the request stream; 413 as soon
-    as the file passes `limit` bytes."""
-    media_type, params = parse_options_header(request.headers.get("content-type", ""))
-    if media_type != b"multipart/form-data":
-        raise MultipartRequired(f"Send the report as multipart/form-data with a `{FILE_FIELD}` field.")
-    boundary = params.get(b"boundary")
-    if not boundary:
-        raise MalformedUpload("The multipart body has no boundary.")
-    sink = _FileSink(limit)
-    callbacks: Any = {
-        "on_part_begin": sink.on_part_begin,
-        "on_header_field": sink.on_header_field,
-        "on_header_value": sink.on_header_value,
-        "on_header_end": sink.on_header_end,
-        "on_headers_finished": sink.on_headers_finished,
-        "on_part_data": sink.on_part_data,
-        "on_part_end": sink.on_part_end,
-    }
-    try:
-        parser = MultipartParser(boundary, callbacks)
-        async for chunk in request.stream():
-            parser.write(chunk)
-            if sink.too_large:
-                raise PayloadTooLarge(f"The file is larger than {_megabytes(limit):g} MB.")
-        parser.finalize()
-    except (FormParserError, ValueError):
-        raise MalformedUpload("The multipart body is malformed.") from None
-    except ClientDisconnect:
-        raise MalformedUpload("The upload was interrupted.") from None
-    if not sink.found:
-        raise RequestValidationError(
-            [{"loc": ("body", FILE_FIELD), "msg": "Field required", "type": "missing", "input": None}]
-        )
-    return bytes(sink.data), sink.digest.hexdigest()
 
 
 def _megabytes(size: int) -> int | float:
@@ -323,7 +217,13 @@ async def upload_bloodwork(
     # check and of the duplicate check end before the slow parts (receiving the file, reading it,
     # waiting for a model), so no database lock or pooled connection is held meanwhile.
     await uow.session.commit()
-    data, sha256 = await read_upload(request, limit=settings.max_upload_bytes)
+    uploaded = await read_file_field(
+        request,
+        field=FILE_FIELD,
+        limit=settings.max_upload_bytes,
+        too_large=PayloadTooLarge(f"The file is larger than {_megabytes(settings.max_upload_bytes):g} MB."),
+    )
+    data, sha256 = uploaded.data, uploaded.sha256
     kind = sniff_kind(data)
 
     zone = await _zone_of(uow, identity_id)
