@@ -690,8 +690,11 @@ async def import_apple_health(
     me: CurrentIdentity,
     file: Annotated[UploadFile, File(description="export.xml or the export .zip from the Health app")],
 ) -> AppleHealthImport:
-    # The multipart parser has already streamed the upload to a temporary file (bounded by the
-    # upload size limit); it is parsed from there in a worker thread.
+    # The multipart parser has already streamed the upload to a temporary file (the request body
+    # is bounded by the upload envelope); it is parsed from there in a worker thread.
+    limit = uow.settings.max_upload_bytes
+    if file.size is not None and file.size > limit:
+        raise PayloadTooLarge(f"The export is larger than {limit // 1_048_576} MB; export a shorter period.")
     timezone = await profile_service(uow).timezone_of(me.identity_id)
     zone = ZoneInfo(timezone)
     parsed = await asyncio.to_thread(
