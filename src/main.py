@@ -31,6 +31,7 @@ from src.core.modules import ModuleManifest
 from src.core.outbox import OutboxDispatcher, OutboxHandler, OutboxMessage
 from src.core.persistence import advisory_lock
 from src.core.rate_limit import MemoryStorage, RateLimiter, RedisStorage, Storage
+from src.core.routing import mount
 from src.core.security import PrincipalCache, TokenCodec
 from src.core.settings import Settings, get_settings
 from src.core.uow import Resources, UnitOfWork
@@ -183,9 +184,9 @@ def create_app(
     app.include_router(health_router)
     for module in modules:
         if module.router is not None:
-            app.include_router(module.router, prefix=API_PREFIX)
+            mount(app, module.router, prefix=API_PREFIX)
     for router in ROUTES:
-        app.include_router(router, prefix=API_PREFIX)
+        mount(app, router, prefix=API_PREFIX)
 
     cors_origins = settings.cors_origins or (["*"] if settings.environment in ("development", "test") else [])
     app.add_middleware(

@@ -49,9 +49,15 @@ class Principal:
 
 
 class TokenCodec:
+    # A client presents the same access token for many requests: its verified claims are kept
+    # (bounded), so the signature is checked once per token and process; expiry is checked on
+    # every request.
+    CACHE_SIZE = 50_000
+
     def __init__(self, secret: str, *, access_minutes: int) -> None:
         self._secret = secret
         self.access_ttl = timedelta(minutes=access_minutes)
+        self._verified: dict[str, AccessClaims] = {}
 
     def issue_access(self, identity_id: uuid.UUID, session_id: uuid.UUID, *, now: datetime) -> tuple[str, datetime]:
         expires_at = now + self.access_ttl
@@ -68,6 +74,18 @@ class TokenCodec:
 
     def decode_access(self, token: str, *, now: datetime) -> AccessClaims:
         """Verify signature, issuer, type and expiry (against our clock, not the system's)."""
+        cached = self._verified.get(token)
+        if cached is not None:
+            if cached.expires_at <= now:
+                raise TokenError("Token has expired")
+            return cached
+        claims = self._decode(token, now=now)
+        if len(self._verified) >= self.CACHE_SIZE:
+            self._verified.clear()
+        self._verified[token] = claims
+        return claims
+
+    def _decode(self, token: str, *, now: datetime) -> AccessClaims:
         try:
             claims = jwt.decode(
                 token,

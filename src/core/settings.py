@@ -33,8 +33,10 @@ class Settings(BaseSettings):
     # Database
     database_url: str = DEFAULT_SQLITE_URL
     database_echo: bool = False
-    database_pool_size: int = Field(default=10, ge=1, le=100)
-    database_max_overflow: int = Field(default=10, ge=0, le=100)
+    # Per worker. Requests hold a connection only while they talk to the database; a pool smaller
+    # than the usual concurrency makes overflow connections open and close all the time.
+    database_pool_size: int = Field(default=20, ge=1, le=200)
+    database_max_overflow: int = Field(default=20, ge=0, le=200)
     migrate_on_startup: bool | None = None  # None: yes in development/test, never in production
     seed_on_startup: bool = True  # upsert the catalogues (achievements, workouts, recipes) at start-up
 

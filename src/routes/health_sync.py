@@ -29,11 +29,12 @@ from uuid import UUID
 from xml.parsers import expat
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, File, UploadFile, status
+from fastapi import File, UploadFile, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Discriminator, Field, Strict, Tag
 
 from src.core.errors import PayloadTooLarge, UnprocessableEntity, problem_schema
 from src.core.rate_limit import limits
+from src.core.routing import ModuleRouter
 from src.core.uow import UnitOfWork
 from src.dependencies import CurrentIdentity, UoWDep, WritingUoWDep
 from src.modules.event_journal import EventType, event_journal
@@ -52,7 +53,7 @@ from src.services.recovery import (
     local_midnight,
 )
 
-router = APIRouter(prefix="/health-sync", tags=["health sync"])
+router = ModuleRouter(prefix="/health-sync", tags=["health sync"])
 
 ACCESSED_BY = "health_sync"
 STEPS = "steps"

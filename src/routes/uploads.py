@@ -3,11 +3,10 @@ reach modules only through their interfaces)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
+from src.core.routing import ModuleRouter
 from src.routes.avatar import router as avatar_router
 from src.routes.bloodwork import router as bloodwork_router
 
-router = APIRouter(prefix="/uploads", tags=["uploads"])
+router = ModuleRouter(prefix="/uploads", tags=["uploads"])
 router.include_router(bloodwork_router)
 router.include_router(avatar_router)

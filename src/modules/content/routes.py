@@ -3,10 +3,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Query, Request, Response, status
+from fastapi import Body, Query, Request, Response, status
 from pydantic import AfterValidator
 
 from src.core.errors import UnprocessableEntity, problem_schema
+from src.core.routing import ModuleRouter
 from src.dependencies import CurrentIdentity, UoWDep, optional_principal
 
 from .models import (
@@ -32,7 +33,7 @@ from .models import (
 )
 from .service import ContentService, normalise_body_focus
 
-router = APIRouter(prefix="/content", tags=["content"])
+router = ModuleRouter(prefix="/content", tags=["content"])
 _ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (401, 403, 404, 409, 422)}
 BODY_FOCUS_HELP = "upper_body, lower_body, full_body or core (also upper, lower, full)"
 

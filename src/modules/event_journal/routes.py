@@ -3,9 +3,10 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, status
+from fastapi import Query, status
 
 from src.core.rate_limit import limits
+from src.core.routing import ModuleRouter
 from src.core.types import UTCInstant
 from src.dependencies import CurrentIdentity, UoWDep
 
@@ -21,7 +22,7 @@ from .models import (
 )
 from .service import EventJournalService
 
-router = APIRouter(prefix="/events", tags=["events"])
+router = ModuleRouter(prefix="/events", tags=["events"])
 
 
 @router.get(

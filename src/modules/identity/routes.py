@@ -3,10 +3,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Path, Response, status
+from fastapi import Body, Path, Response, status
 
 from src.core.errors import NotFound, problem_schema
 from src.core.rate_limit import limits
+from src.core.routing import ModuleRouter
 from src.dependencies import AdminIdentity, CurrentIdentity, UoWDep
 
 from .models import (
@@ -22,7 +23,7 @@ from .models import (
 )
 from .service import IdentityService
 
-router = APIRouter(prefix="/identity", tags=["identity"])
+router = ModuleRouter(prefix="/identity", tags=["identity"])
 
 _AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     401: problem_schema(),

@@ -3,10 +3,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 from pydantic import AfterValidator
 
 from src.core.errors import problem_schema
+from src.core.routing import ModuleRouter
 from src.core.types import UTCInstant
 from src.dependencies import CurrentIdentity, UoWDep
 
@@ -29,7 +30,7 @@ def _storable_or_none(value: str | None) -> str | None:
     return None if value is None else storable_text(value)
 
 
-router = APIRouter(prefix="/metrics", tags=["metrics"])
+router = ModuleRouter(prefix="/metrics", tags=["metrics"])
 _ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (401, 404, 422)}
 MetricType = Annotated[str, AfterValidator(storable_text), Query(min_length=1, max_length=100)]
 

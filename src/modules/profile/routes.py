@@ -3,10 +3,11 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import Path, Query, Response, status
 
 from src.core.errors import problem_schema
 from src.core.rate_limit import limits
+from src.core.routing import ModuleRouter
 from src.dependencies import CurrentIdentity, UoWDep, WritingUoWDep
 
 from .account import AccountData
@@ -40,7 +41,7 @@ from .models import (
 )
 from .service import ProfileService
 
-router = APIRouter(prefix="/profile", tags=["profile"])
+router = ModuleRouter(prefix="/profile", tags=["profile"])
 _ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (400, 401, 404, 409, 422)}
 
 

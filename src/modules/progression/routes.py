@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import Query, Request, status
 
 from src.core.contracts import UnlockedAchievement
 from src.core.errors import problem_schema
+from src.core.routing import ModuleRouter
 from src.dependencies import AdminIdentity, CurrentIdentity, UoWDep, optional_principal
 
 from .models import (
@@ -22,7 +23,7 @@ from .models import (
 )
 from .service import ProgressionService
 
-router = APIRouter(prefix="/progression", tags=["progression"])
+router = ModuleRouter(prefix="/progression", tags=["progression"])
 
 
 @router.get(

@@ -3,9 +3,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Query, status
+from fastapi import Body, Query, status
 
 from src.core.errors import problem_schema
+from src.core.routing import ModuleRouter
 from src.core.types import UTCInstant
 from src.dependencies import CurrentIdentity, UoWDep
 
@@ -23,7 +24,7 @@ from .models import (
 )
 from .service import TimeKeeperService
 
-router = APIRouter(prefix="/time-keeper", tags=["time-keeper"])
+router = ModuleRouter(prefix="/time-keeper", tags=["time-keeper"])
 _ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (401, 404, 409, 422)}
 
 
