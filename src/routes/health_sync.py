@@ -38,11 +38,20 @@ from src.core.routing import ModuleRouter
 from src.core.uow import UnitOfWork
 from src.dependencies import CurrentIdentity, UoWDep, WritingUoWDep
 from src.modules.event_journal import EventType, event_journal
-from src.modules.metrics import InvalidMetric, Measurement, MetricSource, metrics
+from src.modules.metrics import (
+    ConsentBasis,
+    HealthConsent,
+    HealthPlatform,
+    InvalidMetric,
+    Measurement,
+    MetricSource,
+    metrics,
+)
 from src.modules.profile import profile_service
 from src.services.recovery import (
     HRV,
     RECENT,
+    RECOVERY,
     RESTING_HR,
     SLEEP,
     HealthInsight,
@@ -78,6 +87,7 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 OLDEST = datetime(2000, 1, 1, tzinfo=UTC)  # no consumer health device recorded earlier
 
 _ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (401, 422)}
+_SYNC_ERRORS: dict[int | str, dict[str, Any]] = {**_ERRORS, 403: problem_schema()}
 
 HealthMetricType = Literal[
     "health_resting_hr", "health_hrv", "sleep_hours", "steps", "calories_burned", "weight_kg", "body_fat_pct"
@@ -90,6 +100,10 @@ HealthMetricType = Literal[
 class InvalidHealthValue(UnprocessableEntity):
     code = "INVALID_HEALTH_VALUE"
     title = "Invalid health value"
+
+
+class ConfirmationRequired(UnprocessableEntity):
+    code = "CONFIRMATION_REQUIRED"
 
 
 class InvalidHealthExport(UnprocessableEntity):
@@ -275,13 +289,15 @@ def _deduplicated(readings: Sequence[_Reading], zone: ZoneInfo) -> list[tuple[_R
         "refuses the whole sync with a 422 naming the field, and nothing is stored. Instants need a UTC offset "
         "and may not be more than 5 minutes ahead. Steps, active calories and sleep are daily totals, stored "
         "once per day of your time zone (sleep on the day you woke up). A weight reading counts as a weigh-in "
-        "(XP once a day)."
+        "(XP once a day). The first sync records your consent to device sync (basis `first_sync`); after you "
+        "withdraw it (PUT /health-sync/consent) a sync answers 403 HEALTH_CONSENT_WITHDRAWN and stores nothing."
     ),
-    responses=_ERRORS,
+    responses=_SYNC_ERRORS,
 )
 async def sync(uow: UoWDep, me: CurrentIdentity, body: HealthSyncRequest) -> HealthSyncResult:
     now = uow.now()
     readings = _readings(body, now)
+    await metrics(uow).require_health_consent(me.identity_id)
     timezone = await profile_service(uow).timezone_of(me.identity_id)
     zone = ZoneInfo(timezone)
     rows = _deduplicated(readings, zone)
@@ -323,6 +339,88 @@ async def sync(uow: UoWDep, me: CurrentIdentity, body: HealthSyncRequest) -> Hea
     )
 
 
+# Consent and deletion -------------------------------------------------------------------------
+
+
+class HealthConsentView(BaseModel):
+    status: Literal["not_recorded", "granted", "withdrawn"] = Field(
+        description="not_recorded until the first sync or an explicit decision"
+    )
+    basis: ConsentBasis | None = Field(
+        default=None, description="explicit: set through this endpoint; first_sync: recorded with the first sync"
+    )
+    platform: HealthPlatform | None = None
+    policy_version: str | None = Field(default=None, description="The privacy-policy version agreed to")
+    granted_at: AwareDatetime | None = None
+    withdrawn_at: AwareDatetime | None = None
+    updated_at: AwareDatetime | None = None
+
+    @classmethod
+    def of(cls, consent: HealthConsent | None) -> HealthConsentView:
+        if consent is None:
+            return cls(status="not_recorded")
+        return cls(status=consent.status.value, **consent.model_dump(exclude={"status"}))
+
+
+PolicyVersion = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+
+
+class HealthConsentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    granted: Annotated[bool, Strict()] = Field(description="true allows device sync, false stops it")
+    platform: HealthPlatform | None = Field(default=None, description="Where the data comes from")
+    policy_version: PolicyVersion | None = Field(default=None, description="The privacy-policy version shown")
+
+
+class DeletedHealthData(BaseModel):
+    deleted: int = Field(description="Device readings and stored recovery scores deleted")
+
+
+@router.get("/consent", response_model=HealthConsentView, summary="Your consent to device health sync")
+async def get_consent(uow: UoWDep, me: CurrentIdentity) -> HealthConsentView:
+    return HealthConsentView.of(await metrics(uow).health_consent(me.identity_id))
+
+
+@router.put(
+    "/consent",
+    response_model=HealthConsentView,
+    summary="Allow or stop device health sync",
+    description=(
+        "Records your decision (journalled as health_consent_granted / health_consent_withdrawn). While "
+        "consent is withdrawn, syncs and imports answer 403 HEALTH_CONSENT_WITHDRAWN; data already stored stays "
+        "until you delete it with DELETE /health-sync/data. Repeating the same decision changes nothing."
+    ),
+    responses=_ERRORS,
+)
+async def put_consent(uow: UoWDep, me: CurrentIdentity, body: HealthConsentRequest) -> HealthConsentView:
+    consent = await metrics(uow).set_health_consent(
+        me.identity_id, granted=body.granted, platform=body.platform, policy_version=body.policy_version
+    )
+    return HealthConsentView.of(consent)
+
+
+@router.delete(
+    "/data",
+    response_model=DeletedHealthData,
+    summary="Delete every device health reading (and the recovery scores computed from them)",
+    description=(
+        "Needs ?confirm=true. Deletes values stored from devices and Apple Health imports (resting heart rate, "
+        "HRV, sleep, steps, active calories, weight, body fat) and the daily recovery scores; values you entered "
+        "yourself and lab results stay. XP already earned stays. Your consent decision is not changed."
+    ),
+    responses=_ERRORS,
+)
+async def delete_device_data(uow: UoWDep, me: CurrentIdentity, confirm: bool = False) -> DeletedHealthData:
+    if not confirm:
+        raise ConfirmationRequired("Add ?confirm=true to delete all health data synced from your devices")
+    store = metrics(uow)
+    deleted = await store.delete_by_source(me.identity_id, MetricSource.DEVICE_SYNC)
+    deleted += await store.delete_by_source(me.identity_id, MetricSource.CALCULATED, metric_types=(RECOVERY,))
+    await event_journal(uow).record(me.identity_id, EventType.HEALTH_DATA_DELETED, metadata={"deleted": deleted})
+    return DeletedHealthData(deleted=deleted)
+
+
 # Status ---------------------------------------------------------------------------------------
 
 
@@ -335,6 +433,7 @@ class HealthSyncStatus(BaseModel):
         default_factory=list, description="Types whose latest value came from a device longer ago than 72 hours"
     )
     recent_hours: int = Field(default=int(RECENT.total_seconds() // 3600))
+    consent: HealthConsentView = Field(description="Your consent to device health sync")
 
 
 @router.get("/status", response_model=HealthSyncStatus, summary="Whether a device is sending data", responses=_ERRORS)
@@ -349,6 +448,7 @@ async def sync_status(uow: WritingUoWDep, me: CurrentIdentity) -> HealthSyncStat
         last_reading_at=max((m.timestamp for m in device), default=None),
         synced_metrics=synced,
         stale_metrics=[m.metric_type for m in device if not is_recent(m, now)],
+        consent=HealthConsentView.of(await metrics(uow).health_consent(me.identity_id)),
     )
 
 
@@ -681,9 +781,10 @@ def _day_range(values: Sequence[tuple[str, datetime, float]], zone: ZoneInfo) ->
         "Reads resting heart rate, HRV (SDNN), steps and active energy (totals per day of your time zone), body "
         "mass (lb converted to kg), body fat percentage and sleep (asleep time per night, on the day you woke "
         "up). Implausible or unreadable records are skipped and counted. Importing the same export again changes "
-        "nothing. Files declaring XML entities are refused."
+        "nothing. Files declaring XML entities are refused. Like a sync, refused with 403 after you withdrew "
+        "consent to device health sync."
     ),
-    responses={**_ERRORS, 413: problem_schema(), 429: problem_schema()},
+    responses={**_SYNC_ERRORS, 413: problem_schema(), 429: problem_schema()},
     openapi_extra=limits("UPLOAD"),
 )
 async def import_apple_health(
@@ -696,6 +797,7 @@ async def import_apple_health(
     limit = uow.settings.max_upload_bytes
     if file.size is not None and file.size > limit:
         raise PayloadTooLarge(f"The export is larger than {limit // 1_048_576} MB; export a shorter period.")
+    await metrics(uow).require_health_consent(me.identity_id, platform=HealthPlatform.APPLE_HEALTH)
     timezone = await profile_service(uow).timezone_of(me.identity_id)
     zone = ZoneInfo(timezone)
     parsed = await asyncio.to_thread(

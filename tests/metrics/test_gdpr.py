@@ -66,7 +66,7 @@ async def test_export_holds_nothing_of_another_person(app: FastAPI, client: http
     await person_with_health_data(app, client)
     stranger = await anonymous_user(app)
     exported = ok(await client.get(EXPORT, headers=stranger.headers))["modules"]["metrics"]
-    assert exported == {"metrics": [], "lab_reports": []}
+    assert exported == {"metrics": [], "lab_reports": [], "health_sync_consent": None}
 
 
 async def test_erasing_the_account_removes_every_measurement_and_lab_report(

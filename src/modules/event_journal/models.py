@@ -98,6 +98,9 @@ class EventType(StrEnum):
     # privacy (audit of reads of health data, exports)
     HEALTH_DATA_ACCESSED = "health_data_accessed"
     DATA_EXPORTED = "data_exported"
+    HEALTH_CONSENT_GRANTED = "health_consent_granted"
+    HEALTH_CONSENT_WITHDRAWN = "health_consent_withdrawn"
+    HEALTH_DATA_DELETED = "health_data_deleted"
     # app (client-reported engagement)
     APP_OPENED = "app_opened"
     WORKOUT_VIEWED = "workout_viewed"
@@ -170,6 +173,9 @@ EVENT_TYPES: dict[EventType, EventTypeInfo] = {
     EventType.SHARE_CREATED: _info(C.SOCIAL, "Shared", "share-2", client=True),
     EventType.HEALTH_DATA_ACCESSED: _info(C.PRIVACY, "Health Data Accessed", "eye"),
     EventType.DATA_EXPORTED: _info(C.PRIVACY, "Data Exported", "download"),
+    EventType.HEALTH_CONSENT_GRANTED: _info(C.PRIVACY, "Health Sync Allowed", "shield"),
+    EventType.HEALTH_CONSENT_WITHDRAWN: _info(C.PRIVACY, "Health Sync Stopped", "shield-off"),
+    EventType.HEALTH_DATA_DELETED: _info(C.PRIVACY, "Device Health Data Deleted", "trash-2"),
     EventType.APP_OPENED: _info(C.APP, "App Opened", "smartphone", client=True),
     EventType.WORKOUT_VIEWED: _info(C.APP, "Workout Viewed", "eye", client=True),
     EventType.RECIPE_VIEWED: _info(C.APP, "Recipe Viewed", "eye", client=True),

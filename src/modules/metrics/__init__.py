@@ -2,9 +2,18 @@
 
 from src.core.uow import UnitOfWork
 
-from .errors import InvalidMetric
+from .errors import HealthConsentWithdrawn, InvalidMetric
 from .interface import LabReport, Measurement, MetricsInterface, StoredMeasurement
-from .models import BiomarkerFlag, Metric, MetricSource, MetricTrend
+from .models import (
+    BiomarkerFlag,
+    ConsentBasis,
+    ConsentStatus,
+    HealthConsent,
+    HealthPlatform,
+    Metric,
+    MetricSource,
+    MetricTrend,
+)
 from .registry import BIOMARKER_PREFIX
 
 
@@ -17,6 +26,11 @@ def metrics(uow: UnitOfWork) -> MetricsInterface:
 __all__ = [
     "BIOMARKER_PREFIX",
     "BiomarkerFlag",
+    "ConsentBasis",
+    "ConsentStatus",
+    "HealthConsent",
+    "HealthConsentWithdrawn",
+    "HealthPlatform",
     "InvalidMetric",
     "LabReport",
     "Measurement",

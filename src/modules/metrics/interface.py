@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from src.core.contracts import Reward
 
-from .models import BiomarkerFlag, Metric, MetricSource, MetricTrend
+from .models import BiomarkerFlag, HealthConsent, HealthPlatform, Metric, MetricSource, MetricTrend
 
 
 class Measurement(BaseModel):
@@ -112,3 +112,33 @@ class MetricsInterface(ABC):
     async def bulk_delete(
         self, identity_id: UUID, *, metric_type: str | None, before: datetime | None, confirm: bool
     ) -> int: ...
+
+    @abstractmethod
+    async def delete_by_source(
+        self, identity_id: UUID, source: MetricSource, *, metric_types: Sequence[str] | None = None
+    ) -> int:
+        """Delete the person's values from one source (optionally only some types); the count."""
+
+    # Consent to device health sync ------------------------------------------------------------
+
+    @abstractmethod
+    async def health_consent(self, identity_id: UUID) -> HealthConsent | None:
+        """The recorded consent, or None when the person never synced nor decided."""
+
+    @abstractmethod
+    async def set_health_consent(
+        self,
+        identity_id: UUID,
+        *,
+        granted: bool,
+        platform: HealthPlatform | None = None,
+        policy_version: str | None = None,
+    ) -> HealthConsent:
+        """Record the person's explicit decision (race-free upsert); a change is journalled."""
+
+    @abstractmethod
+    async def require_health_consent(
+        self, identity_id: UUID, *, platform: HealthPlatform | None = None
+    ) -> HealthConsent:
+        """Before storing device data: raises HealthConsentWithdrawn after a withdrawal; with no
+        record yet, records consent on the basis of the first sync."""

@@ -10,7 +10,7 @@ from src.core.modules import ModuleManifest
 from src.core.uow import UnitOfWork
 from src.services.storage import DELETE_TOPIC as STORAGE_DELETE_TOPIC
 
-from .orm import LabReportRow, MetricRow
+from .orm import HealthConsentRow, LabReportRow, MetricRow
 from .routes import router
 from .service import MetricsService
 
@@ -19,7 +19,9 @@ async def _export(uow: UnitOfWork, identity_id: UUID) -> dict[str, Any]:
     from sqlalchemy import select
 
     reports = await uow.session.execute(select(LabReportRow).where(LabReportRow.identity_id == identity_id))
+    consent = await MetricsService(uow).health_consent(identity_id)
     return {
+        "health_sync_consent": consent.model_dump(mode="json") if consent else None,
         "metrics": await MetricsService(uow).export(identity_id),
         "lab_reports": [
             {
@@ -45,19 +47,21 @@ async def _forget_documents(uow: UnitOfWork, identity_id: UUID) -> None:
 async def _erase(uow: UnitOfWork, identity_id: UUID) -> int:
     await _forget_documents(uow, identity_id)
     total = 0
-    for row_type in (MetricRow, LabReportRow):
+    for row_type in (MetricRow, LabReportRow, HealthConsentRow):
         result = await uow.session.execute(delete(row_type).where(row_type.identity_id == identity_id))
         total += int(result.rowcount)  # type: ignore[attr-defined]
     return total
 
 
 async def _anonymize(uow: UnitOfWork, identity_id: UUID, replacement_id: UUID) -> int:
-    # Measurements are kept for aggregate statistics; notes and stored lab documents are personal.
+    # Measurements are kept for aggregate statistics; notes, stored lab documents and the consent
+    # record are personal.
     await _forget_documents(uow, identity_id)
     result = await uow.session.execute(
         update(MetricRow).where(MetricRow.identity_id == identity_id).values(identity_id=replacement_id, note=None)
     )
     await uow.session.execute(delete(LabReportRow).where(LabReportRow.identity_id == identity_id))
+    await uow.session.execute(delete(HealthConsentRow).where(HealthConsentRow.identity_id == identity_id))
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -66,7 +70,7 @@ MANIFEST = ModuleManifest(
     router=router,
     personal_data=PersonalData(
         module="metrics",
-        tables=("metrics", "lab_reports"),
+        tables=("metrics", "lab_reports", "health_consents"),
         export=_export,
         erase=_erase,
         anonymize=_anonymize,

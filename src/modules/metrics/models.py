@@ -29,6 +29,33 @@ class BiomarkerFlag(StrEnum):
 OUT_OF_RANGE = (BiomarkerFlag.LOW, BiomarkerFlag.HIGH, BiomarkerFlag.ABNORMAL)
 
 
+class ConsentStatus(StrEnum):
+    GRANTED = "granted"
+    WITHDRAWN = "withdrawn"
+
+
+class ConsentBasis(StrEnum):
+    EXPLICIT = "explicit"  # given or withdrawn by the person through the consent endpoint
+    FIRST_SYNC = "first_sync"  # the app sent device data after the OS permission prompt; recorded then
+
+
+class HealthPlatform(StrEnum):
+    APPLE_HEALTH = "apple_health"
+    HEALTH_CONNECT = "health_connect"
+
+
+class HealthConsent(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    status: ConsentStatus
+    basis: ConsentBasis
+    platform: HealthPlatform | None = None
+    policy_version: str | None = None
+    granted_at: AwareDatetime | None = None
+    withdrawn_at: AwareDatetime | None = None
+    updated_at: AwareDatetime
+
+
 def storable_text(value: str) -> str:
     """Text both databases can store: no NUL character (PostgreSQL refuses it)."""
     if "\x00" in value:
