@@ -13,7 +13,17 @@ from fastapi import FastAPI
 from src.core.uow import UnitOfWork
 from src.database import Base
 from tests.factories import User, anonymous_user
-from tests.metrics.helpers import BY_PREFIX, HISTORY, LATEST, assert_problem, in_unit_of_work, ok, record, utc
+from tests.metrics.helpers import (
+    BY_PREFIX,
+    HISTORY,
+    LATEST,
+    METRICS,
+    assert_problem,
+    in_unit_of_work,
+    ok,
+    record,
+    utc,
+)
 
 
 async def values(client: httpx.AsyncClient, user: User, path: str, **params: str | int) -> list[float]:
@@ -186,3 +196,17 @@ async def test_by_prefix_never_shows_another_persons_measurements(app: FastAPI, 
     me, other = await anonymous_user(app), await anonymous_user(app)
     await record(client, other, "biomarker_ldl", 3.1)
     assert await types(client, me, "biomarker_") == []
+
+
+async def test_reads_by_an_imperial_name_find_the_values_stored_in_metric_units(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    user = await anonymous_user(app)
+    await record(client, user, "weight_lbs", 176.0, timestamp=utc(3, 1, 7))
+    await record(client, user, "weight_kg", 79.0, timestamp=utc(3, 8, 7))
+    latest = ok(await client.get(LATEST, headers=user.headers, params={"metric_type": "weight_lbs"}))
+    assert (latest["metric_type"], latest["value"]) == ("weight_kg", 79.0)
+    shown = ok(await client.get(HISTORY, headers=user.headers, params={"metric_type": "Weight_LBS"}))
+    assert [m["value"] for m in shown] == [79.0, round(176 * 0.45359237, 4)]  # 176 lb stored as kg
+    summary = ok(await client.get(f"{METRICS}/summary", headers=user.headers, params={"metric_type": "weight_lbs"}))
+    assert (summary["metric_type"], summary["total_entries"], summary["max_value"]) == ("weight_kg", 2, 79.83)

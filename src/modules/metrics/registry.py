@@ -61,6 +61,13 @@ class MetricTypeError(ValueError):
     pass
 
 
+def stored_type(metric_type: str) -> str:
+    """The type a read looks for: an imperial name reads the type its values are stored as
+    (`weight_lbs` reads `weight_kg`, in kg)."""
+    metric_type = metric_type.strip().lower()
+    return CONVERSIONS[metric_type][0] if metric_type in CONVERSIONS else metric_type
+
+
 def canonical(metric_type: str, value: float) -> tuple[str, float, MetricTypeInfo | None]:
     """(stored type, stored value, info) for an incoming measurement; raises MetricTypeError with
     a message for the client when the type is unknown or the value implausible."""
@@ -68,8 +75,7 @@ def canonical(metric_type: str, value: float) -> tuple[str, float, MetricTypeInf
     if not math.isfinite(value):
         raise MetricTypeError("value must be a finite number")
     if metric_type in CONVERSIONS:
-        target, factor = CONVERSIONS[metric_type]
-        metric_type, value = target, round(value * factor, 4)
+        metric_type, value = stored_type(metric_type), round(value * CONVERSIONS[metric_type][1], 4)
     info = KNOWN.get(metric_type)
     if info is not None:
         if not info.minimum <= value <= info.maximum:

@@ -32,7 +32,16 @@ def _storable_or_none(value: str | None) -> str | None:
 
 router = ModuleRouter(prefix="/metrics", tags=["metrics"])
 _ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (401, 404, 422)}
-MetricType = Annotated[str, AfterValidator(storable_text), Query(min_length=1, max_length=100)]
+MetricType = Annotated[
+    str,
+    AfterValidator(storable_text),
+    Query(
+        min_length=1,
+        max_length=100,
+        description="e.g. weight_kg; an imperial name (weight_lbs, waist_in, …) reads the type its values are "
+        "stored as (weight_kg, waist_cm, …)",
+    ),
+]
 
 
 @router.post(

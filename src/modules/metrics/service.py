@@ -38,7 +38,7 @@ from .models import (
     UpdateMetricRequest,
 )
 from .orm import HealthConsentRow, LabReportRow, MetricRow
-from .registry import BIOMARKER_PREFIX, MetricTypeError, canonical, default_unit, is_weight
+from .registry import BIOMARKER_PREFIX, MetricTypeError, canonical, default_unit, is_weight, stored_type
 
 M = MetricRow
 DAY = 86400.0
@@ -274,7 +274,7 @@ class MetricsService(MetricsInterface):
             raise FilterRequired("Give metric_type and/or before, or confirm=true to delete all your metrics")
         query = delete(M).where(M.identity_id == identity_id)
         if metric_type is not None:
-            query = query.where(M.metric_type == metric_type.strip().lower())
+            query = query.where(M.metric_type == stored_type(metric_type))
         if before is not None:
             query = query.where(M.timestamp < before)
         result = await self.session.execute(query)
@@ -423,7 +423,7 @@ class MetricsService(MetricsInterface):
         row = (
             await self.session.execute(
                 select(M)
-                .where(M.identity_id == identity_id, M.metric_type == metric_type.strip().lower())
+                .where(M.identity_id == identity_id, M.metric_type == stored_type(metric_type))
                 .order_by(M.timestamp.desc(), M.id)
                 .limit(1)
             )
@@ -441,7 +441,7 @@ class MetricsService(MetricsInterface):
         offset: int,
     ) -> list[Metric]:
         _check_period(start_time, end_time)
-        query = select(M).where(M.identity_id == identity_id, M.metric_type == metric_type.strip().lower())
+        query = select(M).where(M.identity_id == identity_id, M.metric_type == stored_type(metric_type))
         if start_time is not None:
             query = query.where(M.timestamp >= start_time)
         if end_time is not None:
@@ -507,7 +507,7 @@ class MetricsService(MetricsInterface):
     async def trend(self, identity_id: uuid.UUID, *, metric_type: str, period_days: int) -> MetricTrend | None:
         end = self.uow.now()
         start = end - timedelta(days=period_days)
-        fit = await self._fit(identity_id, metric_type.strip().lower(), start, end)
+        fit = await self._fit(identity_id, stored_type(metric_type), start, end)
         if fit is None:
             return None
         start_value = fit.intercept + fit.slope_per_day * fit.first_x
@@ -548,7 +548,7 @@ class MetricsService(MetricsInterface):
             "count": func.count(),
         }[operation]
         query = select(value_expr, func.count()).where(
-            M.identity_id == identity_id, M.metric_type == metric_type.strip().lower()
+            M.identity_id == identity_id, M.metric_type == stored_type(metric_type)
         )
         if start_time is not None:
             query = query.where(M.timestamp >= start_time)
@@ -558,7 +558,7 @@ class MetricsService(MetricsInterface):
         if not points:
             return None
         return MetricAggregate(
-            metric_type=metric_type.strip().lower(),
+            metric_type=stored_type(metric_type),
             operation=operation,  # type: ignore[arg-type]
             value=round(float(value), 2),
             period_start=start_time,
@@ -567,7 +567,7 @@ class MetricsService(MetricsInterface):
         )
 
     async def summary(self, identity_id: uuid.UUID, *, metric_type: str) -> MetricSummary:
-        metric_type = metric_type.strip().lower()
+        metric_type = stored_type(metric_type)
         count, low, high, mean = (
             await self.session.execute(
                 select(func.count(), func.min(M.value), func.max(M.value), func.avg(M.value)).where(
