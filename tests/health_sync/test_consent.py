@@ -333,3 +333,20 @@ async def test_anonymising_drops_the_consent_record(app: FastAPI, client: httpx.
     await decide(client, user, {"granted": False})
     ok(await client.post(ANONYMIZE, headers=user.headers))
     assert await count_rows(app, "health_consents", user.id) == 0
+
+
+async def test_after_withdrawal_device_values_sent_to_the_metrics_endpoint_are_refused_too(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    user = await anonymous_user(app)
+    await decide(client, user, {"granted": False})
+    device = {"metric_type": "health_hrv", "value": 48, "source": "device_sync", "timestamp": iso(clock.now())}
+    assert_problem(await client.post(METRICS, headers=user.headers, json=device), 403, "HEALTH_CONSENT_WITHDRAWN")
+    assert await history(client, user, "health_hrv") == []
+    # Values the person types in are not device sync.
+    typed = {**device, "source": "user_input"}
+    ok(await client.post(METRICS, headers=user.headers, json=typed), 201)
+    # With no decision recorded, a device value records consent like a first sync.
+    other = await anonymous_user(app)
+    ok(await client.post(METRICS, headers=other.headers, json=device), 201)
+    assert (await consent_of(client, other))["basis"] == "first_sync"

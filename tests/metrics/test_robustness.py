@@ -21,6 +21,7 @@ from tests.metrics.helpers import (
     assert_problem,
     ok,
     record,
+    set_timezone,
     stored_rows,
 )
 
@@ -160,3 +161,20 @@ async def test_odd_queries_and_ids_are_answered_without_a_server_error(app: Fast
         if response.status_code >= 400:
             assert_problem(response, response.status_code)
     assert len(await stored_rows(app, identity_id=user.id)) == 1  # no odd delete removed anything
+
+
+async def test_a_timestamp_before_1900_is_refused_so_every_read_can_place_it_on_a_local_day(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    user = await anonymous_user(app)
+    await set_timezone(client, user, "America/New_York")
+    for timestamp in ("0001-01-01T00:00:00Z", "1899-12-31T23:59:59Z"):
+        response = await client.post(
+            METRICS,
+            headers=user.headers,
+            json={"metric_type": "biomarker_ferritin", "value": 80, "timestamp": timestamp},
+        )
+        assert_problem(response, 422, "INVALID_METRIC")
+    await record(client, user, "biomarker_ferritin", 80, timestamp="1900-01-01T12:00:00Z")
+    [group] = ok(await client.get(GROUPED, headers=user.headers))
+    assert group["test_date"] == "1900-01-01"

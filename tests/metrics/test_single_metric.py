@@ -104,6 +104,18 @@ async def test_put_value_is_checked_against_the_types_range(app: FastAPI, client
     assert ok(await put(client, user, stored["id"], {"value": 400}))["value"] == 400.0
 
 
+async def test_put_cannot_relabel_the_unit_of_a_known_type(app: FastAPI, client: httpx.AsyncClient) -> None:
+    user = await anonymous_user(app)
+    stored = await record(client, user, "weight_kg", 80.0)
+    for unit in ("lbs", None):
+        body = assert_problem(await put(client, user, stored["id"], {"unit": unit}), 422, "INVALID_METRIC")
+        assert "stored in kg" in body["detail"]
+    after = ok(await get(client, user, stored["id"]))
+    assert (after["value"], after["unit"]) == (80.0, "kg")
+    # Sending the unit it already has is fine.
+    assert ok(await put(client, user, stored["id"], {"unit": "kg", "note": "scale at the gym"}))["unit"] == "kg"
+
+
 async def test_put_reference_low_above_the_stored_high_is_refused(app: FastAPI, client: httpx.AsyncClient) -> None:
     user = await anonymous_user(app)
     stored = await lab_result(client, user)  # range 0.0 – 3.0

@@ -43,6 +43,7 @@ from .registry import BIOMARKER_PREFIX, MetricTypeError, canonical, default_unit
 M = MetricRow
 DAY = 86400.0
 STABLE_PERCENT = 1.0
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 
 
 def _escape_like(value: str) -> str:
@@ -99,6 +100,9 @@ class MetricsService(MetricsInterface):
         timestamp = request.timestamp or now
         if timestamp > now + timedelta(minutes=5):
             raise InvalidMetric("timestamp cannot be in the future")
+        if request.source == MetricSource.DEVICE_SYNC:
+            # Device data sent through the generic endpoint is held to the same consent as a sync.
+            await self.require_health_consent(identity_id)
         stored = await self.store(
             identity_id,
             [
@@ -251,6 +255,10 @@ class MetricsService(MetricsInterface):
             except MetricTypeError as exc:
                 raise InvalidMetric(str(exc)) from exc
             row.value_text = None
+        known_unit = default_unit(row.metric_type)
+        if "unit" in sent and known_unit is not None and request.unit != known_unit:
+            # A known type is always stored in its own unit; relabelling would misstate the value.
+            raise InvalidMetric(f"{row.metric_type} is stored in {known_unit}; its unit cannot be changed")
         for name in ("unit", "reference_low", "reference_high", "note"):
             if name in sent:
                 setattr(row, name, getattr(request, name))
@@ -291,10 +299,14 @@ class MetricsService(MetricsInterface):
 
     # Consent to device health sync ----------------------------------------------------------
 
-    async def _consent_row(self, identity_id: uuid.UUID, *, lock: bool = False) -> HealthConsentRow | None:
+    async def _consent_row(
+        self, identity_id: uuid.UUID, *, lock: bool = False, share: bool = False
+    ) -> HealthConsentRow | None:
         query = select(HealthConsentRow).where(HealthConsentRow.identity_id == identity_id)
-        if lock:
-            query = query.with_for_update()
+        if lock or share:
+            # share: a sync holds the decision it checked until it commits, so a withdrawal
+            # (which takes the row exclusively) waits for it, and a later sync sees the withdrawal.
+            query = query.with_for_update(read=share and not lock)
         return (await self.session.execute(query)).scalar_one_or_none()
 
     async def health_consent(self, identity_id: uuid.UUID) -> HealthConsent | None:
@@ -377,7 +389,7 @@ class MetricsService(MetricsInterface):
     async def require_health_consent(
         self, identity_id: uuid.UUID, *, platform: HealthPlatform | None = None
     ) -> HealthConsent:
-        row = await self._consent_row(identity_id)
+        row = await self._consent_row(identity_id, share=True)
         if row is None:
             now = self.uow.now()
             inserted = await insert_ignore(
@@ -758,13 +770,15 @@ def _consent(row: HealthConsentRow) -> HealthConsent:
 
 
 def _checked(measurement: Measurement) -> Measurement:
-    """A measurement both databases can store: an instant that has a UTC value, finite reference
-    bounds and text without NUL characters."""
+    """A measurement both databases can store: an instant that has a UTC value (and a local date
+    in every time zone: not before 1900), finite reference bounds and text without NUL characters."""
     extra = {"metric_type": measurement.metric_type}
     try:
         timestamp = measurement.timestamp.astimezone(UTC)
     except (OverflowError, ValueError) as exc:
         raise InvalidMetric("timestamp is out of range", extra=extra) from exc
+    if timestamp < EARLIEST:
+        raise InvalidMetric("timestamp must not be before 1900-01-01", extra=extra)
     for name in ("reference_low", "reference_high"):
         bound = getattr(measurement, name)
         if bound is not None and not math.isfinite(bound):
