@@ -797,16 +797,22 @@ async def import_apple_health(
     limit = uow.settings.max_upload_bytes
     if file.size is not None and file.size > limit:
         raise PayloadTooLarge(f"The export is larger than {limit // 1_048_576} MB; export a shorter period.")
-    await metrics(uow).require_health_consent(me.identity_id, platform=HealthPlatform.APPLE_HEALTH)
+    store = metrics(uow)
+    await store.require_health_consent(me.identity_id, record=False)  # refuse before the slow part
     timezone = await profile_service(uow).timezone_of(me.identity_id)
     zone = ZoneInfo(timezone)
+    now = uow.now()
+    # The reads above end here: no transaction (nor SQLite's write lock) is held while the export
+    # is parsed; the writes below run in one transaction of their own.
+    await uow.session.commit()
     parsed = await asyncio.to_thread(
         parse_apple_health_export,
         file.file,
         zone=zone,
-        now=uow.now(),
+        now=now,
         max_bytes=uow.settings.max_upload_bytes * MAX_EXPANSION,
     )
+    await store.require_health_consent(me.identity_id, platform=HealthPlatform.APPLE_HEALTH)
     counts = await _store_export(uow, me.identity_id, parsed)
     present = {t: c for t, c in counts.items() if c.records or c.imported or c.unchanged or c.skipped}
     imported = sum(c.imported for c in counts.values())

@@ -138,7 +138,8 @@ class MetricsInterface(ABC):
 
     @abstractmethod
     async def require_health_consent(
-        self, identity_id: UUID, *, platform: HealthPlatform | None = None
-    ) -> HealthConsent:
+        self, identity_id: UUID, *, platform: HealthPlatform | None = None, record: bool = True
+    ) -> HealthConsent | None:
         """Before storing device data: raises HealthConsentWithdrawn after a withdrawal; with no
-        record yet, records consent on the basis of the first sync."""
+        record yet, records consent on the basis of the first sync (`record=False`: only checks,
+        writes nothing and returns None when nothing is recorded)."""

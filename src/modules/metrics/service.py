@@ -387,10 +387,12 @@ class MetricsService(MetricsInterface):
         return (await self.session.execute(query)).scalar_one()
 
     async def require_health_consent(
-        self, identity_id: uuid.UUID, *, platform: HealthPlatform | None = None
-    ) -> HealthConsent:
-        row = await self._consent_row(identity_id, share=True)
+        self, identity_id: uuid.UUID, *, platform: HealthPlatform | None = None, record: bool = True
+    ) -> HealthConsent | None:
+        row = await self._consent_row(identity_id, share=record)
         if row is None:
+            if not record:
+                return None
             now = self.uow.now()
             inserted = await insert_ignore(
                 self.session,
