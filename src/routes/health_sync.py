@@ -567,6 +567,9 @@ CHUNK_BYTES = 64 * 1024
 MAX_EXPANSION = 40
 # Point readings kept from one export (daily totals are bounded by the number of days).
 MAX_POINT_READINGS = 100_000
+MAX_SLEEP_SEGMENTS = 200_000  # per source; a night with sleep stages has a few dozen
+SLEEP_BREAK = timedelta(hours=3)  # a longer time awake ends a sleep (a nap later is a sleep of its own)
+HOUR = timedelta(hours=1)
 
 
 class ImportCounts(BaseModel):
@@ -609,6 +612,8 @@ class _ExportReader:
         # (metric type, local day, source) -> total of that source on that day
         self.daily: dict[tuple[str, date, str], float] = {}
         self.points: dict[tuple[str, datetime], float] = {}
+        # source -> asleep segments (sleep stages), put together into nights at the end
+        self.sleep: dict[str, list[tuple[datetime, datetime]]] = {}
         self.records: Counter[str] = Counter()
         self.skipped: Counter[str] = Counter()
 
@@ -643,8 +648,10 @@ class _ExportReader:
         if metric_type == SLEEP:
             if attrs.get("value") not in ASLEEP_VALUES:
                 return True  # in bed / awake: not sleep, nothing to count
-            hours = (end - start).total_seconds() / 3600
-            self._add_daily(SLEEP, end.astimezone(self.zone).date(), source, hours)
+            segments = self.sleep.setdefault(source, [])
+            if len(segments) >= MAX_SLEEP_SEGMENTS:
+                return False
+            segments.append((start.astimezone(UTC), end.astimezone(UTC)))
             return True
         factor = APPLE_UNITS[metric_type].get(attrs.get("unit", ""))
         if factor is None:
@@ -665,7 +672,27 @@ class _ExportReader:
         key = (metric_type, day, source)
         self.daily[key] = self.daily.get(key, 0.0) + value
 
+    def _add_sleep(self) -> None:
+        """Each source's asleep segments, joined into sleeps (segments less than `SLEEP_BREAK`
+        apart belong to one sleep), count on the day the sleep ended: a night's stages before and
+        after midnight are one night, on the day the person woke up. Overlapping segments of one
+        source (a plain "asleep" record beside stage records) are counted once."""
+        for source, segments in self.sleep.items():
+            segments.sort()
+            ended: datetime | None = None
+            asleep = timedelta(0)
+            for start, end in segments:
+                if ended is not None and start - ended > SLEEP_BREAK:
+                    self._add_daily(SLEEP, ended.astimezone(self.zone).date(), source, asleep / HOUR)
+                    ended, asleep = None, timedelta(0)
+                covered = start if ended is None else max(start, ended)
+                asleep += max(end - covered, timedelta(0))
+                ended = end if ended is None else max(ended, end)
+            if ended is not None:
+                self._add_daily(SLEEP, ended.astimezone(self.zone).date(), source, asleep / HOUR)
+
     def result(self) -> ParsedExport:
+        self._add_sleep()
         # Several sources (a phone and a watch) count the same steps: per day, the source that
         # counted most stands for the day, instead of the sum of all of them.
         best: dict[tuple[str, date], float] = {}

@@ -355,3 +355,27 @@ async def test_an_import_is_journaled_once_and_feeds_the_context(app: FastAPI, c
     # Latest (recent) values: HRV 52 after 45 (up), sleep 6 h (0), resting HR 61 (0).
     assert context["recovery"]["score"] == 70
     assert [r["value"] for r in await history(client, user, "recovery_score")] == [70]
+
+
+async def test_a_nights_sleep_stages_before_and_after_midnight_count_on_the_day_of_waking(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    user = await berlin_user(app, client)
+    asleep = "HKCategoryValueSleepAnalysisAsleep"
+    export = export_xml(
+        # Night to 9 March: stages on both sides of midnight, 1.25 + 1.25 + 5.5 h asleep.
+        record("SleepAnalysis", f"{asleep}Core", "2026-03-08 22:30:00 +0100", "2026-03-08 23:45:00 +0100"),
+        record("SleepAnalysis", f"{asleep}Deep", "2026-03-08 23:45:00 +0100", "2026-03-09 01:00:00 +0100"),
+        record("SleepAnalysis", f"{asleep}Core", "2026-03-09 01:00:00 +0100", "2026-03-09 06:30:00 +0100"),
+        # The same source also wrote one plain "asleep" record over most of that night: counted once.
+        record("SleepAnalysis", asleep, "2026-03-08 23:00:00 +0100", "2026-03-09 06:00:00 +0100"),
+        # An hour awake at night does not split the night: 22:00-02:00 and 03:00-07:00, 8 h on 10 March.
+        record("SleepAnalysis", f"{asleep}Core", "2026-03-09 22:00:00 +0100", "2026-03-10 02:00:00 +0100"),
+        record("SleepAnalysis", f"{asleep}REM", "2026-03-10 03:00:00 +0100", "2026-03-10 07:00:00 +0100"),
+        # A nap in the late morning is sleep of that day too: 10 March gets 8.5 h.
+        record("SleepAnalysis", f"{asleep}Core", "2026-03-10 11:00:00 +0100", "2026-03-10 11:30:00 +0100"),
+    )
+    body = ok(await upload(client, user, export))
+    assert body["types"]["sleep_hours"]["imported"] == 2
+    stored = [(instant(r["timestamp"]), r["value"]) for r in await history(client, user, "sleep_hours")]
+    assert stored == [(utc(3, 9, 23), 8.5), (utc(3, 8, 23), 8.0)]
