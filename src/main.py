@@ -69,12 +69,17 @@ MODULES: tuple[ModuleManifest, ...] = (
 
 async def _export_outbox(uow: UnitOfWork, identity_id: UUID) -> list[dict[str, object]]:
     rows = await uow.session.execute(
-        select(OutboxMessage.topic, OutboxMessage.created_at, OutboxMessage.delivered_at).where(
+        select(OutboxMessage.topic, OutboxMessage.payload, OutboxMessage.created_at, OutboxMessage.delivered_at).where(
             OutboxMessage.identity_id == identity_id
         )
     )
     return [
-        {"topic": r.topic, "created_at": r.created_at.isoformat(), "delivered": r.delivered_at is not None}
+        {
+            "topic": r.topic,
+            "created_at": r.created_at.isoformat(),
+            "delivered": r.delivered_at is not None,
+            "payload": r.payload,  # what is still to be sent (delivered messages keep none)
+        }
         for r in rows
     ]
 

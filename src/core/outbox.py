@@ -6,6 +6,8 @@ messages to the handler registered for their topic, each in its own transaction,
 a handler that raises is retried with exponential back-off, and after `outbox_max_attempts` the
 message is parked as dead (kept for inspection). Several workers may run dispatchers at once: a
 message is claimed with a conditional update (`locked_until`), so only one worker delivers it.
+A delivered message keeps its topic and times but not its payload, which may name a person (an
+address, a storage key, an identity to erase): nothing personal lingers in the table.
 """
 
 from __future__ import annotations
@@ -157,7 +159,7 @@ class OutboxDispatcher:
                 await session.execute(
                     update(OutboxMessage)
                     .where(OutboxMessage.id == message.id)
-                    .values(delivered_at=self.clock.now(), locked_until=None, last_error=None)
+                    .values(delivered_at=self.clock.now(), locked_until=None, last_error=None, payload={})
                 )
                 await session.commit()
             return True

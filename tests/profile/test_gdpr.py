@@ -15,7 +15,10 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from src.core.clock import FrozenClock
+from src.core.outbox import OutboxMessage
 from src.database import Base
+from src.modules.event_journal import EventType, event_journal
 from src.modules.identity import ADMIN, identity_service
 from tests.conftest import client_for
 from tests.factories import User, email_user, fresh_ip
@@ -121,6 +124,13 @@ async def rows_referencing(app: FastAPI, identity_id: str) -> dict[str, int]:
                 if count:
                     found[f"{table.name}.{column.name}"] = int(count)
     return found
+
+
+async def outbox_naming(app: FastAPI, identity_id: str) -> list[OutboxMessage]:
+    """Outbox messages whose payload mentions the identity."""
+    async with app.state.sessions.reader() as session:
+        rows = (await session.execute(select(OutboxMessage))).scalars()
+        return [m for m in rows if identity_id in json.dumps(m.payload)]
 
 
 async def whole_database_text(app: FastAPI) -> str:
@@ -408,7 +418,9 @@ async def test_anonymize_ends_the_account_at_once(app: FastAPI, client: httpx.As
     assert_problem(await client.get(FEED, headers=person.user.headers), 401, "UNAUTHORIZED")
 
 
-async def test_anonymize_leaves_no_personal_value_anywhere(app: FastAPI, client: httpx.AsyncClient) -> None:
+async def test_anonymize_leaves_no_personal_value_anywhere(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
     person = await full_person(app, client, "anon5")
     await full_person(app, client, "anon6")
     ciphertext = (await raw_rows(app, "health_profiles", person.user.id))[0]["sensitive"]
@@ -416,8 +428,14 @@ async def test_anonymize_leaves_no_personal_value_anywhere(app: FastAPI, client:
     ok(await client.post(ANONYMIZE, headers=person.user.headers))
 
     text = await whole_database_text(app)
-    for value in [*person.personal_values, person.user.id, person.friend_code, ciphertext]:
+    for value in [*person.personal_values, person.friend_code, ciphertext]:
         assert value not in text
+    # The old id is left only in the queued sweep (which erases what in-flight requests wrote),
+    # and not even there once it has run.
+    assert [m.payload for m in await outbox_naming(app, person.user.id)] == [{"identity_id": person.user.id}]
+    clock.advance(minutes=15)
+    await app.state.resources.outbox.drain()
+    assert person.user.id not in await whole_database_text(app)
     # The search does find what is stored in clear text (another person's profile).
     for value in ("anon6@example.com", "Nameanon6", "user_anon6", "bio-anon6"):
         assert value in text
@@ -432,3 +450,35 @@ async def test_anonymize_leaves_another_persons_data_untouched(app: FastAPI, cli
 
     assert await rows_referencing(app, other.user.id) == other_rows
     assert ok(await client.get(PROFILE, headers=other.user.headers))["display_name"] == "Nameanon8"
+
+
+# Late writes ------------------------------------------------------------------------------------
+
+
+async def test_rows_written_for_an_erased_account_after_the_erasure_are_swept_away(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    """A request already past its sign-in check (or served from another worker's sign-in cache)
+    when the account is erased may still write; the sweep that runs later removes it."""
+    person = await full_person(app, client, "late1")
+    other = await full_person(app, client, "late2")
+    ok(await client.delete(ALL_DATA, headers=person.user.headers, params={"confirm": "true"}))
+    assert await rows_referencing(app, person.user.id) == {}
+    identity_id = uuid.UUID(person.user.id)
+
+    async def late_write(uow: Any) -> None:  # what an in-flight request of that person does
+        await event_journal(uow).record(identity_id, EventType.APP_OPENED)
+
+    await in_unit_of_work(app, late_write)
+    assert await rows_referencing(app, person.user.id) == {"activity_events.identity_id": 1}
+
+    # Not yet: the sweep waits until no request that saw the account can still be running.
+    clock.advance(minutes=5)
+    await app.state.resources.outbox.drain()
+    assert await rows_referencing(app, person.user.id) == {"activity_events.identity_id": 1}
+
+    clock.advance(minutes=10)
+    await app.state.resources.outbox.drain()
+    assert await rows_referencing(app, person.user.id) == {}
+    assert await outbox_naming(app, person.user.id) == []  # the delivered sweep keeps no payload
+    assert len(await rows_referencing(app, other.user.id)) >= 12  # the other person is untouched

@@ -5,15 +5,23 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import uuid
 import zipfile
+from datetime import timedelta
 from typing import Any
 
+from src.core.outbox import Delivery
 from src.core.uow import UnitOfWork
 from src.modules.event_journal import EventSource, EventType, event_journal
 
 from .models import AnonymizationResult, DeletionResult
 
+logger = logging.getLogger("ugoki.profile")
+
+ERASE_SWEEP_TOPIC = "account.erase_sweep"
+# Far longer than any request takes (uploads are parsed within a time limit of at most 5 minutes).
+SWEEP_MARGIN = timedelta(minutes=10)
 REFERENCE_SECTIONS = ("profile", "preferences", "goals", "health", "dietary", "workout_restrictions", "social")
 
 
@@ -54,11 +62,25 @@ class AccountData:
         return buffer.getvalue()
 
     async def erase(self, identity_id: uuid.UUID) -> DeletionResult:
+        deleted = await self.erase_rows(identity_id)
+        self._sweep_later(identity_id)
+        return DeletionResult(identity_id=identity_id, rows_deleted=deleted)
+
+    async def erase_rows(self, identity_id: uuid.UUID) -> dict[str, int]:
+        """Every registered module's rows of the person, and the identity; counts per module."""
         deleted: dict[str, int] = {}
         for entry in self.registry.entries():
             deleted[entry.module] = await entry.erase(self.uow, identity_id)
             await self.uow.session.flush()
-        return DeletionResult(identity_id=identity_id, rows_deleted=deleted)
+        return deleted
+
+    def _sweep_later(self, identity_id: uuid.UUID) -> None:
+        """A request that was already past its sign-in check when the account went (or a worker
+        whose sign-in cache still knew the token, for up to AUTH_CACHE_SECONDS) may write a row
+        for the person after this transaction commits. Once no such request can be left, the
+        erasure runs again. The message names the person only until it is delivered."""
+        delay = timedelta(seconds=self.uow.settings.auth_cache_seconds) + SWEEP_MARGIN
+        self.uow.enqueue(ERASE_SWEEP_TOPIC, {"identity_id": str(identity_id)}, available_at=self.uow.now() + delay)
 
     async def anonymize(self, identity_id: uuid.UUID) -> AnonymizationResult:
         """Detach retained activity from the person (a random id no one can link back), delete
@@ -72,4 +94,13 @@ class AccountData:
             else:
                 deleted[entry.module] = await entry.erase(self.uow, identity_id)
             await self.uow.session.flush()
+        self._sweep_later(identity_id)
         return AnonymizationResult(rows_retained=retained, rows_deleted=deleted)
+
+
+async def erase_sweep(uow: UnitOfWork, delivery: Delivery) -> None:
+    """Outbox handler: erase what in-flight requests wrote for an erased account."""
+    identity_id = uuid.UUID(str(delivery.payload["identity_id"]))
+    deleted = await AccountData(uow).erase_rows(identity_id)
+    if any(deleted.values()):
+        logger.info("late rows of an erased account removed", extra={"rows": sum(deleted.values())})

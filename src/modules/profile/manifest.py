@@ -7,6 +7,7 @@ from src.core.gdpr import PersonalData
 from src.core.modules import ModuleManifest
 from src.core.uow import UnitOfWork
 
+from .account import ERASE_SWEEP_TOPIC, erase_sweep
 from .routes import router
 from .service import ProfileService
 
@@ -22,6 +23,7 @@ async def _erase(uow: UnitOfWork, identity_id: UUID) -> int:
 MANIFEST = ModuleManifest(
     name="profile",
     router=router,
+    outbox_handlers={ERASE_SWEEP_TOPIC: erase_sweep},
     personal_data=PersonalData(
         module="profile",
         tables=(
