@@ -172,7 +172,6 @@ async def test_workout_search_treats_percent_and_underscore_literally(client: ht
         ("upper", "upper_body"),
         ("lower", "lower_body"),
         ("full", "full_body"),
-        ("core", "core"),
         ("UPPER", "upper_body"),
     ],
 )
@@ -180,9 +179,24 @@ async def test_workout_filter_by_body_focus_accepts_the_short_aliases(
     client: httpx.AsyncClient, value: str, focus: str
 ) -> None:
     rows = await all_workouts(client, body_focus=value)
-    wanted = expected(lambda w: w.body_focus == focus or any(e.body_focus == focus for e in w.exercises))
+    wanted = expected(lambda w: w.body_focus == focus)
     assert set(names(rows)) == wanted
+    assert {r["body_focus"] for r in rows} == {focus}
     assert 0 < len(wanted) < 23
+
+
+async def test_workout_filter_by_body_focus_matches_the_workouts_own_focus_not_one_exercise(
+    client: httpx.AsyncClient,
+) -> None:
+    # Full Body Flexibility is a lower-body workout with some upper-body exercises: not an upper-body workout.
+    mixed = await workout_detail(client, (await workout_named(client, "Full Body Flexibility"))["id"])
+    assert mixed["body_focus"] == "lower_body"
+    assert "upper_body" in {e["body_focus"] for e in mixed["exercises"]}
+    assert "Full Body Flexibility" not in names(await all_workouts(client, body_focus="upper"))
+    assert "Full Body Flexibility" in names(await all_workouts(client, body_focus="lower"))
+    # No workout's main focus is the core (core exercises only ever assist): none is listed.
+    assert expected(lambda w: w.body_focus == "core") == set()
+    assert await all_workouts(client, body_focus="core") == []
 
 
 async def test_workout_filter_with_unknown_body_focus_returns_422(client: httpx.AsyncClient) -> None:

@@ -15,6 +15,8 @@ from tests.content.helpers import (
     FEED,
     HISTORY,
     ONBOARDING,
+    SESSIONS,
+    STATS,
     complete,
     do_workout,
     events_of,
@@ -28,7 +30,7 @@ from tests.content.helpers import (
     workout_named,
     workout_streak,
 )
-from tests.factories import User, anonymous_user
+from tests.factories import User, anonymous_user, fresh_token
 
 
 def achievement_names(body: dict[str, Any]) -> set[str]:
@@ -142,6 +144,96 @@ async def test_implausible_client_calories_are_replaced_by_the_estimate(
     user = await anonymous_user(app)
     body = await do_workout(app, client, clock, user, "Quick HIIT Blast", calories_burned=4000)
     assert body["calories_burned"] == 120
+
+
+async def test_a_workout_left_open_for_days_counts_at_most_twice_its_planned_duration(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    user = await anonymous_user(app)
+    forgotten = await do_workout(app, client, clock, user, "Quick HIIT Blast", minutes=3 * 24 * 60)  # plan: 10 min
+    assert forgotten["duration_seconds"] == 2 * 600
+    assert forgotten["credited"] is True
+    assert forgotten["calories_burned"] == 120
+    history = {s["id"]: s for s in ok(await client.get(HISTORY, headers=user.headers))}
+    assert history[forgotten["id"]]["duration_seconds"] == 1200
+    body = ok(await client.get(STATS, headers=user.headers))
+    assert body["total_duration_minutes"] == 20
+    assert body["average_workout_duration"] == 20.0
+
+
+async def test_a_workout_longer_than_planned_but_under_twice_the_plan_keeps_its_time(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    user = await anonymous_user(app)
+    body = await do_workout(app, client, clock, user, "Quick HIIT Blast", minutes=15)
+    assert body["duration_seconds"] == 900
+    assert ok(await client.get(STATS, headers=user.headers))["total_duration_minutes"] == 15
+
+
+async def test_a_workout_abandoned_days_later_counts_at_most_twice_its_planned_duration(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    user = await anonymous_user(app)
+    session = await start(client, user, (await workout_named(client, "Quick HIIT Blast"))["id"])
+    clock.advance(days=2)
+    await fresh_token(app, user)
+    body = ok(await client.post(f"{SESSIONS}/{session['id']}/abandon", headers=user.headers))
+    assert body["status"] == "abandoned"
+    assert body["duration_seconds"] == 1200
+
+
+async def test_credited_workout_with_calories_under_half_the_estimate_gets_the_estimate(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    user = await anonymous_user(app)  # Quick HIIT Blast: 120 kcal estimate, so the floor is 60
+    zero = await do_workout(app, client, clock, user, "Quick HIIT Blast", calories_burned=0)
+    just_under = await do_workout(app, client, clock, user, "Quick HIIT Blast", calories_burned=59)
+    at_floor = await do_workout(app, client, clock, user, "Quick HIIT Blast", calories_burned=60)
+    half_time = await do_workout(app, client, clock, user, "Quick HIIT Blast", minutes=5, calories_burned=10)
+    assert all(b["credited"] for b in (zero, just_under, at_floor, half_time))
+    assert zero["calories_burned"] == 120
+    assert just_under["calories_burned"] == 120
+    assert at_floor["calories_burned"] == 60
+    assert half_time["calories_burned"] == 60  # our estimate for half the time: half of 120
+    assert ok(await client.get(STATS, headers=user.headers))["total_calories_burned"] == 120 + 120 + 60 + 60
+
+
+async def test_too_short_workout_keeps_the_clients_low_calories_not_the_estimate(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    user = await anonymous_user(app)
+    body = await do_workout(app, client, clock, user, "Quick HIIT Blast", minutes=2, calories_burned=0)
+    assert body["credited"] is False
+    assert body["calories_burned"] == 0
+
+
+async def test_completion_reports_the_xp_breakdown_that_adds_up_to_the_xp_earned(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    user = await anonymous_user(app)
+    days = []
+    for day in (10, 11, 12):
+        clock.set(utc(3, day, 12))
+        days.append(await do_workout(app, client, clock, user, "Tabata Torch"))
+    first, _, third = days
+    assert first["base_xp"] == 45
+    assert first["streak_bonus_xp"] == 0
+    assert first["achievement_xp"] == sum(a["xp_reward"] for a in first["achievements_unlocked"]) > 0
+    assert third["streak"]["current_count"] == 3
+    assert third["base_xp"] == 45
+    assert third["streak_bonus_xp"] == 25  # the 3-day milestone
+    assert third["achievement_xp"] == sum(a["xp_reward"] for a in third["achievements_unlocked"])
+    for body in days:
+        assert body["xp_earned"] == body["base_xp"] + body["streak_bonus_xp"] + body["achievement_xp"]
+    assert sum(b["xp_earned"] for b in days) == await total_xp(client, user)
+
+
+async def test_too_short_workout_reports_an_empty_xp_breakdown(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    user = await anonymous_user(app)
+    body = await do_workout(app, client, clock, user, "Quick HIIT Blast", minutes=1)
+    assert (body["xp_earned"], body["base_xp"], body["streak_bonus_xp"], body["achievement_xp"]) == (0, 0, 0, 0)
 
 
 async def test_missing_calories_are_estimated_from_the_time_spent(

@@ -179,3 +179,82 @@ async def test_recommendation_limit_bounds_the_list(app: FastAPI, client: httpx.
     await restrict(client, user)
     assert len(await recommendations(client, user, limit=1)) == 1
     assert len(await recommendations(client, user, limit=10)) == 10
+
+
+async def _trained_yesterday_in_auckland(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock, workout: str
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """An Auckland person and a UTC person (the control) both do `workout` finishing at 07:xx UTC on the
+    10th, then ask at 23:00 UTC: 12:00 on the 11th in Auckland (yesterday), the same day in UTC. Only
+    workouts of at most 12 minutes are allowed, so every candidate is listed."""
+    auckland, utc_person = await anonymous_user(app), await anonymous_user(app)
+    for user in (auckland, utc_person):
+        await restrict(client, user, max_workout_duration_minutes=12)
+    await set_timezone(client, auckland, "Pacific/Auckland")
+    for user in (auckland, utc_person):
+        clock.set(utc(3, 10, 7))
+        await do_workout(app, client, clock, user, workout)
+    clock.set(utc(3, 10, 23))
+    for user in (auckland, utc_person):
+        await fresh_token(app, user)
+    kiwi = {r["workout"]["name"]: r for r in await recommendations(client, auckland)}
+    control = {r["workout"]["name"]: r for r in await recommendations(client, utc_person)}
+    assert set(kiwi) == set(control)
+    return kiwi, control
+
+
+async def test_a_body_focus_trained_yesterday_ranks_lower_whatever_the_workout_type(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    # Lower Body Burner is a lower-body strength workout; the two below are lower-body HIIT and cardio.
+    kiwi, control = await _trained_yesterday_in_auckland(app, client, clock, "Lower Body Burner")
+    for name in ("Lower Body HIIT - Quick Burn", "Cardio Kickstart"):
+        assert kiwi[name]["workout"]["body_focus"] == "lower_body"
+        assert kiwi[name]["workout"]["workout_type"] != "strength"
+        assert "yesterday" not in control[name]["reason"]
+        assert kiwi[name]["score"] == round(control[name]["score"] - 0.3, 2)
+        assert kiwi[name]["reason"].endswith("(ranked lower: you trained your lower body yesterday)")
+    # Another focus is not held back, and neither is a restorative workout for the same legs.
+    for name in ("Upper Body HIIT - Quick Burn", "Quick HIIT Blast", "Post-Workout Cooldown"):
+        assert kiwi[name]["score"] == control[name]["score"]
+        assert "yesterday" not in kiwi[name]["reason"]
+    assert kiwi["Post-Workout Cooldown"]["workout"]["body_focus"] == "lower_body"
+    ranked = list(kiwi)
+    assert ranked.index("Upper Body HIIT - Quick Burn") < ranked.index("Lower Body HIIT - Quick Burn")
+
+
+async def test_a_full_body_day_holds_back_full_body_workouts_only(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    # Bodyweight Basics: full-body strength. Quick HIIT Blast: full-body HIIT (type not trained yesterday).
+    kiwi, control = await _trained_yesterday_in_auckland(app, client, clock, "Bodyweight Basics")
+    assert kiwi["Quick HIIT Blast"]["workout"]["body_focus"] == "full_body"
+    assert kiwi["Quick HIIT Blast"]["score"] == round(control["Quick HIIT Blast"]["score"] - 0.3, 2)
+    assert "you trained your full body yesterday" in kiwi["Quick HIIT Blast"]["reason"]
+    for name in ("Upper Body HIIT - Quick Burn", "Lower Body HIIT - Quick Burn", "Morning Stretch"):
+        assert kiwi[name]["score"] == control[name]["score"]
+        assert "yesterday" not in kiwi[name]["reason"]
+
+
+async def test_a_workout_repeating_yesterdays_type_and_focus_says_both(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    kiwi, control = await _trained_yesterday_in_auckland(app, client, clock, "Lower Body HIIT - Quick Burn")
+    assert kiwi["Lower Body HIIT - Quick Burn"]["reason"].endswith(
+        "(ranked lower: you trained hiit and your lower body yesterday)"
+    )
+    assert kiwi["Upper Body HIIT - Quick Burn"]["reason"].endswith("(ranked lower: you trained hiit yesterday)")
+    assert kiwi["Cardio Kickstart"]["reason"].endswith("(ranked lower: you trained your lower body yesterday)")
+    for name in ("Lower Body HIIT - Quick Burn", "Upper Body HIIT - Quick Burn", "Cardio Kickstart"):
+        assert kiwi[name]["score"] == round(control[name]["score"] - 0.3, 2)
+
+
+async def test_a_restorative_workout_yesterday_holds_nothing_back(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    # Post-Workout Cooldown is a lower-body recovery session: the legs were not trained.
+    kiwi, control = await _trained_yesterday_in_auckland(app, client, clock, "Post-Workout Cooldown")
+    assert kiwi == control
+    assert list(kiwi) == list(control)
+    assert not any("yesterday" in r["reason"] for r in kiwi.values())
+    assert kiwi["Lower Body HIIT - Quick Burn"]["workout"]["body_focus"] == "lower_body"

@@ -43,7 +43,7 @@ async def test_stats_of_someone_without_workouts_are_zero(app: FastAPI, client: 
     assert body["favorite_workout_type"] is None
     assert body["current_week_workouts"] == 0
     assert body["average_workout_duration"] == 0
-    assert body["workouts_by_category"] == {}
+    assert body["workouts_by_category"] == {"Cardio": 0, "Flexibility": 0, "HIIT": 0, "Recovery": 0, "Strength": 0}
 
 
 async def test_stats_add_up_credited_workouts_only(app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock) -> None:
@@ -64,7 +64,7 @@ async def test_stats_add_up_credited_workouts_only(app: FastAPI, client: httpx.A
     assert body["total_calories_burned"] == 280
     assert body["favorite_workout_type"] == "hiit"
     assert body["average_workout_duration"] == 11.7
-    assert body["workouts_by_category"] == {"HIIT": 2, "Flexibility": 1}
+    assert body["workouts_by_category"] == {"Cardio": 0, "Flexibility": 1, "HIIT": 2, "Recovery": 0, "Strength": 0}
     assert body["current_week_workouts"] == 3
 
 

@@ -166,7 +166,13 @@ class WorkoutSession(BaseModel):
     status: SessionStatus
     started_at: AwareDatetime
     completed_at: AwareDatetime | None = None
-    duration_seconds: int | None = Field(default=None, description="Actual time from start to completion")
+    duration_seconds: int | None = Field(
+        default=None,
+        description=(
+            "Time spent: from start to completion (or abandonment), at most twice the workout's planned "
+            "duration (time that can plausibly have been spent on it)"
+        ),
+    )
     calories_burned: int | None = None
     xp_earned: int = Field(default=0, description="XP this session put in the ledger (bonuses included)")
     credited: bool = False
@@ -179,16 +185,23 @@ class CompletedSession(WorkoutSession):
     new_level: int | None = None
     achievements_unlocked: list[UnlockedAchievement] = Field(default_factory=list)
     streak: StreakSnapshot | None = None
+    base_xp: int = Field(default=0, description="XP for the workout itself (by difficulty)")
+    streak_bonus_xp: int = Field(default=0, description="XP of a workout-streak milestone this workout reached")
+    achievement_xp: int = Field(default=0, description="XP of the achievements this workout unlocked")
 
 
 class WorkoutStats(BaseModel):
     total_workouts: int
-    total_duration_minutes: int
+    total_duration_minutes: int = Field(
+        description="Sum of the workouts' durations, each at most twice its planned duration"
+    )
     total_calories_burned: int
     favorite_workout_type: WorkoutType | None = None
     current_week_workouts: int = Field(description="Completed this calendar week (Monday start) in your time zone")
     average_workout_duration: float = Field(description="Minutes")
-    workouts_by_category: dict[str, int] = Field(default_factory=dict)
+    workouts_by_category: dict[str, int] = Field(
+        default_factory=dict, description="Every category by name, with 0 when none of its workouts was done"
+    )
     workouts_today: int = 0
 
 

@@ -9,7 +9,19 @@ from uuid import UUID
 
 from src.modules.profile import WorkoutRestrictions
 
-from .models import DIFFICULTY_RANK, Difficulty, Recommendation, Workout
+from .models import DIFFICULTY_RANK, BodyFocus, Difficulty, Recommendation, Workout, WorkoutType
+
+# Workouts that help the body recover: fine on consecutive days, so never ranked lower for repeating
+# yesterday, and doing one yesterday trains no type or body focus to rest.
+RESTORATIVE = frozenset({WorkoutType.FLEXIBILITY, WorkoutType.RECOVERY})
+# How much lower a workout ranks when it repeats yesterday's type or body focus.
+YESTERDAY_PENALTY = 0.3
+FOCUS_WORDS = {
+    BodyFocus.UPPER_BODY: "your upper body",
+    BodyFocus.LOWER_BODY: "your lower body",
+    BodyFocus.FULL_BODY: "your full body",
+    BodyFocus.CORE: "your core",
+}
 
 
 def allowed(workout: Workout, restrictions: WorkoutRestrictions) -> bool:
@@ -40,8 +52,10 @@ def recommend(
     workouts = sorted(catalogue, key=lambda w: w.name)
     by_id = {w.id: w for w in workouts}
     done = set(completed)
-    yesterday_focus = {(by_id[w].workout_type, by_id[w].body_focus) for w in yesterday if w in by_id}
-    yesterday_types = {kind for kind, _ in yesterday_focus}
+    # What yesterday trained: restorative sessions (flexibility, recovery) train no type or focus.
+    trained = [by_id[w] for w in sorted(yesterday) if w in by_id and by_id[w].workout_type not in RESTORATIVE]
+    yesterday_types = {w.workout_type for w in trained}
+    yesterday_focus = {w.body_focus for w in trained}
     favourite_counts = Counter(by_id[w].workout_type for w in completed if w in by_id)
     favourite = min(favourite_counts, key=lambda t: (-favourite_counts[t], t)) if favourite_counts else None
     tried_types = {by_id[w].workout_type for w in done if w in by_id}
@@ -61,11 +75,22 @@ def recommend(
         else:
             score = 0.5 + min(0.1, workout.times_completed / 10_000)
             reason = "Popular with other users"
-        if (workout.workout_type, workout.body_focus) in yesterday_focus or (
-            workout.workout_type in yesterday_types and workout.workout_type not in ("recovery", "flexibility")
-        ):
-            score -= 0.3
-            reason += f" (ranked lower: you trained {workout.workout_type} yesterday)"
+        repeated = _repeats(workout, yesterday_types, yesterday_focus)
+        if repeated:
+            score -= YESTERDAY_PENALTY
+            reason += f" (ranked lower: you trained {' and '.join(repeated)} yesterday)"
         scored.append(Recommendation(workout=workout, reason=reason, score=round(score, 2)))
     scored.sort(key=lambda r: (-r.score, r.workout.difficulty != Difficulty.BEGINNER, r.workout.name))
     return scored[:limit]
+
+
+def _repeats(workout: Workout, types: set[WorkoutType], focuses: set[BodyFocus]) -> list[str]:
+    """What of yesterday's training this workout would repeat, in words (empty: nothing)."""
+    if workout.workout_type in RESTORATIVE:
+        return []
+    repeated = []
+    if workout.workout_type in types:
+        repeated.append(str(workout.workout_type))
+    if workout.body_focus in focuses:
+        repeated.append(FOCUS_WORDS[workout.body_focus])
+    return repeated

@@ -36,6 +36,10 @@ from .service import ContentService, normalise_body_focus
 router = ModuleRouter(prefix="/content", tags=["content"])
 _ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (401, 403, 404, 409, 422)}
 BODY_FOCUS_HELP = "upper_body, lower_body, full_body or core (also upper, lower, full)"
+WORKOUT_FOCUS_HELP = (
+    f"{BODY_FOCUS_HELP}. Matches the workout's own `body_focus` (what most of its exercises train), "
+    "not a focus that only some of its exercises have."
+)
 
 
 def _printable(value: str | None) -> str | None:
@@ -71,7 +75,7 @@ async def workouts(
     workout_type: WorkoutType | None = None,
     difficulty: Difficulty | None = None,
     category_id: UUID | None = None,
-    body_focus: Annotated[str | None, Query(description=BODY_FOCUS_HELP, max_length=20)] = None,
+    body_focus: Annotated[str | None, Query(description=WORKOUT_FOCUS_HELP, max_length=20)] = None,
     min_duration: Annotated[int | None, Query(ge=0, le=600)] = None,
     max_duration: Annotated[int | None, Query(ge=0, le=600)] = None,
     is_featured: bool | None = None,
@@ -161,7 +165,14 @@ async def session_history(
     description=(
         "Credit (XP by difficulty: beginner 30, intermediate 45, advanced 60; workout streak; achievements) "
         "needs at least half of the planned duration; a shorter session is completed without credit and "
-        "`credit_reason` says why."
+        "`credit_reason` says why. `xp_earned` is all XP of this workout: the sum of `base_xp`, "
+        "`streak_bonus_xp` and `achievement_xp`.\n\n"
+        "`duration_seconds` is the time that can plausibly have been spent: the time since the start, "
+        "at most twice the planned duration (a workout left open for days counts as twice its plan).\n\n"
+        "`calories_burned` is the client's value when plausible: at most 3× our estimate for the time "
+        "spent, and, for a session long enough to earn credit, at least half the workout's "
+        "`calories_estimate`. Otherwise (or when no value is sent) it is our estimate: the workout's "
+        "`calories_estimate` in proportion to the time spent, up to the full estimate."
     ),
     responses=_ERRORS,
 )
@@ -187,6 +198,15 @@ async def abandon_session(uow: UoWDep, me: CurrentIdentity, session_id: UUID) ->
     "/recommendations",
     response_model=list[Recommendation],
     summary="Workouts for you, respecting your restrictions, each with a reason",
+    description=(
+        "Never a workout your restrictions rule out; your preferred types first, then featured workouts you "
+        "have not done, more of your favourite type, types you have not tried, popular ones. Avoids repeating "
+        "yesterday (your local day): a workout of a type you trained yesterday, or with the body focus you "
+        "trained yesterday, ranks lower (score −0.3) and its reason says so. Full body counts as its own "
+        "focus (it repeats a full-body day, not an upper- or lower-body one). Flexibility and recovery "
+        "workouts are restorative: they are never ranked lower, and doing one yesterday does not count as "
+        "training a type or focus. The same data always gives the same list."
+    ),
 )
 async def recommendations(
     uow: UoWDep, me: CurrentIdentity, limit: Annotated[int, Query(ge=1, le=10)] = 5

@@ -62,6 +62,11 @@ W = WorkoutRow
 S = WorkoutSessionRow
 # A session earns credit once it has lasted at least this share of the workout's planned time.
 MIN_SHARE_FOR_CREDIT = 0.5
+# A session's stored duration is the time that can plausibly have been spent on it: at most this
+# multiple of the planned duration (a workout left running for days did not last days).
+MAX_SHARE_OF_PLAN = 2
+# A credited session's calories are at least this share of the workout's estimate (spec rule 3).
+MIN_CALORIE_SHARE = 0.5
 EARLY_HOUR, LATE_HOUR = 7, 21
 
 
@@ -69,6 +74,12 @@ def normalise_body_focus(value: str | None) -> BodyFocus | None:
     if value is None:
         return None
     return BodyFocus(BODY_FOCUS_ALIASES.get(value.strip().lower(), value.strip().lower()))
+
+
+def plausible_seconds(elapsed: int, planned_seconds: int) -> int:
+    """The time that can plausibly have been spent: the elapsed time, capped at twice the plan."""
+    elapsed = max(0, elapsed)
+    return min(elapsed, planned_seconds * MAX_SHARE_OF_PLAN) if planned_seconds > 0 else elapsed
 
 
 def _category(row: WorkoutCategoryRow | None, count: int = 0) -> WorkoutCategory | None:
@@ -194,11 +205,8 @@ class ContentService(ContentInterface):
         if category_id is not None:
             query = query.where(W.category_id == category_id)
         if body_focus is not None:
-            # A workout matches its main focus and any focus one of its exercises trains.
-            has_focus = select(ExerciseRow.id).where(
-                ExerciseRow.workout_id == W.id, ExerciseRow.body_focus == str(body_focus)
-            )
-            query = query.where(or_(W.body_focus == str(body_focus), has_focus.exists()))
+            # The workout's own (main) focus, not that of any one of its exercises.
+            query = query.where(W.body_focus == str(body_focus))
         if min_duration is not None:
             query = query.where(W.duration_minutes >= min_duration)
         if max_duration is not None:
@@ -405,13 +413,18 @@ class ContentService(ContentInterface):
         elapsed = max(0, int((now - row.started_at).total_seconds()))
         planned = workout.duration_minutes * 60
         eligible = elapsed >= planned * MIN_SHARE_FOR_CREDIT
+        duration = plausible_seconds(elapsed, planned)
         share = min(1.0, elapsed / planned) if planned else 1.0
         estimate = round(workout.calories_estimate * share)
-        # The client's figure is used when plausible for the time spent, else our estimate.
+        # The client's figure is used when plausible for the time spent (at most 3x our estimate),
+        # and, for a session long enough to earn credit, when at least half the workout's estimate;
+        # otherwise our estimate for the time spent (for a credited session, at least that half).
         plausible = calories_burned is not None and calories_burned <= max(estimate, 1) * 3
+        if eligible and calories_burned is not None and calories_burned < workout.calories_estimate * MIN_CALORIE_SHARE:
+            plausible = False
         row.status = str(SessionStatus.COMPLETED)
         row.completed_at = now
-        row.duration_seconds = elapsed
+        row.duration_seconds = duration
         row.calories_burned = calories_burned if plausible else estimate
         await self.session.flush()
         category = await self.session.get(WorkoutCategoryRow, workout.category_id)
@@ -424,7 +437,7 @@ class ContentService(ContentInterface):
                 workout_name=workout.name,
                 category=category.name if category else None,
                 difficulty=workout.difficulty,
-                duration_seconds=elapsed,
+                duration_seconds=duration,
                 eligible=eligible,
             )
         )
@@ -451,7 +464,7 @@ class ContentService(ContentInterface):
             metadata={
                 "workout_id": str(workout.id),
                 "workout_name": workout.name,
-                "duration_minutes": round(elapsed / 60),
+                "duration_minutes": round(duration / 60),
                 "calories_burned": row.calories_burned,
                 "xp_earned": row.xp_earned,
                 "credited": row.credited,
@@ -465,12 +478,17 @@ class ContentService(ContentInterface):
             new_level=reward.new_level if reward and reward.level_up else None,
             achievements_unlocked=reward.achievements_unlocked if reward else [],
             streak=reward.streak if reward else None,
+            base_xp=reward.base_xp if reward else 0,
+            streak_bonus_xp=reward.streak_bonus_xp if reward else 0,
+            achievement_xp=reward.achievement_xp if reward else 0,
         )
 
     async def _abandon(self, row: WorkoutSessionRow, now: datetime) -> None:
         row.status = str(SessionStatus.ABANDONED)
         row.completed_at = now
-        row.duration_seconds = max(0, int((now - row.started_at).total_seconds()))
+        workout = await self.session.get(W, row.workout_id)
+        planned = workout.duration_minutes * 60 if workout is not None else 0
+        row.duration_seconds = plausible_seconds(int((now - row.started_at).total_seconds()), planned)
         row.credit_reason = "Abandoned workouts earn nothing"
         await self.session.flush()
         await event_journal(self.uow).record(
@@ -520,7 +538,7 @@ class ContentService(ContentInterface):
             await self.session.execute(
                 select(
                     func.count(),
-                    func.coalesce(func.sum(S.duration_seconds), 0),
+                    func.coalesce(func.sum(S.duration_seconds), 0),  # stored capped at twice the plan
                     func.coalesce(func.sum(S.calories_burned), 0),
                     func.coalesce(func.sum(case((S.completed_at >= week_start, 1), else_=0)), 0),
                     func.coalesce(func.sum(case((S.completed_at >= today_start, 1), else_=0)), 0),
@@ -539,7 +557,11 @@ class ContentService(ContentInterface):
             )
         ).all()
         type_counts: Counter[str] = Counter()
-        by_category: dict[str, int] = {}
+        # Every category is listed, with 0 when none of its workouts was done.
+        by_category = dict.fromkeys(
+            (await self.session.execute(select(WorkoutCategoryRow.name).order_by(WorkoutCategoryRow.name))).scalars(),
+            0,
+        )
         for workout_type, category_name, n in by_type:
             type_counts[workout_type] += n
             by_category[category_name] = by_category.get(category_name, 0) + n
