@@ -21,6 +21,7 @@ from tests.time_keeper.helpers import (
     close_window,
     get_window,
     iso,
+    later,
     ok,
     open_fast_started,
     open_window,
@@ -369,3 +370,24 @@ async def test_correcting_a_paused_fast_to_after_its_pause_began_is_422(
     )
 
     assert_problem(response, 422, "INVALID_WINDOW_TIME")
+
+
+async def test_correcting_the_start_to_after_an_earlier_pause_began_is_422_and_changes_nothing(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    user = await anonymous_user(app)
+    fast = await open_fast_started(client, user, clock, hours_ago=4)
+    ok(await client.post(f"{WINDOWS}/{fast['id']}/pause", headers=user.headers))
+    await later(app, clock, user, hours=1)
+    ok(await client.post(f"{WINDOWS}/{fast['id']}/resume", headers=user.headers))
+    await later(app, clock, user, hours=1)
+    before = await get_window(client, user, fast["id"])
+
+    response = await client.patch(
+        f"{WINDOWS}/{fast['id']}", headers=user.headers, json={"start_time": iso(clock.now() - timedelta(minutes=90))}
+    )
+
+    assert_problem(response, 422, "INVALID_WINDOW_TIME")
+    after = await get_window(client, user, fast["id"])
+    assert after["start_time"] == before["start_time"]
+    assert after["elapsed_seconds"] == 5 * HOUR

@@ -19,7 +19,7 @@ from src.core.clock import FrozenClock
 from src.modules.time_keeper.orm import TimeWindowRow
 from tests.conftest import client_for
 from tests.factories import User, anonymous_user, fresh_ip
-from tests.time_keeper.helpers import ACTIVE, LEVEL, WINDOWS, assert_problem, iso, ok, open_fast_started
+from tests.time_keeper.helpers import ACTIVE, LEVEL, WINDOWS, assert_problem, iso, ok, open_fast_started, parse
 
 
 async def _post_at_once(
@@ -194,3 +194,43 @@ async def test_the_database_keeps_any_number_of_closed_windows_beside_an_open_on
         await session.commit()
 
     assert len(ok(await client.get(WINDOWS, headers=user.headers))) == 3
+
+
+async def test_completing_with_an_eating_window_while_the_start_is_corrected_never_deadlocks(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    # Closing locks the fast and then opens an eating window; a correction locks the person's
+    # windows and then the fast. Fired together they must serialise, never deadlock (503).
+    for _ in range(3):
+        user = await anonymous_user(app)
+        fast = await open_fast_started(client, user, clock, hours_ago=16.5)
+        real_start = clock.now() - timedelta(hours=18)
+        closer, corrector = client_for(app, fresh_ip()), client_for(app, fresh_ip())
+        try:
+            closed_response, corrected_response = await asyncio.gather(
+                closer.post(
+                    f"{WINDOWS}/{fast['id']}/close",
+                    headers=user.headers,
+                    json={"end_state": "completed", "open_eating_window": True},
+                ),
+                corrector.patch(f"{WINDOWS}/{fast['id']}", headers=user.headers, json={"start_time": iso(real_start)}),
+            )
+        finally:
+            await closer.aclose()
+            await corrector.aclose()
+
+        closed = ok(closed_response)
+        if corrected_response.status_code == 409:  # the close came first
+            assert_problem(corrected_response, 409, "WINDOW_NOT_ACTIVE")
+            expected_start, fasted_hours = parse(fast["start_time"]), 16.5
+        else:  # the correction came first and the close counted from the real start
+            assert ok(corrected_response)["start_time"] == closed["start_time"]
+            expected_start, fasted_hours = real_start, 18.0
+        stored = ok(await client.get(f"{WINDOWS}/{fast['id']}", headers=user.headers))
+        assert stored["state"] == "completed"
+        assert parse(stored["start_time"]) == expected_start
+        assert stored["elapsed_seconds"] == closed["elapsed_seconds"] == int(fasted_hours * 3600)
+        eating = ok(await client.get(ACTIVE, headers=user.headers, params={"window_type": "eating"}))
+        assert eating["id"] == closed["eating_window"]["id"]
+        assert eating["start_time"] == stored["end_time"]
+        assert ok(await client.get(LEVEL, headers=user.headers))["total_xp_earned"] == closed["xp_earned"]

@@ -18,6 +18,8 @@ from tests.time_keeper.helpers import (
     assert_problem,
     close_window,
     get_window,
+    iso,
+    later,
     ok,
     open_fast_started,
     open_window,
@@ -109,6 +111,46 @@ async def test_starting_a_fast_ends_the_open_eating_window(
     assert ended["elapsed_seconds"] == 45 * 60
     assert ok(await client.get(ACTIVE, headers=user.headers, params={"window_type": "eating"})) is None
     assert ok(await client.get(ACTIVE, headers=user.headers))["id"] == fast["id"]
+
+
+async def test_back_dated_fast_ends_the_open_eating_window_at_the_fasts_start(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    user = await anonymous_user(app)
+    eating = await open_window(client, user, window_type="eating")
+    eating_start = parse(eating["start_time"])
+    await later(app, clock, user, hours=3)
+    fast_start = eating_start + timedelta(hours=1)
+
+    fast = await open_window(client, user, start_time=iso(fast_start))
+
+    ended = await get_window(client, user, eating["id"])
+    assert ended["state"] == "completed"
+    assert parse(ended["end_time"]) == fast_start
+    assert ended["elapsed_seconds"] == HOUR
+    assert parse(fast["start_time"]) == fast_start
+    assert fast["elapsed_seconds"] == 2 * HOUR
+
+
+async def test_fast_back_dated_before_the_open_eating_window_began_is_409_and_changes_nothing(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    user = await anonymous_user(app)
+    eating = await open_window(client, user, window_type="eating")
+    await later(app, clock, user, hours=2)
+
+    response = await client.post(
+        WINDOWS,
+        headers=user.headers,
+        json={"window_type": "fast", "start_time": iso(parse(eating["start_time"]) - timedelta(minutes=30))},
+    )
+
+    assert_problem(response, 409, "OVERLAPPING_EATING_WINDOW")
+    still = ok(await client.get(ACTIVE, headers=user.headers))
+    assert still["id"] == eating["id"]
+    assert still["state"] == "active"
+    assert still["end_time"] is None
+    assert ok(await client.get(WINDOWS, headers=user.headers, params={"window_type": "fast"})) == []
 
 
 async def test_eating_window_defaults_to_eight_hours_or_its_metadata_target(

@@ -9,8 +9,18 @@ import pytest
 from fastapi import FastAPI
 
 from src.core.clock import FrozenClock
-from tests.factories import anonymous_user
-from tests.time_keeper.helpers import ACTIVE, HOUR, WINDOWS, close_window, later, ok, open_window, parse
+from tests.factories import User, anonymous_user
+from tests.time_keeper.helpers import (
+    ACTIVE,
+    HOUR,
+    WINDOWS,
+    close_window,
+    get_window,
+    later,
+    ok,
+    open_window,
+    parse,
+)
 
 BOUNDARIES = [
     (4 * HOUR - 1, "anabolic", 0, "catabolic", 1),
@@ -132,3 +142,100 @@ async def test_windows_other_than_fasts_have_no_stage(
 
     assert window["stage"] is None
     assert window["next_stage"] is None
+
+
+async def _pause(client: httpx.AsyncClient, user: User, window_id: str) -> None:
+    ok(await client.post(f"{WINDOWS}/{window_id}/pause", headers=user.headers))
+
+
+async def _resume(client: httpx.AsyncClient, user: User, window_id: str) -> None:
+    ok(await client.post(f"{WINDOWS}/{window_id}/resume", headers=user.headers))
+
+
+async def test_stage_start_ignores_a_pause_taken_after_the_stage_began(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    user = await anonymous_user(app)
+    fast = await open_window(client, user, protocol="16:8")
+    start = parse(fast["start_time"])
+    await later(app, clock, user, hours=5)
+    await _pause(client, user, fast["id"])
+    await later(app, clock, user, hours=2)
+    await _resume(client, user, fast["id"])
+    await later(app, clock, user, hours=3)
+
+    running = ok(await client.get(ACTIVE, headers=user.headers))
+
+    assert running["elapsed_seconds"] == 8 * HOUR
+    assert running["stage"]["name"] == "catabolic"
+    assert parse(running["stage"]["started_at"]) == start + timedelta(hours=4)
+    assert running["next_stage"]["name"] == "fat_burning"
+    assert running["next_stage"]["starts_in_seconds"] == 8 * HOUR
+    assert parse(running["next_stage"]["starts_at"]) == clock.now() + timedelta(hours=8)
+    assert [(parse(p["started_at"]), parse(p["ended_at"])) for p in running["pauses"]] == [
+        (start + timedelta(hours=5), start + timedelta(hours=7))
+    ]
+
+
+async def test_stage_start_after_a_pause_is_moved_by_the_pause(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    user = await anonymous_user(app)
+    fast = await open_window(client, user, protocol="16:8")
+    start = parse(fast["start_time"])
+    await later(app, clock, user, hours=2)
+    await _pause(client, user, fast["id"])
+    await later(app, clock, user, hours=1)
+    await _resume(client, user, fast["id"])
+    await later(app, clock, user, hours=4)
+
+    running = ok(await client.get(ACTIVE, headers=user.headers))
+
+    assert running["elapsed_seconds"] == 6 * HOUR
+    assert parse(running["stage"]["started_at"]) == start + timedelta(hours=5)
+
+
+async def test_paused_fast_shows_when_its_stage_began(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    user = await anonymous_user(app)
+    fast = await open_window(client, user, protocol="16:8")
+    start = parse(fast["start_time"])
+    await later(app, clock, user, hours=6)
+    await _pause(client, user, fast["id"])
+    await later(app, clock, user, hours=2)
+
+    paused = ok(await client.get(ACTIVE, headers=user.headers))
+
+    assert paused["stage"]["name"] == "catabolic"
+    assert parse(paused["stage"]["started_at"]) == start + timedelta(hours=4)
+    assert paused["next_stage"]["starts_at"] is None
+    assert paused["next_stage"]["starts_in_seconds"] == 10 * HOUR
+
+
+@pytest.mark.parametrize("close_while_paused", [False, True])
+async def test_closed_fast_dates_its_stage_by_the_real_pauses(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock, close_while_paused: bool
+) -> None:
+    user = await anonymous_user(app)
+    fast = await open_window(client, user, protocol="16:8")
+    start = parse(fast["start_time"])
+    await later(app, clock, user, hours=17)
+    await _pause(client, user, fast["id"])
+    await later(app, clock, user, hours=2)
+    if not close_while_paused:
+        await _resume(client, user, fast["id"])
+        await later(app, clock, user, hours=1)
+
+    closed = ok(await close_window(client, user, fast["id"], end_state="completed"))
+    await later(app, clock, user, hours=3)
+    stored = await get_window(client, user, fast["id"])
+
+    for body in (closed, stored):
+        assert body["elapsed_seconds"] == (17 if close_while_paused else 18) * HOUR
+        assert body["stage"]["name"] == "fat_burning"
+        assert parse(body["stage"]["started_at"]) == start + timedelta(hours=16)
+        assert body["next_stage"] is None
+        assert [(parse(p["started_at"]), parse(p["ended_at"])) for p in body["pauses"]] == [
+            (start + timedelta(hours=17), start + timedelta(hours=19))
+        ]

@@ -31,6 +31,10 @@ class OverlappingFast(Conflict):
     code = "OVERLAPPING_FAST"
 
 
+class OverlappingEatingWindow(Conflict):
+    code = "OVERLAPPING_EATING_WINDOW"
+
+
 class InvalidWindowTime(UnprocessableEntity):
     code = "INVALID_WINDOW_TIME"
 

@@ -106,7 +106,9 @@ class FastingStage(BaseModel):
     description: str
     starts_at_hours: int
     ends_at_hours: int | None
-    started_at: AwareDatetime | None = Field(description="When this fast entered the stage")
+    started_at: AwareDatetime | None = Field(
+        description="When this fast entered the stage (the instant its fasted time, pauses excluded, reached it)"
+    )
 
 
 class NextStage(BaseModel):
@@ -115,8 +117,17 @@ class NextStage(BaseModel):
     name: str
     label: str
     starts_at_hours: int
-    starts_at: AwareDatetime | None = Field(description="When it will start if the fast keeps running")
-    starts_in_seconds: int
+    starts_at: AwareDatetime | None = Field(
+        description="When it will start if the fast keeps running (now + `starts_in_seconds`); null while paused"
+    )
+    starts_in_seconds: int = Field(description="Fasted seconds still needed to reach it")
+
+
+class PauseInterval(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    started_at: AwareDatetime
+    ended_at: AwareDatetime
 
 
 class TimeWindow(BaseModel):
@@ -132,6 +143,9 @@ class TimeWindow(BaseModel):
     target_seconds: int | None = None
     paused_at: AwareDatetime | None = None
     paused_duration: int = Field(description="Seconds spent paused (excluded from elapsed time)")
+    pauses: list[PauseInterval] = Field(
+        default_factory=list, description="Ended pauses, oldest first (a pause in progress is `paused_at`)"
+    )
     elapsed_seconds: int
     remaining_seconds: int | None
     progress_percent: float | None

@@ -42,6 +42,9 @@ class TimeWindowRow(Base):
     target_seconds: Mapped[int | None] = mapped_column(Integer)
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     paused_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    # Ended pauses, oldest first: [{"started_at": iso, "ended_at": iso}]; the running one is
+    # `paused_at`. Their lengths add up to `paused_seconds` (older rows may lack the list).
+    pauses: Mapped[list[dict[str, str]]] = mapped_column(JSONType, default=list, server_default=text("'[]'"))
     window_metadata: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -38,7 +38,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (
         "custom with `custom_hours` 1–72 (or `metadata.target_hours`); an explicit `scheduled_end` is taken as "
         "the plan. `start_time` may be up to 7 days back; with `end_time` too, the finished fast is logged and "
         "credited (the answer then includes what it earned). Refused with 409 `FASTING_NOT_SAFE` when the health "
-        "profile rules fasting out, 409 `WINDOW_ALREADY_ACTIVE` when one is running, 409 `OVERLAPPING_FAST`."
+        "profile rules fasting out, 409 `WINDOW_ALREADY_ACTIVE` when one is running, 409 `OVERLAPPING_FAST`. "
+        "A new fast ends the open eating window at the fast's start; a fast back-dated before that eating window "
+        "began is refused with 409 `OVERLAPPING_EATING_WINDOW`."
     ),
     responses=_ERRORS,
 )
@@ -87,6 +89,7 @@ async def get_window(uow: UoWDep, me: CurrentIdentity, window_id: UUID) -> TimeW
     "/windows/{window_id}",
     response_model=TimeWindow,
     summary="Correct the start of a running fast (up to 7 days back, no overlap)",
+    description="The new start must be before the fast's first pause began (422 `INVALID_WINDOW_TIME` otherwise).",
     responses=_ERRORS,
 )
 async def correct_window(uow: UoWDep, me: CurrentIdentity, window_id: UUID, body: CorrectWindowRequest) -> TimeWindow:

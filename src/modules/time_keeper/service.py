@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -9,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from src.core.contracts import FastCompleted, Reward
 from src.core.persistence import lock_identity
+from src.core.types import ensure_utc
 from src.core.uow import UnitOfWork
 from src.modules.event_journal import EventType, event_journal
 from src.modules.profile import OnboardingStep, profile_service
@@ -17,6 +19,7 @@ from .errors import (
     FastingNotSafe,
     FastInProgress,
     InvalidWindowTime,
+    OverlappingEatingWindow,
     OverlappingFast,
     UnsupportedForWindowType,
     WindowAlreadyActive,
@@ -35,12 +38,13 @@ from .models import (
     FastingStage,
     NextStage,
     OpenWindowRequest,
+    PauseInterval,
     TimeWindow,
     WindowState,
     WindowType,
 )
 from .orm import OPEN_STATES, TimeWindowRow
-from .stages import DEFAULT_PROTOCOL, STAGES, protocol_hours, stage_index
+from .stages import DEFAULT_PROTOCOL, STAGES, instant_at, pause_timeline, protocol_hours, stage_index
 
 HOUR = 3600
 MAX_BACKFILL = timedelta(days=7)
@@ -62,10 +66,26 @@ _COLUMNS = (
     W.target_seconds,
     W.paused_at,
     W.paused_seconds,
+    W.pauses,
     W.window_metadata,
     W.created_at,
     W.updated_at,
 )
+
+
+def ended_pauses(stored: Sequence[dict[str, str]] | None) -> list[PauseInterval]:
+    """The stored pause log, oldest first."""
+    return [
+        PauseInterval(
+            started_at=ensure_utc(datetime.fromisoformat(p["started_at"])),
+            ended_at=ensure_utc(datetime.fromisoformat(p["ended_at"])),
+        )
+        for p in stored or ()
+    ]
+
+
+def _logged(pauses: Sequence[dict[str, str]] | None, started: datetime, ended: datetime) -> list[dict[str, str]]:
+    return [*(pauses or ()), {"started_at": started.isoformat(), "ended_at": ended.isoformat()}]
 
 
 class TimeKeeperService(TimeKeeperInterface):
@@ -87,6 +107,7 @@ class TimeKeeperService(TimeKeeperInterface):
             end = now
         elapsed = max(0, int((end - row.start_time).total_seconds()) - paused)
         target = row.target_seconds
+        ended = ended_pauses(row.pauses)
         remaining = max(0, target - elapsed) if target else None
         progress = round(min(100.0, elapsed * 100 / target), 1) if target else None
         fields: dict[str, Any] = {
@@ -102,6 +123,7 @@ class TimeKeeperService(TimeKeeperInterface):
             "target_seconds": target,
             "paused_at": row.paused_at,
             "paused_duration": paused,
+            "pauses": ended,
             "elapsed_seconds": elapsed,
             "remaining_seconds": remaining,
             "progress_percent": progress,
@@ -113,15 +135,16 @@ class TimeKeeperService(TimeKeeperInterface):
             running = row.state == WindowState.ACTIVE
             index = stage_index(elapsed)
             stage = STAGES[index]
+            open_pause = row.paused_at if row.state == WindowState.PAUSED and row.end_time is None else None
+            spans = [(p.started_at, p.ended_at) for p in ended]
+            timeline = pause_timeline(row.start_time, row.paused_seconds, spans, open_pause)
             fields["stage"] = FastingStage(
                 name=stage.name,
                 label=stage.label,
                 description=stage.description,
                 starts_at_hours=stage.starts_at_hours,
                 ends_at_hours=stage.ends_at_hours,
-                started_at=(
-                    end - timedelta(seconds=elapsed - stage.starts_at_hours * HOUR) if running or row.end_time else None
-                ),
+                started_at=instant_at(row.start_time, timeline, stage.starts_at_hours * HOUR),
             )
             if index + 1 < len(STAGES) and row.state in OPEN_STATES:
                 upcoming = STAGES[index + 1]
@@ -138,6 +161,13 @@ class TimeKeeperService(TimeKeeperInterface):
     # Lookups --------------------------------------------------------------------------------
 
     async def _lock(self, identity_id: uuid.UUID, window_id: uuid.UUID) -> TimeWindowRow:
+        """The caller's window, locked for this transaction.
+
+        Lock order on every write path: the person's `time_windows` advisory lock first, then
+        rows. Closing a fast may open an eating window (which takes the advisory lock) while a
+        start correction takes the advisory lock and then the fast's row; one order for all keeps
+        them from deadlocking."""
+        await lock_identity(self.session, "time_windows", identity_id)
         row = (
             await self.session.execute(
                 select(W)
@@ -262,9 +292,9 @@ class TimeKeeperService(TimeKeeperInterface):
             return await self._finish_fast(row, EndState.COMPLETED)
 
         if is_fast:
-            await self._end_open_eating_window(identity_id, now)
             if start < now - CLOCK_SKEW:
                 await self._refuse_overlap(identity_id, start, now)
+            await self._end_open_eating_window(identity_id, start)
         elif kind == WindowType.EATING and await self._open_row(identity_id, WindowType.FAST) is not None:
             raise FastInProgress("End the current fast before opening an eating window")
         if await self._open_row(identity_id, kind) is not None:
@@ -385,14 +415,20 @@ class TimeKeeperService(TimeKeeperInterface):
             if (other_end or now) > start:
                 raise OverlappingFast("This fast would overlap another fast")
 
-    async def _end_open_eating_window(self, identity_id: uuid.UUID, now: datetime) -> None:
-        """Starting a fast ends the eating window before it."""
+    async def _end_open_eating_window(self, identity_id: uuid.UUID, fast_start: datetime) -> None:
+        """Starting a fast ends the eating window before it, at the fast's start (windows never
+        overlap); a fast that would start before that eating window began is refused."""
         row = await self._open_row(identity_id, WindowType.EATING)
         if row is None:
             return
+        if fast_start < row.start_time:
+            raise OverlappingEatingWindow(
+                "This fast would start before the open eating window began; end the eating window or start later",
+                extra={"eating_window_id": str(row.id), "eating_window_start": row.start_time.isoformat()},
+            )
         row.state = str(WindowState.COMPLETED)
-        row.end_time = now
-        row.updated_at = now
+        row.end_time = fast_start
+        row.updated_at = self.uow.now()
         await self.session.flush()
         await event_journal(self.uow).record(
             identity_id,
@@ -411,6 +447,7 @@ class TimeKeeperService(TimeKeeperInterface):
         now = self.uow.now()
         if row.state == WindowState.PAUSED and row.paused_at is not None:
             row.paused_seconds += max(0, int((now - row.paused_at).total_seconds()))
+            row.pauses = _logged(row.pauses, row.paused_at, max(now, row.paused_at))
             row.paused_at = None
         row.state = str(request.end_state)
         row.end_time = now
@@ -476,7 +513,7 @@ class TimeKeeperService(TimeKeeperInterface):
             **fields,
             xp_earned=reward.xp_earned,
             level_up=reward.level_up,
-            new_level=reward.new_level,
+            new_level=reward.new_level if reward.level_up else None,  # as /progression/activity
             achievements_unlocked=reward.achievements_unlocked,
             streak=reward.streak,
             credited=reward.credited,
@@ -557,6 +594,7 @@ class TimeKeeperService(TimeKeeperInterface):
         now = self.uow.now()
         pause = max(0, int((now - row.paused_at).total_seconds()))
         row.paused_seconds += pause
+        row.pauses = _logged(row.pauses, row.paused_at, max(now, row.paused_at))
         row.paused_at = None
         row.state = str(WindowState.ACTIVE)
         if row.scheduled_end is not None:
@@ -575,7 +613,6 @@ class TimeKeeperService(TimeKeeperInterface):
     async def correct_start(
         self, identity_id: uuid.UUID, window_id: uuid.UUID, request: CorrectWindowRequest
     ) -> TimeWindow:
-        await lock_identity(self.session, "time_windows", identity_id)
         row = await self._lock(identity_id, window_id)
         if row.window_type != WindowType.FAST:
             raise UnsupportedForWindowType("Only a fast's start can be corrected")
@@ -583,8 +620,9 @@ class TimeKeeperService(TimeKeeperInterface):
             raise WindowNotActive(f"Only a running fast can be corrected (current state: {row.state})")
         now = self.uow.now()
         new_start = self._checked_start(request.start_time, now)
-        if row.paused_at is not None and new_start >= row.paused_at:
-            raise InvalidWindowTime("start_time must be before the current pause began")
+        first_pause = next((p.started_at for p in ended_pauses(row.pauses)), row.paused_at)
+        if first_pause is not None and new_start >= first_pause:
+            raise InvalidWindowTime("start_time must be before the fast's first pause began")
         await self._refuse_overlap(identity_id, new_start, now, ignore=row.id)
         shift = new_start - row.start_time
         old_start = row.start_time
