@@ -20,6 +20,7 @@ from tests.progression.helpers import (
     grant_xp,
     ledger,
     level,
+    log_fast_on,
     ok,
     streak,
 )
@@ -104,6 +105,28 @@ async def test_admin_records_a_streak_day_for_another_person(app: FastAPI, clien
     assert second["streak"]["last_activity_date"] == "2026-03-10"
     assert (await streak(client, user))["current_count"] == 2
     assert (await streak(client, admin))["current_count"] == 0
+
+
+async def test_admin_recorded_day_before_the_run_repairs_it_from_the_fasts_logged(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    admin = await admin_user(app)
+    user = await anonymous_user(app)
+    await log_fast_on(client, user, 7)
+    await log_fast_on(client, user, 9)
+    await log_fast_on(client, user, 10)
+    body = ok(
+        await client.post(
+            ACTIVITY,
+            headers=admin.headers,
+            json={"identity_id": user.id, "streak_type": "fasting", "activity_date": "2026-03-08"},
+        ),
+        201,
+    )
+    assert (body["streak"]["current_count"], body["streak"]["started_at"]) == (4, "2026-03-07")
+    assert body["xp_earned"] == 25 + 50  # rebuilt run's 3-day bonus, Getting Started (no base XP)
+    assert body["level_up"] is False
+    assert body["new_level"] is None
 
 
 async def test_admin_activity_for_an_unknown_identity_is_404(app: FastAPI, client: httpx.AsyncClient) -> None:

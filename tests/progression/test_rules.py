@@ -3,7 +3,7 @@ the person's time zone with the 04:00 day start."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -14,6 +14,7 @@ from src.modules.progression.rules import (
     fast_xp,
     level_for_xp,
     level_progress,
+    repair_streak,
     streak_day,
     title_for_level,
     xp_for_level,
@@ -255,8 +256,81 @@ def test_a_gap_restarts_the_run_and_reports_the_broken_count() -> None:
     assert step.reset_from == 4
 
 
-def test_a_late_back_fill_of_an_earlier_day_changes_nothing() -> None:
-    step = advance_streak(2, 2, THU, WED, MON)
-    assert (step.count, step.longest, step.last_day, step.started_on) == (2, 2, THU, WED)
+def test_a_day_inside_the_current_run_changes_nothing() -> None:
+    step = advance_streak(3, 3, THU, TUE, WED)
+    assert (step.count, step.longest, step.last_day, step.started_on) == (3, 3, THU, TUE)
     assert not step.extended
     assert step.reset_from is None
+    assert step.milestones == ()
+
+
+def test_reaching_a_milestone_day_names_it_with_the_first_day_of_the_run() -> None:
+    step = advance_streak(2, 2, TUE, MON, WED)
+    assert (step.milestones, step.milestone_run) == ((3,), MON)
+    assert advance_streak(3, 3, WED, MON, THU).milestones == ()
+
+
+# Repairing a streak with a day logged after the fact (before the current run's first day) ------
+
+SUN, SAT = date(2026, 3, 8), date(2026, 3, 7)
+
+
+def test_the_missed_day_between_two_credited_days_joins_them_into_the_current_run() -> None:
+    # Credited on Sunday and Tuesday (current run: Tuesday alone), then Monday is logged.
+    step = repair_streak(1, 1, TUE, TUE, MON, {SUN, TUE})
+    assert (step.count, step.longest, step.last_day, step.started_on) == (3, 3, TUE, SUN)
+    assert step.extended
+    assert step.reset_from is None
+    assert (step.milestones, step.milestone_run) == ((3,), SUN)
+
+
+def test_the_day_right_before_the_run_extends_it_backwards() -> None:
+    step = repair_streak(2, 2, TUE, MON, SUN, {MON, TUE})
+    assert (step.count, step.longest, step.started_on) == (3, 3, SUN)
+    assert step.extended
+
+
+def test_the_current_run_counts_as_credited_even_when_the_ledger_does_not_hold_its_days() -> None:
+    step = repair_streak(2, 2, TUE, MON, SUN, set())  # e.g. days recorded by an admin
+    assert (step.count, step.started_on) == (3, SUN)
+
+
+def test_an_isolated_earlier_day_changes_nothing() -> None:
+    step = repair_streak(2, 2, TUE, MON, date(2026, 3, 5), {MON, TUE})
+    assert (step.count, step.longest, step.last_day, step.started_on) == (2, 2, TUE, MON)
+    assert not step.extended
+    assert step.milestones == ()
+
+
+def test_a_day_that_was_already_credited_changes_nothing() -> None:
+    step = repair_streak(1, 1, TUE, TUE, SUN, {SAT, SUN, TUE})
+    assert (step.count, step.longest, step.started_on) == (1, 1, TUE)
+    assert not step.extended
+    assert step.milestones == ()
+
+
+def test_bridging_two_earlier_runs_raises_the_longest_count_but_not_the_current_one() -> None:
+    earlier = {date(2026, 3, d) for d in (1, 2, 3, 5, 6, 7, 8)}  # 3 days, a gap on the 4th, 4 days
+    step = repair_streak(2, 4, date(2026, 3, 11), date(2026, 3, 10), date(2026, 3, 4), earlier)
+    assert (step.count, step.longest, step.started_on) == (2, 8, date(2026, 3, 10))
+    assert not step.extended
+    # The rebuilt run of 8 days reached 7 for the first time; it starts on the 1st.
+    assert (step.milestones, step.milestone_run) == ((7,), date(2026, 3, 1))
+
+
+def test_milestones_either_joined_run_had_reached_are_not_paid_again() -> None:
+    # 3 days before the gap (paid 3), 3 days after it (paid 3): together 7, only 7 is new.
+    credited = {date(2026, 3, d) for d in (4, 5, 6, 8, 9, 10)}
+    step = repair_streak(3, 3, date(2026, 3, 10), date(2026, 3, 8), date(2026, 3, 7), credited)
+    assert (step.count, step.longest, step.started_on) == (7, 7, date(2026, 3, 4))
+    assert step.milestones == (7,)
+    # A long run before the gap had already reached 3 and 7: joining it with 2 days pays nothing.
+    long_run = {date(2026, 2, 20) + timedelta(days=i) for i in range(8)}  # 20–27 February
+    step = repair_streak(2, 8, date(2026, 3, 2), date(2026, 3, 1), date(2026, 2, 28), long_run)
+    assert (step.count, step.longest) == (11, 11)
+    assert step.milestones == ()
+
+
+def test_days_after_the_last_credited_day_are_ignored() -> None:
+    step = repair_streak(1, 1, TUE, TUE, MON, {SUN, TUE, WED})
+    assert (step.count, step.last_day) == (3, TUE)

@@ -16,6 +16,7 @@ from tests.progression.helpers import (
     log_fast,
     log_fast_on,
     log_weight,
+    names,
     ok,
     set_timezone,
     streak,
@@ -152,18 +153,99 @@ async def test_after_a_gap_the_next_credited_day_emits_streak_reset_and_restarts
     assert (body["current_count"], body["longest_count"], body["started_at"]) == (1, 2, "2026-03-10")
 
 
-async def test_late_back_fill_of_an_earlier_day_leaves_the_streak_alone(
+async def test_back_fill_of_an_isolated_earlier_day_leaves_the_current_streak_alone(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     user = await anonymous_user(app)
     await log_fast_on(client, user, 9)
     await log_fast_on(client, user, 10)
-    closed = await log_fast_on(client, user, 5)
+    closed = await log_fast_on(client, user, 5)  # 6–8 March not fasted: joins nothing
     assert closed["streak"]["extended"] is False
     assert closed["xp_earned"] == 25  # the fast itself still earns its XP
     body = await streak(client, user)
     assert (body["current_count"], body["longest_count"], body["last_activity_date"]) == (2, 2, "2026-03-10")
     assert not [e for e in await feed_types(client, user) if e["event_type"] == "streak_reset"]
+
+
+# Fasts logged after the fact repair the streak ------------------------------------------------
+
+
+async def test_back_filling_the_missed_day_joins_a_live_fast_into_a_three_day_streak(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    user = await anonymous_user(app)
+    await log_fast_on(client, user, 8)
+    live = await fast_until(app, client, clock, user, utc(3, 11, 1))  # closes at 01:00: 10 March's day
+    assert (live["streak"]["current_count"], live["streak"]["longest_count"]) == (1, 1)  # 9 March missed
+    assert await ledger_amounts(client, user, "streak_bonus") == []
+
+    repaired = await log_fast_on(client, user, 9)
+    assert repaired["streak"] == {"streak_type": "fasting", "current_count": 3, "longest_count": 3, "extended": True}
+    assert repaired["xp_earned"] == 25 + 25 + 50  # the fast, the 3-day bonus, Getting Started
+    assert "Getting Started" in names(repaired["achievements_unlocked"])
+    body = await streak(client, user)
+    assert (body["current_count"], body["longest_count"]) == (3, 3)
+    assert (body["started_at"], body["last_activity_date"]) == ("2026-03-08", "2026-03-10")
+    assert await ledger_amounts(client, user, "streak_bonus") == [25]
+    # The reset written when 10 March restarted the streak stays in the history.
+    resets = [e for e in await feed_types(client, user) if e["event_type"] == "streak_reset"]
+    assert [e["metadata"]["previous_count"] for e in resets] == [1]
+
+    # A second fast on the repaired day changes nothing more.
+    again = await log_fast(client, user, utc(3, 9, 12), utc(3, 10, 0))
+    assert again["streak"]["extended"] is False
+    assert again["xp_earned"] == 25
+    assert (await streak(client, user))["current_count"] == 3
+    assert await ledger_amounts(client, user, "streak_bonus") == [25]
+
+
+async def test_back_filling_a_gap_between_earlier_runs_raises_only_the_longest_count(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    user = await anonymous_user(app)
+    for day in (4, 6, 7, 9, 10):  # runs: 4 | 6–7 | 9–10
+        await log_fast_on(client, user, day)
+    assert (await streak(client, user))["longest_count"] == 2
+
+    closed = await log_fast_on(client, user, 5)  # 4–7 March: four days, not the current run
+    assert closed["streak"]["extended"] is False
+    body = await streak(client, user)
+    assert (body["current_count"], body["longest_count"], body["started_at"]) == (2, 4, "2026-03-09")
+    # The rebuilt run reached three days, which neither of its parts had: its bonus is paid once.
+    assert await ledger_amounts(client, user, "streak_bonus") == [25]
+
+
+async def test_joining_two_three_day_runs_pays_the_seven_day_bonus_but_not_the_three_day_one_again(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    user = await anonymous_user(app)
+    for day in (4, 5, 6, 8, 9, 10):  # 7 March missed: two runs of three, each paid its bonus
+        await log_fast_on(client, user, day)
+    assert await ledger_amounts(client, user, "streak_bonus") == [25, 25]
+
+    repaired = await log_fast_on(client, user, 7)
+    assert repaired["streak"]["current_count"] == 7
+    body = await streak(client, user)
+    assert (body["current_count"], body["longest_count"], body["started_at"]) == (7, 7, "2026-03-04")
+    assert await ledger_amounts(client, user, "streak_bonus") == [25, 25, 50]
+    assert "Week Warrior" in await unlocked_names(client, user)
+    increments = [e for e in await feed_types(client, user) if e["event_type"] == "streak_incremented"]
+    assert any(e["metadata"].get("back_filled_day") == "2026-03-07" for e in increments)
+
+
+async def test_back_filled_fast_is_placed_on_its_day_in_the_person_time_zone(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    user = await anonymous_user(app)
+    await set_timezone(client, user, "Asia/Tokyo")
+    await log_fast(client, user, utc(3, 7, 22), utc(3, 8, 10))  # 19:00 Sunday 8 March in Tokyo
+    await log_fast(client, user, utc(3, 9, 23), utc(3, 10, 11))  # 20:00 Tuesday 10 March in Tokyo
+    assert (await streak(client, user))["current_count"] == 1
+    # Ends 01:00 UTC on 9 March (still Sunday's day in UTC), 10:00 Monday in Tokyo: the missing day.
+    closed = await log_fast(client, user, utc(3, 8, 13), utc(3, 9, 1))
+    assert closed["streak"]["current_count"] == 3
+    body = await streak(client, user)
+    assert (body["current_count"], body["longest_count"], body["started_at"]) == (3, 3, "2026-03-08")
 
 
 async def test_the_same_instants_make_different_streak_days_in_auckland_and_los_angeles(

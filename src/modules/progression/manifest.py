@@ -13,7 +13,7 @@ from src.core.uow import UnitOfWork
 
 from .orm import ProgressionStatsRow, StreakRow, UserAchievementRow, UserLevelRow, XPTransactionRow
 from .routes import router
-from .service import ProgressionService
+from .service import STAT_FIELDS, ProgressionService
 
 _PERSONAL = (XPTransactionRow, UserLevelRow, StreakRow, ProgressionStatsRow, UserAchievementRow)
 
@@ -45,8 +45,17 @@ async def _export(uow: UnitOfWork, identity_id: UUID) -> dict[str, Any]:
         .where(XPTransactionRow.identity_id == identity_id)
         .order_by(XPTransactionRow.created_at)
     )
+    stats = await uow.session.get(ProgressionStatsRow, identity_id)
     return {
         "level": (await service.level(identity_id)).model_dump(mode="json"),
+        # The counters achievements are measured on (activities, early/late workouts, friends…).
+        "progression_stats": None
+        if stats is None
+        else {
+            **{name: int(getattr(stats, name)) for name in STAT_FIELDS},
+            "workout_categories": list(stats.workout_categories),
+            "updated_at": stats.updated_at.isoformat(),
+        },
         "streaks": [s.model_dump(mode="json") for s in await service.streaks(identity_id)],
         "achievements": [
             a.model_dump(mode="json") for a in await service.my_achievements(identity_id, unlocked_only=True)

@@ -12,7 +12,9 @@ from src.database import Base
 
 class XPTransactionRow(Base):
     """The XP ledger. `source_key` names what earned the XP (a fast, a streak run's milestone, an
-    achievement, a day's weigh-in…): unique per person, so nothing is ever credited twice."""
+    achievement, a day's weigh-in…): unique per person, so nothing is ever credited twice. Rows of
+    streak activities keep the streak day the activity counted for (`activity_day`), so a fast
+    logged days later can rebuild its streak run out of the ledger."""
 
     __tablename__ = "xp_transactions"
     __table_args__ = (
@@ -27,6 +29,7 @@ class XPTransactionRow(Base):
     description: Mapped[str | None] = mapped_column(String(200))
     related_id: Mapped[str | None] = mapped_column(String(64))
     source_key: Mapped[str] = mapped_column(String(120))
+    activity_day: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -4,6 +4,7 @@ person's time zone with the 04:00 day start."""
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -109,14 +110,58 @@ class StreakStep:
     started_on: date
     extended: bool
     reset_from: int | None  # the count of the run that broke, when this activity restarted it
+    milestones: tuple[int, ...] = ()  # milestone counts this activity made a run reach
+    milestone_run: date | None = None  # first day of the run those milestones belong to
+
+
+def _reached(count: int) -> tuple[int, ...]:
+    return (count,) if count in STREAK_MILESTONES else ()
 
 
 def advance_streak(current: int, longest: int, last_day: date | None, started_on: date | None, day: date) -> StreakStep:
+    """One credited day, on or after the current run's first day. A day before the run (a
+    back-filled activity) needs the person's credited days: see `repair_streak`."""
     if last_day is None or started_on is None:
-        return StreakStep(1, max(longest, 1), day, day, True, None)
-    if day <= last_day:  # same day again, or a late back-fill of an earlier day
+        return StreakStep(1, max(longest, 1), day, day, True, None, _reached(1), day)
+    if day <= last_day:  # same day again, or a day inside the current run
         return StreakStep(current, longest, last_day, started_on, False, None)
     if day == last_day + timedelta(days=1):
         count = current + 1
-        return StreakStep(count, max(longest, count), day, started_on, True, None)
-    return StreakStep(1, max(longest, 1), day, day, True, current if current > 0 else None)
+        return StreakStep(count, max(longest, count), day, started_on, True, None, _reached(count), started_on)
+    return StreakStep(1, max(longest, 1), day, day, True, current if current > 0 else None, _reached(1), day)
+
+
+def repair_streak(
+    current: int,
+    longest: int,
+    last_day: date,
+    started_on: date,
+    day: date,
+    credited_days: Collection[date],
+) -> StreakStep:
+    """A credited day before the current run's first day (a fast logged after the fact).
+
+    `credited_days` are the days that already had credited activity of this streak type (the
+    current run's days count as credited whatever the list says). The run the day belongs to is
+    rebuilt: it joins the days right before and after it, and when it reaches the current run the
+    current run grows backwards (new first day, new count). `longest` takes the rebuilt run's
+    length. A day that was already credited changes nothing.
+
+    Milestones are paid once per run: the rebuilt run pays the milestones it reaches that neither
+    of the runs it joined had reached on its own (those were paid when they happened)."""
+    known = {d for d in credited_days if d <= last_day}
+    if day >= started_on or day in known:
+        return StreakStep(current, longest, last_day, started_on, False, None)
+    known.update(started_on + timedelta(days=i) for i in range((last_day - started_on).days + 1))
+    before = 0
+    while day - timedelta(days=before + 1) in known:
+        before += 1
+    after = 0
+    while day + timedelta(days=after + 1) in known:
+        after += 1
+    length = before + 1 + after
+    first = day - timedelta(days=before)
+    milestones = tuple(m for m in sorted(STREAK_MILESTONES) if max(before, after) < m <= length)
+    if day + timedelta(days=after) == last_day:  # reaches the current run
+        return StreakStep(length, max(longest, length), last_day, first, True, None, milestones, first)
+    return StreakStep(current, max(longest, length), last_day, started_on, False, None, milestones, first)

@@ -58,12 +58,19 @@ from .rules import (
     fast_xp,
     level_for_xp,
     level_progress,
+    repair_streak,
     streak_day,
     workout_xp,
 )
 
 HOUR = 3600
 NOTIFY_TOPIC = "notification.send"
+# The ledger rows whose activity days make up each streak.
+STREAK_ACTIVITY = {
+    StreakType.FASTING: XPTransactionType.FAST_COMPLETED,
+    StreakType.WORKOUT: XPTransactionType.WORKOUT_COMPLETED,
+    StreakType.LOGGING: XPTransactionType.WEIGHT_LOGGED,
+}
 STAT_FIELDS = (
     "activities",
     "fasts",
@@ -160,6 +167,7 @@ class ProgressionService(ProgressionInterface):
         *,
         related_id: str | None = None,
         description: str | None = None,
+        activity_day: date | None = None,
     ) -> bool:
         """Append XP once per `source_key`; False when it was already credited."""
         row = XPTransactionRow(
@@ -170,6 +178,7 @@ class ProgressionService(ProgressionInterface):
             description=description,
             related_id=related_id,
             source_key=source_key,
+            activity_day=activity_day,
             created_at=self.uow.now(),
         )
         if not await try_insert(self.session, row):
@@ -282,7 +291,11 @@ class ProgressionService(ProgressionInterface):
         count: Callable[[ProgressionStatsRow], None],
     ) -> Reward:
         credit = await self._begin(identity_id)
-        if not await self._ledger(credit, xp, kind, source_key, related_id=related_id, description=description):
+        zone = await profile_service(self.uow).timezone_of(identity_id)
+        day = streak_day(at, zone)
+        if not await self._ledger(
+            credit, xp, kind, source_key, related_id=related_id, description=description, activity_day=day
+        ):
             total = credit.level.total_xp
             return Reward(
                 xp_earned=0, total_xp=total, credited=False, reason="Already credited", new_level=level_for_xp(total)
@@ -292,13 +305,41 @@ class ProgressionService(ProgressionInterface):
         stats.activities += 1
         count(stats)
         stats.updated_at = self.uow.now()
-        zone = await profile_service(self.uow).timezone_of(identity_id)
-        await self._advance(credit, streak_type, streak_day(at, zone))
+        await self._advance(credit, streak_type, day, source_key=source_key)
         return await self._finish(credit, stats)
 
-    async def _advance(self, credit: _Credit, streak_type: StreakType, day: date) -> StreakRow:
+    async def _credited_days(
+        self, identity_id: uuid.UUID, streak_type: StreakType, *, other_than: str | None
+    ) -> set[date]:
+        """Days with credited activity of a streak type, read from the XP ledger in one query."""
+        query = (
+            select(XPTransactionRow.activity_day)
+            .where(
+                XPTransactionRow.identity_id == identity_id,
+                XPTransactionRow.transaction_type == str(STREAK_ACTIVITY[streak_type]),
+                XPTransactionRow.activity_day.is_not(None),
+            )
+            .distinct()
+        )
+        if other_than is not None:
+            query = query.where(XPTransactionRow.source_key != other_than)
+        return {day for day in (await self.session.execute(query)).scalars() if day is not None}
+
+    async def _advance(
+        self, credit: _Credit, streak_type: StreakType, day: date, *, source_key: str | None = None
+    ) -> StreakRow:
+        """Credit `day` to a streak. A day before the current run (a fast logged after the fact)
+        rebuilds the run from the credited days in the ledger (`source_key`: this activity's own
+        row, already written)."""
         row = await self._streak_row(credit.identity_id, streak_type)
-        step = advance_streak(row.current_count, row.longest_count, row.last_activity_date, row.started_on, day)
+        last_day, started_on = row.last_activity_date, row.started_on
+        repair = False
+        if last_day is not None and started_on is not None and day < started_on:
+            repair = True
+            credited = await self._credited_days(credit.identity_id, streak_type, other_than=source_key)
+            step = repair_streak(row.current_count, row.longest_count, last_day, started_on, day, credited)
+        else:
+            step = advance_streak(row.current_count, row.longest_count, row.last_activity_date, row.started_on, day)
         journal = event_journal(self.uow)
         if step.reset_from:
             await journal.record(
@@ -311,27 +352,28 @@ class ProgressionService(ProgressionInterface):
         row.last_activity_date, row.started_on = step.last_day, step.started_on
         row.updated_at = self.uow.now()
         if step.extended:
+            metadata: dict[str, Any] = {"streak_type": str(streak_type), "count": step.count}
+            if repair:
+                metadata["back_filled_day"] = day.isoformat()
             await journal.record(
-                credit.identity_id,
-                EventType.STREAK_INCREMENTED,
-                source=EventSource.SYSTEM,
-                metadata={"streak_type": str(streak_type), "count": step.count},
+                credit.identity_id, EventType.STREAK_INCREMENTED, source=EventSource.SYSTEM, metadata=metadata
             )
-            bonus = STREAK_MILESTONES.get(step.count)
-            if bonus and await self._ledger(
+        for days in step.milestones:
+            bonus = STREAK_MILESTONES[days]
+            if await self._ledger(
                 credit,
                 bonus,
                 XPTransactionType.STREAK_BONUS,
-                f"streak:{streak_type}:{step.started_on.isoformat()}:{step.count}",  # once per run
-                description=f"{step.count}-day {streak_type} streak",
+                f"streak:{streak_type}:{step.milestone_run}:{days}",  # once per run (by its first day)
+                description=f"{days}-day {streak_type} streak",
             ):
                 credit.bonus_xp += bonus
                 self._notify(
                     credit.identity_id,
                     "streak",
-                    f"{step.count}-day streak!",
-                    f"You kept your {streak_type} streak for {step.count} days: +{bonus} XP",
-                    {"streak_type": str(streak_type), "days": step.count},
+                    f"{days}-day streak!",
+                    f"You kept your {streak_type} streak for {days} days: +{bonus} XP",
+                    {"streak_type": str(streak_type), "days": days},
                 )
         credit.streak = StreakSnapshot(
             streak_type=str(streak_type),
