@@ -124,12 +124,14 @@ async def current_principal(
     cache = uow.resources.principals
     principal = cache.get(claims.session_id)
     if principal is None or principal.identity_id != claims.identity_id:
+        # Not cached if a revocation of this session lands while it is being read.
+        looked_up_at = cache.stamp()
         principal = await identity_service(uow).resolve_principal(
             session_id=claims.session_id, identity_id=claims.identity_id
         )
         if principal is None:
             raise Unauthorized("Session has ended - please sign in again")
-        cache.put(principal)
+        cache.put(principal, looked_up_at=looked_up_at)
     request.state.identity_id = principal.identity_id
     return principal
 

@@ -269,16 +269,26 @@ async def _dbapi_error_handler(request: Request, exc: Exception) -> JSONResponse
     return await _database_unavailable_handler(request, exc)
 
 
+async def _statement_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    # Raised before the statement reaches the database: a column type could not bind a value. A
+    # value out of range for it (a date whose UTC form is past year 9999, a number too large)
+    # came from the request: 422, nothing saved. Anything else is a bug (500).
+    if isinstance(getattr(exc, "orig", None), OverflowError | ValueError):
+        return await _invalid_value_handler(request, exc)
+    return await _unhandled_error_handler(request, exc)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     import socket
 
-    from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+    from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError, StatementError
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
     app.add_exception_handler(IntegrityError, _integrity_error_handler)
     app.add_exception_handler(OperationalError, _database_unavailable_handler)
     app.add_exception_handler(InterfaceError, _database_unavailable_handler)
     app.add_exception_handler(DBAPIError, _dbapi_error_handler)
+    app.add_exception_handler(StatementError, _statement_error_handler)  # DBAPIError (a subclass): above
     app.add_exception_handler(UnicodeEncodeError, _invalid_value_handler)
     app.add_exception_handler(PoolTimeout, _database_unavailable_handler)
     # The PostgreSQL driver raises these directly when the server cannot be reached.

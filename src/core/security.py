@@ -4,7 +4,9 @@ Access tokens are short-lived HS256 JWTs carrying the identity (`sub`) and the s
 (`sid`, the refresh-token family). Every authenticated request checks, besides the signature and
 expiry, that the session is still live and the identity still exists. That check is a primary-key
 lookup, cached in process for `auth_cache_seconds` (5 s by default): the worker that revokes a
-session or erases an identity drops its cache entries at once, the others within the TTL.
+session or erases an identity drops its cache entries at once and again when that transaction
+commits, and refuses to cache what a lookup read before then; the other workers notice within the
+TTL (an accepted trade-off).
 """
 
 from __future__ import annotations
@@ -13,8 +15,13 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import jwt
+from sqlalchemy import event
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 ISSUER = "ugoki"
 ACCESS = "access"
@@ -111,12 +118,29 @@ class TokenCodec:
 
 
 class PrincipalCache:
-    """sid → Principal, for a few seconds. Never holds a negative answer."""
+    """sid → Principal, for a few seconds. Never holds a negative answer.
+
+    Forgetting a session (logout, reuse detection) or an identity (erasure, capability change)
+    happens while its transaction is still open: until it commits, a concurrent request still reads
+    the session as live. So `forget` drops the entries at once *and* when that transaction commits,
+    and `put` refuses a principal whose lookup started before the latest drop that concerns it.
+    """
+
+    # Drops are remembered this long; a lookup older than that is not cached at all.
+    DROP_MEMORY_SECONDS = 60.0
 
     def __init__(self, ttl_seconds: float, max_entries: int = 100_000) -> None:
         self.ttl = ttl_seconds
         self.max_entries = max_entries
         self._entries: dict[uuid.UUID, tuple[float, Principal]] = {}
+        self._dropped_sessions: dict[uuid.UUID, float] = {}
+        self._dropped_identities: dict[uuid.UUID, float] = {}
+        self._forgotten_at = float("-inf")
+
+    @staticmethod
+    def stamp() -> float:
+        """Take before looking a principal up; pass to `put` as `looked_up_at`."""
+        return time.monotonic()
 
     def get(self, session_id: uuid.UUID) -> Principal | None:
         if self.ttl <= 0:
@@ -129,24 +153,73 @@ class PrincipalCache:
             return None
         return entry[1]
 
-    def put(self, principal: Principal) -> None:
+    def put(self, principal: Principal, *, looked_up_at: float | None = None) -> None:
         if self.ttl <= 0:
             return
+        if looked_up_at is not None and self._dropped_since(principal, looked_up_at):
+            return  # read before a revocation that may not have been visible yet
         if len(self._entries) >= self.max_entries:
             self._evict_expired()
             if len(self._entries) >= self.max_entries:
                 self._entries.clear()
         self._entries[principal.session_id] = (time.monotonic() + self.ttl, principal)
 
+    def forget(
+        self,
+        db: AsyncSession,
+        *,
+        session_id: uuid.UUID | None = None,
+        identity_id: uuid.UUID | None = None,
+    ) -> None:
+        """Drop a session's (or every session of an identity's) entries now and again right after
+        `db` commits the change that ended them."""
+
+        def drop(*_: object) -> None:
+            if session_id is not None:
+                self.drop_session(session_id)
+            if identity_id is not None:
+                self.drop_identity(identity_id)
+
+        drop()
+        event.listen(db.sync_session, "after_commit", drop, once=True)
+
     def drop_session(self, session_id: uuid.UUID) -> None:
+        self._remember(self._dropped_sessions, session_id)
         self._entries.pop(session_id, None)
 
     def drop_identity(self, identity_id: uuid.UUID) -> None:
+        self._remember(self._dropped_identities, identity_id)
         for sid in [sid for sid, (_, p) in self._entries.items() if p.identity_id == identity_id]:
             self._entries.pop(sid, None)
 
     def clear(self) -> None:
         self._entries.clear()
+
+    def _dropped_since(self, principal: Principal, looked_up_at: float) -> bool:
+        if looked_up_at <= self._forgotten_at or time.monotonic() - looked_up_at > self.DROP_MEMORY_SECONDS:
+            return True  # older than what is remembered: cannot tell, do not cache
+        for dropped_at in (
+            self._dropped_sessions.get(principal.session_id),
+            self._dropped_identities.get(principal.identity_id),
+        ):
+            if dropped_at is not None and dropped_at >= looked_up_at:
+                return True
+        return False
+
+    def _remember(self, drops: dict[uuid.UUID, float], key: uuid.UUID) -> None:
+        now = time.monotonic()
+        horizon = now - self.DROP_MEMORY_SECONDS
+        while drops:  # ordered by time (re-inserted below), so the stale ones come first
+            oldest = next(iter(drops))
+            if drops[oldest] >= horizon:
+                break
+            del drops[oldest]
+        if len(drops) >= self.max_entries:
+            # Too many to remember: forget them, and cache no lookup that started before now.
+            drops.clear()
+            self._forgotten_at = now
+        drops.pop(key, None)
+        drops[key] = now
 
     def _evict_expired(self) -> None:
         now = time.monotonic()

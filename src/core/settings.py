@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=60, ge=1, le=24 * 60)
     refresh_token_days: int = Field(default=30, ge=1, le=365)
     auth_cache_seconds: float = Field(default=5.0, ge=0, le=60)
+    # A refresh token presented again this soon after it was exchanged is taken for a race of the
+    # same client (two taps, two app components refreshing at once): refused without ending the
+    # session. Later reuse ends the whole session (token theft). 0 disables the grace.
+    refresh_reuse_grace_seconds: int = Field(default=10, ge=0, le=300)
     # Fernet keys for health data at rest, newest first (see src/core/crypto.py).
     data_encryption_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
 

@@ -7,6 +7,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -207,6 +208,66 @@ async def test_integrity_error_at_commit_returns_409_not_500(
 
     assert_problem(response, 409, "CONFLICT")
     assert await _count_outbox(engine) == 1
+
+
+# Valid on the wire, but 23:59 at UTC-1 on the last day of year 9999 has no UTC form.
+BEYOND_UTC = datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone(timedelta(hours=-1)))
+
+
+async def test_value_a_column_cannot_bind_returns_422_and_saves_nothing(
+    app: FastAPI, engine: AsyncEngine, clock: FrozenClock
+) -> None:
+    @app.post("/far-future")
+    async def far_future(uow: UoWDep) -> None:
+        await uow.session.execute(
+            insert(OutboxMessage).values(
+                id=uuid.uuid4(), topic="t", payload={}, created_at=clock.now(), available_at=clock.now(), attempts=0
+            )
+        )
+        await uow.session.execute(
+            insert(OutboxMessage).values(
+                id=uuid.uuid4(), topic="t", payload={}, created_at=clock.now(), available_at=BEYOND_UTC, attempts=0
+            )
+        )
+
+    async with client_for(app) as c:
+        response = await c.post("/far-future")
+
+    body = assert_problem(response, 422, "INVALID_VALUE")
+    assert "nothing was saved" in body["detail"]
+    assert await _count_outbox(engine) == 0
+
+
+async def test_value_a_column_cannot_bind_at_commit_returns_422_not_500(
+    app: FastAPI, engine: AsyncEngine, clock: FrozenClock
+) -> None:
+    @app.post("/far-future-late")
+    async def far_future_late(uow: UoWDep) -> dict[str, str]:
+        # Not flushed here: the value is bound only when the unit of work commits.
+        uow.session.add(OutboxMessage(topic="t", payload={}, created_at=clock.now(), available_at=BEYOND_UTC))
+        return {"status": "queued"}
+
+    async with client_for(app) as c:
+        response = await c.post("/far-future-late")
+
+    assert_problem(response, 422, "INVALID_VALUE")
+    assert await _count_outbox(engine) == 0
+
+
+async def test_bind_error_that_is_not_about_a_value_stays_a_500(app: FastAPI, clock: FrozenClock) -> None:
+    @app.post("/wrong-type")
+    async def wrong_type(uow: UoWDep) -> None:
+        # A bug: a string where the column wants a datetime.
+        await uow.session.execute(
+            insert(OutboxMessage).values(
+                id=uuid.uuid4(), topic="t", payload={}, created_at="soon", available_at=clock.now(), attempts=0
+            )
+        )
+
+    async with client_for(app) as c:
+        response = await c.post("/wrong-type")
+
+    assert_problem(response, 500, "INTERNAL_ERROR")
 
 
 async def test_app_error_renders_its_code_and_extra_fields(app: FastAPI) -> None:

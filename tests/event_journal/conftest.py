@@ -65,6 +65,43 @@ def server_event(app: FastAPI) -> RecordServerEvent:
     return record
 
 
+class RecordManyServerEvents(Protocol):
+    def __call__(
+        self, user: User, event_type: EventType, count: int, *, at: datetime, related_id: str | None = None
+    ) -> Awaitable[list[str]]: ...
+
+
+@pytest.fixture
+def server_events_at_once(app: FastAPI) -> RecordManyServerEvents:
+    """`await server_events_at_once(user, type, 150, at=...)`: many events of one instant, written in
+    one transaction (as a producing module does) → their ids."""
+
+    async def record(
+        user: User, event_type: EventType, count: int, *, at: datetime, related_id: str | None = None
+    ) -> list[str]:
+        async with app.state.sessions.writer() as session:
+            uow = UnitOfWork(session=session, resources=app.state.resources)
+            journal = event_journal(uow)
+            ids = [
+                str(
+                    (
+                        await journal.record(
+                            uuid.UUID(user.id),
+                            event_type,
+                            source=EventSource.SYSTEM,
+                            occurred_at=at,
+                            related_id=related_id,
+                        )
+                    ).id
+                )
+                for _ in range(count)
+            ]
+            await session.commit()
+        return ids
+
+    return record
+
+
 CountRows = Callable[[str], Awaitable[int]]
 
 

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from src.core.clock import FrozenClock
 from src.modules.event_journal import EventType
-from tests.event_journal.conftest import EVENTS, RecordServerEvent
+from tests.event_journal.conftest import EVENTS, RecordManyServerEvents, RecordServerEvent
 from tests.factories import User, anonymous_user
 
 E = EventType
@@ -201,6 +201,49 @@ async def test_by_related_filters_by_related_type(
     only_recipe = await get_json(client, user, "/by-related", related_id=shared_id, related_type="recipe")
     assert [e["id"] for e in only_recipe] == [recipe]
     assert await get_json(client, user, "/by-related", related_id=shared_id, related_type="metric") == []
+
+
+async def test_by_related_pages_with_limit_and_offset(
+    app: FastAPI, client: httpx.AsyncClient, server_event: RecordServerEvent
+) -> None:
+    user = await anonymous_user(app)
+    window = str(uuid.uuid4())
+    ids = [await server_event(user, E.FAST_EXTENDED, at=at(hour), related_id=window) for hour in range(6, 11)]
+
+    page = await get_json(client, user, "/by-related", related_id=window, limit=2, offset=2)
+
+    assert [e["id"] for e in page] == ids[2:4]
+    assert await get_json(client, user, "/by-related", related_id=window, limit=2, offset=5) == []
+
+
+async def test_by_related_answers_at_most_100_events_by_default(
+    app: FastAPI, client: httpx.AsyncClient, server_events_at_once: RecordManyServerEvents
+) -> None:
+    user = await anonymous_user(app)
+    window = str(uuid.uuid4())
+    await server_events_at_once(user, E.FAST_EXTENDED, 130, at=at(6), related_id=window)
+
+    assert len(await get_json(client, user, "/by-related", related_id=window)) == 100
+    assert len(await get_json(client, user, "/by-related", related_id=window, limit=500)) == 130
+
+
+@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 501}, {"offset": -1}])
+async def test_by_related_page_out_of_bounds_is_refused(
+    app: FastAPI, client: httpx.AsyncClient, params: dict[str, int]
+) -> None:
+    user = await anonymous_user(app)
+    response = await client.get(f"{EVENTS}/by-related", params={"related_id": "x", **params}, headers=user.headers)
+    assert response.status_code == 422
+    assert ["query", next(iter(params))] in [e["loc"] for e in response.json()["errors"]]
+
+
+@pytest.mark.parametrize("field", ["related_id", "related_type"])
+async def test_by_related_with_a_nul_character_is_refused(app: FastAPI, client: httpx.AsyncClient, field: str) -> None:
+    user = await anonymous_user(app)
+    params = {"related_id": "window-1", field: "window\x00-1"}
+    response = await client.get(f"{EVENTS}/by-related", params=params, headers=user.headers)
+    assert response.status_code == 422
+    assert ["query", field] in [e["loc"] for e in response.json()["errors"]]
 
 
 async def test_by_related_without_related_id_is_refused(app: FastAPI, client: httpx.AsyncClient) -> None:

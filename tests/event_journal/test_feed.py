@@ -3,6 +3,7 @@ one-line descriptions, filtered by category and paged with the `before` cursor."
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,7 +13,7 @@ from fastapi import FastAPI
 
 from src.core.clock import FrozenClock
 from src.modules.event_journal import EventType
-from tests.event_journal.conftest import EVENTS, RecordServerEvent
+from tests.event_journal.conftest import EVENTS, RecordManyServerEvents, RecordServerEvent
 from tests.factories import User, anonymous_user
 
 FEED = f"{EVENTS}/feed"
@@ -211,19 +212,21 @@ async def test_feed_returns_20_by_default_and_at_most_limit(
     assert len(await read_feed(client, user, limit=100)) == 27  # with the two sign-up events
 
 
-async def page_through(client: httpx.AsyncClient, user: User, *, limit: int, **filters: Any) -> list[list[str]]:
-    """Follow the `before` cursor the way the app does: the timestamp of the last item shown."""
+async def page_through(
+    client: httpx.AsyncClient, user: User, *, limit: int, keyset: bool = False, **filters: Any
+) -> list[list[str]]:
+    """Follow the cursor the way the app does: the timestamp of the last item shown (`before`),
+    and with `keyset` its id too (`before_id`)."""
     pages: list[list[str]] = []
-    before: str | None = None
+    cursor: dict[str, str] = {}
     for _ in range(50):
-        params: dict[str, Any] = {"limit": limit, **filters}
-        if before is not None:
-            params["before"] = before
-        items = await read_feed(client, user, **params)
+        items = await read_feed(client, user, limit=limit, **filters, **cursor)
         if not items:
             return pages
         pages.append([i["id"] for i in items])
-        before = items[-1]["timestamp"]
+        cursor = {"before": items[-1]["timestamp"]}
+        if keyset:
+            cursor["before_id"] = items[-1]["id"]
     raise AssertionError("paging did not end")
 
 
@@ -240,8 +243,9 @@ async def test_feed_before_cursor_pages_without_overlap_or_gap(
     assert [event_id for page in pages for event_id in page] == ids  # newest first, each exactly once
 
 
+@pytest.mark.parametrize("keyset", [False, True], ids=["before", "before+before_id"])
 async def test_feed_before_cursor_keeps_events_that_share_the_boundary_instant(
-    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock, server_event: RecordServerEvent
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock, server_event: RecordServerEvent, keyset: bool
 ) -> None:
     # A completed fast writes several events in one transaction, all at the same instant; a page
     # boundary falling inside such a group must neither skip nor repeat any of them.
@@ -252,14 +256,58 @@ async def test_feed_before_cursor_keeps_events_that_share_the_boundary_instant(
         ids.append(await server_event(user, event_type, at=same_instant))
     ids.append(await server_event(user, E.FAST_STARTED, at=clock.now() - timedelta(hours=17)))
     for limit in (1, 2, 3):
-        pages = await page_through(client, user, limit=limit, category="progression")
+        pages = await page_through(client, user, limit=limit, keyset=keyset, category="progression")
         seen = [event_id for page in pages for event_id in page]
         assert sorted(seen) == sorted(ids[:1] + ids[2:5]), f"limit={limit}: {pages}"
-        pages = await page_through(client, user, limit=limit)
+        pages = await page_through(client, user, limit=limit, keyset=keyset)
         seen = [event_id for page in pages for event_id in page]
         assert len(seen) == len(set(seen)), f"limit={limit}: an event was repeated"
         assert set(ids) <= set(seen), f"limit={limit}: an event at a page boundary was skipped"
         assert len(seen) == len(ids) + 2  # and the two sign-up events
+
+
+async def test_feed_page_stays_bounded_when_many_events_share_its_last_instant(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock, server_events_at_once: RecordManyServerEvents
+) -> None:
+    user = await anonymous_user(app)
+    await server_events_at_once(user, E.XP_EARNED, 300, at=clock.now() - timedelta(minutes=1))
+
+    page = await read_feed(client, user, limit=20)
+
+    # 20, and at most 100 more of the group sharing the last instant: not all 300.
+    assert len(page) == 120
+    assert len({item["id"] for item in page}) == 120
+
+
+async def test_feed_before_and_before_id_page_through_a_large_group_without_skip_or_repeat(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    clock: FrozenClock,
+    server_event: RecordServerEvent,
+    server_events_at_once: RecordManyServerEvents,
+) -> None:
+    user = await anonymous_user(app)
+    newest = await server_event(user, E.LEVEL_UP, at=clock.now() - timedelta(minutes=1))
+    group = await server_events_at_once(user, E.XP_EARNED, 250, at=clock.now() - timedelta(minutes=2))
+    oldest = await server_event(user, E.STREAK_INCREMENTED, at=clock.now() - timedelta(minutes=3))
+
+    pages = await page_through(client, user, limit=20, keyset=True, category="progression")
+
+    seen = [event_id for page in pages for event_id in page]
+    assert len(seen) == len(set(seen)) == 252
+    assert seen[0] == newest
+    assert seen[-1] == oldest
+    assert set(seen[1:-1]) == set(group)
+    assert max(len(page) for page in pages) <= 120
+
+
+async def test_feed_before_id_without_before_is_refused(app: FastAPI, client: httpx.AsyncClient) -> None:
+    user = await anonymous_user(app)
+
+    response = await client.get(FEED, params={"before_id": str(uuid.uuid4())}, headers=user.headers)
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "INVALID_CURSOR"
 
 
 async def test_feed_before_cursor_accepts_an_offset_timestamp(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import httpx
@@ -214,6 +215,31 @@ async def test_description_longer_than_500_characters_is_refused(app: FastAPI, c
         EVENTS, json={"event_type": "app_opened", "description": "d" * 501}, headers=user.headers
     )
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("description", "opened\x00"),
+        ("related_id", "wk\x001"),
+        ("related_type", "work\x00out"),
+        ("description", "lone \ud800 surrogate"),
+    ],
+)
+async def test_text_the_databases_cannot_store_alike_is_refused_and_not_stored(
+    app: FastAPI, client: httpx.AsyncClient, field: str, value: str
+) -> None:
+    # PostgreSQL refuses NUL in text while SQLite keeps it: refused up front, the same on both.
+    user = await anonymous_user(app)
+    response = await client.post(
+        EVENTS,
+        content=json.dumps({"event_type": "app_opened", field: value}),  # ASCII-escaped, as JSON allows
+        headers={**user.headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "VALIDATION_ERROR"
+    assert ["body", field] in [e["loc"] for e in response.json()["errors"]]
+    assert await own_events(client, user, "app_opened") == []
 
 
 async def test_identity_id_query_parameter_of_another_user_is_ignored(app: FastAPI, client: httpx.AsyncClient) -> None:

@@ -89,6 +89,38 @@ async def test_capability_with_expiry_disappears_when_it_expires(
     assert (await client.get(ME, headers=bearer(fresh["access_token"]))).json()["capabilities"] == []
 
 
+async def test_capability_expiry_past_year_9999_in_utc_returns_422_and_grants_nothing(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    admin = await admin_user(app)
+    user = await anonymous_user(app)
+
+    response = await client.post(
+        _capabilities_url(user.id),
+        json={"capability": "premium", "expires_at": "9999-12-31T23:59:59-01:00"},
+        headers=admin.headers,
+    )
+
+    assert_problem(response, 422, "VALIDATION_ERROR")
+    assert ["body", "expires_at"] in [e["loc"] for e in response.json()["errors"]]
+    assert (await client.get(ME, headers=user.headers)).json()["capabilities"] == []
+
+
+async def test_capability_expiry_with_an_offset_is_answered_in_utc(app: FastAPI, client: httpx.AsyncClient) -> None:
+    admin = await admin_user(app)
+    user = await anonymous_user(app)
+
+    response = await client.post(
+        _capabilities_url(user.id),
+        json={"capability": "premium", "expires_at": "2026-03-10T15:00:00+02:00"},
+        headers=admin.headers,
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["expires_at"] == "2026-03-10T13:00:00Z"
+    assert (await client.get(ME, headers=user.headers)).json()["capabilities"] == ["premium"]
+
+
 async def test_non_admin_cannot_grant_capability(app: FastAPI, client: httpx.AsyncClient) -> None:
     user = await email_user(app)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from datetime import timedelta
 
 import httpx
 import jwt
@@ -22,6 +23,7 @@ from tests.identity.helpers import (
     REFRESH,
     assert_problem,
     bearer,
+    feed_event_types,
     new_device_id,
     refresh,
     sign_in_anonymously,
@@ -65,18 +67,26 @@ async def test_refresh_returns_new_tokens_that_work(app: FastAPI, client: httpx.
     assert again.status_code == 200, again.text
 
 
-async def test_used_refresh_token_returns_401(app: FastAPI) -> None:
+# Past the grace period in which a second presentation counts as the same client racing itself.
+AFTER_GRACE = timedelta(seconds=11)
+
+
+async def test_used_refresh_token_returns_401(app: FastAPI, clock: FrozenClock) -> None:
     user = await anonymous_user(app)
     assert (await refresh(app, user.refresh_token)).status_code == 200
+    clock.advance(AFTER_GRACE)
 
     response = await refresh(app, user.refresh_token)
 
     assert_problem(response, 401, "REFRESH_TOKEN_REUSED")
 
 
-async def test_reusing_refresh_token_revokes_the_whole_session(app: FastAPI, client: httpx.AsyncClient) -> None:
+async def test_reusing_refresh_token_revokes_the_whole_session(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
     user = await anonymous_user(app)
     rotated = (await refresh(app, user.refresh_token)).json()
+    clock.advance(AFTER_GRACE)
 
     reuse = await refresh(app, user.refresh_token)
 
@@ -87,16 +97,48 @@ async def test_reusing_refresh_token_revokes_the_whole_session(app: FastAPI, cli
     assert_problem(await client.get(ME, headers=user.headers), 401, "UNAUTHORIZED")
 
 
-async def test_reuse_revokes_only_that_session(app: FastAPI, client: httpx.AsyncClient) -> None:
+async def test_reuse_revokes_only_that_session(app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock) -> None:
     device_id = new_device_id()
     phone = (await sign_in_anonymously(app, device_id)).json()
     tablet = (await sign_in_anonymously(app, device_id)).json()
-    await refresh(app, phone["refresh_token"])
+    rotated_phone = (await refresh(app, phone["refresh_token"])).json()
+    clock.advance(AFTER_GRACE)
 
-    await refresh(app, phone["refresh_token"])
+    assert_problem(await refresh(app, phone["refresh_token"]), 401, "REFRESH_TOKEN_REUSED")
 
+    assert_problem(await client.get(ME, headers=bearer(rotated_phone["access_token"])), 401, "UNAUTHORIZED")
     assert (await client.get(ME, headers=bearer(tablet["access_token"]))).status_code == 200
     assert (await refresh(app, tablet["refresh_token"])).status_code == 200
+
+
+async def test_refresh_token_presented_again_at_once_is_refused_without_ending_the_session(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    # Two taps, or two parts of the app refreshing together: the second one is a race, not a theft.
+    user = await anonymous_user(app)
+    rotated = (await refresh(app, user.refresh_token)).json()
+    clock.advance(seconds=9)
+
+    again = await refresh(app, user.refresh_token)
+
+    assert_problem(again, 401, "REFRESH_TOKEN_ALREADY_ROTATED")
+    assert (await client.get(ME, headers=bearer(rotated["access_token"]))).status_code == 200
+    assert (await refresh(app, rotated["refresh_token"])).status_code == 200
+    assert "session_revoked" not in await feed_event_types(client, rotated["access_token"])
+
+
+async def test_refresh_token_reuse_grace_ends_after_ten_seconds(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    user = await anonymous_user(app)
+    rotated = (await refresh(app, user.refresh_token)).json()
+    clock.advance(seconds=10)
+
+    again = await refresh(app, user.refresh_token)
+
+    assert_problem(again, 401, "REFRESH_TOKEN_REUSED")
+    assert_problem(await client.get(ME, headers=bearer(rotated["access_token"])), 401, "UNAUTHORIZED")
+    assert_problem(await refresh(app, rotated["refresh_token"]), 401, "INVALID_REFRESH_TOKEN")
 
 
 async def test_unknown_refresh_token_returns_401(app: FastAPI) -> None:

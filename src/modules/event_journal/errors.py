@@ -17,3 +17,7 @@ class TimestampOutOfRange(UnprocessableEntity):
 
 class InvalidPeriod(UnprocessableEntity):
     code = "INVALID_PERIOD"
+
+
+class InvalidCursor(UnprocessableEntity):
+    code = "INVALID_CURSOR"

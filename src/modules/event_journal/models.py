@@ -3,10 +3,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from src.core.validation import check_storable_json
 
@@ -187,6 +187,22 @@ CLIENT_EVENT_TYPES = frozenset(t for t, info in EVENT_TYPES.items() if info.clie
 MAX_METADATA_BYTES = 4096
 
 
+def _storable_text(value: str | None) -> str | None:
+    """Text both databases store alike: PostgreSQL refuses NUL characters (SQLite would keep
+    them), and lone surrogates cannot be encoded at all."""
+    if value is not None:
+        if "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError("must be valid Unicode text") from exc
+    return value
+
+
+StorableText = Annotated[str, AfterValidator(_storable_text)]
+
+
 class ActivityEvent(BaseModel):
     model_config = ConfigDict(frozen=True, from_attributes=True)
 
@@ -225,11 +241,11 @@ class RecordEventRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     event_type: str = Field(description="One of the client-side event types: " + ", ".join(sorted(CLIENT_EVENT_TYPES)))
-    related_id: str | None = Field(default=None, max_length=64)
-    related_type: str | None = Field(default=None, max_length=30)
+    related_id: StorableText | None = Field(default=None, max_length=64)
+    related_type: StorableText | None = Field(default=None, max_length=30)
     source: EventSource = EventSource.API
     metadata: dict[str, Any] = Field(default_factory=dict)
-    description: str | None = Field(default=None, max_length=500)
+    description: StorableText | None = Field(default=None, max_length=500)
     timestamp: AwareDatetime | None = Field(
         default=None, description="When it happened; at most a few minutes away from server time"
     )

@@ -5,6 +5,7 @@ from uuid import UUID
 
 from fastapi import Query, status
 
+from src.core.errors import problem_schema
 from src.core.rate_limit import limits
 from src.core.routing import ModuleRouter
 from src.core.types import UTCInstant
@@ -19,8 +20,9 @@ from .models import (
     EventsDeleted,
     EventSummary,
     RecordEventRequest,
+    StorableText,
 )
-from .service import EventJournalService
+from .service import FEED_TIE_COMPLETION_MAX, EventJournalService
 
 router = ModuleRouter(prefix="/events", tags=["events"])
 
@@ -30,28 +32,48 @@ router = ModuleRouter(prefix="/events", tags=["events"])
     response_model=list[EventFeedItem],
     summary="Activity feed, newest first",
     description=(
-        "Page with `before` = the timestamp of the last item received. A page never ends in the middle "
-        "of events that share one instant, so it can hold a few more than `limit` items."
+        "Page with `before` = the `timestamp` and `before_id` = the `id` of the last item received: "
+        "the next page starts right after that item, so no event is skipped or repeated however many "
+        "share one instant. With `before` alone (events strictly before that instant), a page that would "
+        "end in the middle of events sharing one instant (a completed fast writes several at once) is "
+        f"finished with up to {FEED_TIE_COMPLETION_MAX} more of them, so it can hold a few more than "
+        "`limit` items; only a larger group is cut."
     ),
+    responses={422: problem_schema()},
 )
 async def feed(
     uow: UoWDep,
     me: CurrentIdentity,
     category: EventCategory | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    before: Annotated[UTCInstant | None, Query(description="Cursor: events strictly before this instant")] = None,
+    before: Annotated[UTCInstant | None, Query(description="Cursor: the timestamp of the last item received")] = None,
+    before_id: Annotated[
+        UUID | None,
+        Query(description="Cursor: the id of the last item received (with `before`; 422 `INVALID_CURSOR` without)"),
+    ] = None,
 ) -> list[EventFeedItem]:
-    return await EventJournalService(uow).feed(me.identity_id, category=category, limit=limit, before=before)
+    return await EventJournalService(uow).feed(
+        me.identity_id, category=category, limit=limit, before=before, before_id=before_id
+    )
 
 
-@router.get("/by-related", response_model=list[ActivityEvent], summary="The caller's events about one resource")
+@router.get(
+    "/by-related",
+    response_model=list[ActivityEvent],
+    summary="The caller's events about one resource, oldest first",
+    description="At most `limit` events per page; page on with `offset`.",
+)
 async def by_related(
     uow: UoWDep,
     me: CurrentIdentity,
-    related_id: Annotated[str, Query(min_length=1, max_length=64)],
-    related_type: Annotated[str | None, Query(max_length=30)] = None,
+    related_id: Annotated[StorableText, Query(min_length=1, max_length=64)],
+    related_type: Annotated[StorableText | None, Query(max_length=30)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[ActivityEvent]:
-    return await EventJournalService(uow).by_related(me.identity_id, related_id=related_id, related_type=related_type)
+    return await EventJournalService(uow).by_related(
+        me.identity_id, related_id=related_id, related_type=related_type, limit=limit, offset=offset
+    )
 
 
 @router.get("/summary", response_model=EventSummary, summary="Event counts by category and type")

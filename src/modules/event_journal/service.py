@@ -5,11 +5,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from src.core.uow import UnitOfWork
 
-from .errors import EventNotFound, EventTypeNotAllowed, InvalidPeriod, TimestampOutOfRange
+from .errors import EventNotFound, EventTypeNotAllowed, InvalidCursor, InvalidPeriod, TimestampOutOfRange
 from .feed import describe, title_and_icon
 from .interface import EventJournalInterface
 from .models import (
@@ -27,6 +27,8 @@ from .models import (
 from .orm import ActivityEventRow
 
 T = ActivityEventRow
+# At most this many events sharing the last instant of a feed page are added to finish the group.
+FEED_TIE_COMPLETION_MAX = 100
 _COLUMNS = (
     T.id,
     T.identity_id,
@@ -153,20 +155,29 @@ class EventJournalService(EventJournalInterface):
         category: EventCategory | None,
         limit: int,
         before: datetime | None,
+        before_id: uuid.UUID | None = None,
     ) -> list[EventFeedItem]:
+        if before_id is not None and before is None:
+            raise InvalidCursor("before_id needs before (the timestamp of the same item)")
         query = select(*_COLUMNS).where(T.identity_id == identity_id)
         if category is not None:
             query = query.where(T.category == str(category))
-        if before is not None:
+        if before is not None and before_id is not None:
+            # Keyset: strictly after the last item received in (instant, id) order.
+            query = query.where(or_(T.occurred_at < before, and_(T.occurred_at == before, T.id < before_id)))
+        elif before is not None:
             query = query.where(T.occurred_at < before)
         rows = list((await self.session.execute(query.order_by(T.occurred_at.desc(), T.id.desc()).limit(limit))).all())
         if len(rows) == limit:
-            # The cursor is a bare instant, so a page must not end inside a group of events that
-            # share one (a completed fast writes several in one transaction): the next page,
-            # strictly before that instant, would skip the rest. Finish the group on this page.
+            # Clients that page with the bare instant (`before` alone) would skip the rest of a
+            # group of events sharing the last instant (a completed fast writes several in one
+            # transaction): finish the group on this page, up to a bound, so that a page never
+            # grows without limit. `before_id` pages correctly past any group.
             last = rows[-1]
             rest = await self.session.execute(
-                query.where(T.occurred_at == last.occurred_at, T.id < last.id).order_by(T.id.desc())
+                query.where(T.occurred_at == last.occurred_at, T.id < last.id)
+                .order_by(T.id.desc())
+                .limit(FEED_TIE_COMPLETION_MAX)
             )
             rows.extend(rest.all())
         items: list[EventFeedItem] = []
@@ -214,12 +225,18 @@ class EventJournalService(EventJournalInterface):
         return [_to_model(row) for row in (await self.session.execute(query)).all()]
 
     async def by_related(
-        self, identity_id: uuid.UUID, *, related_id: str, related_type: str | None
+        self,
+        identity_id: uuid.UUID,
+        *,
+        related_id: str,
+        related_type: str | None,
+        limit: int = 100,
+        offset: int = 0,
     ) -> list[ActivityEvent]:
         query = select(*_COLUMNS).where(T.identity_id == identity_id, T.related_id == related_id)
         if related_type is not None:
             query = query.where(T.related_type == related_type)
-        query = query.order_by(T.occurred_at, T.id)
+        query = query.order_by(T.occurred_at, T.id).limit(limit).offset(offset)
         return [_to_model(row) for row in (await self.session.execute(query)).all()]
 
     async def summary(self, identity_id: uuid.UUID, *, start_time: datetime, end_time: datetime) -> EventSummary:

@@ -23,6 +23,14 @@ class RefreshTokenReused(Unauthorized):
     commit_transaction = True
 
 
+class RefreshTokenAlreadyRotated(Unauthorized):
+    """A refresh token was presented again moments after it was exchanged: two refreshes of the
+    same client racing (two taps, two app components). Refused, but nothing is revoked: the
+    request that won holds the valid tokens."""
+
+    code = "REFRESH_TOKEN_ALREADY_ROTATED"
+
+
 class EmailAlreadyRegistered(Conflict):
     code = "EMAIL_ALREADY_REGISTERED"
 

@@ -5,7 +5,9 @@ from enum import StrEnum
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
+
+from src.core.types import ensure_utc
 
 
 class IdentityType(StrEnum):
@@ -100,7 +102,8 @@ class LogoutResult(BaseModel):
 
 class GrantCapabilityRequest(BaseModel):
     capability: str = Field(min_length=1, max_length=100, pattern=r"^[a-z][a-z0-9_:.-]*$")
-    expires_at: AwareDatetime | None = None
+    # Normalised to UTC here, so an instant that has no UTC form (past year 9999) is refused as input.
+    expires_at: Annotated[AwareDatetime, AfterValidator(ensure_utc)] | None = None
 
 
 class Capability(BaseModel):

@@ -83,7 +83,11 @@ async def upgrade(uow: UoWDep, me: CurrentIdentity, body: Annotated[UpgradeReque
     summary="Exchange a refresh token for new tokens (the old refresh token dies)",
     description=(
         "Refresh tokens rotate: each can be used once. Presenting a used one again ends the whole "
-        "session (every token issued from the same sign-in)."
+        "session (every token issued from the same sign-in): 401 `REFRESH_TOKEN_REUSED`. Exception: "
+        "within `REFRESH_REUSE_GRACE_SECONDS` (10 s by default) of its exchange, a used token is taken "
+        "for the same client refreshing twice at once (a double tap, two app components refreshing "
+        "together), not for theft: 401 `REFRESH_TOKEN_ALREADY_ROTATED` and nothing is revoked, so "
+        "the tokens the other request received keep working."
     ),
     responses=_AUTH_ERRORS,
     openapi_extra=limits("AUTH"),

@@ -21,6 +21,7 @@ from .errors import (
     IdentityNotFound,
     InvalidCredentials,
     InvalidRefreshToken,
+    RefreshTokenAlreadyRotated,
     RefreshTokenReused,
     WeakPassword,
 )
@@ -140,7 +141,7 @@ class IdentityService(IdentityInterface):
         if auth_session.revoked_at is not None:
             raise InvalidRefreshToken("Refresh token is no longer valid - please sign in again")
         if token.used_at is not None:
-            await self._reuse_detected(auth_session)
+            await self._used_again(auth_session, used_at=token.used_at, now=now)
         if token.expires_at <= now or auth_session.expires_at <= now:
             raise InvalidRefreshToken("Refresh token has expired - please sign in again")
         claimed = await self.session.execute(
@@ -149,12 +150,26 @@ class IdentityService(IdentityInterface):
             .values(used_at=now)
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            await self._reuse_detected(auth_session)
+            # Exchanged by a concurrent request between our read and our claim: that is a race.
+            await self._used_again(auth_session, used_at=now, now=now)
         identity = await self.session.get(IdentityRow, auth_session.identity_id)
         if identity is None:
             raise InvalidRefreshToken("Refresh token is no longer valid - please sign in again")
         identity.last_active_at = now
         return await self._issue(identity, auth_session, now)
+
+    async def _used_again(self, auth_session: AuthSessionRow, *, used_at: datetime, now: datetime) -> None:
+        """A refresh token that was already exchanged. Moments after the exchange it is the same
+        client refreshing twice at once (two taps, two app components): the other request holds
+        the new tokens, so nothing is revoked. Later it is a copy of the token (theft): the whole
+        session ends, the thief's tokens and the owner's alike."""
+        grace = timedelta(seconds=self.uow.settings.refresh_reuse_grace_seconds)
+        if now < used_at + grace:
+            raise RefreshTokenAlreadyRotated(
+                "This refresh token was just exchanged by another request; use the tokens that request "
+                "received (or sign in again)"
+            )
+        await self._reuse_detected(auth_session)
 
     async def _reuse_detected(self, auth_session: AuthSessionRow) -> None:
         await self._revoke_session(auth_session.id, reason="refresh_token_reuse")
@@ -257,7 +272,7 @@ class IdentityService(IdentityInterface):
             existing.expires_at = expires_at
             existing.granted_at = now
             existing.granted_by = granted_by
-        self.uow.resources.principals.drop_identity(identity_id)
+        self._forget_principals(identity_id=identity_id)
         return Capability(capability=capability, expires_at=expires_at, granted_at=now)
 
     async def revoke_capability(self, identity_id: uuid.UUID, capability: str) -> bool:
@@ -266,7 +281,7 @@ class IdentityService(IdentityInterface):
                 CapabilityRow.identity_id == identity_id, CapabilityRow.capability == capability
             )
         )
-        self.uow.resources.principals.drop_identity(identity_id)
+        self._forget_principals(identity_id=identity_id)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def has_capability(self, identity_id: uuid.UUID, capability: str) -> bool:
@@ -335,7 +350,7 @@ class IdentityService(IdentityInterface):
         """Delete the identity; its credentials, capabilities, sessions and refresh tokens go with
         it (foreign-key cascades). Its tokens stop working at once on this worker."""
         result = await self.session.execute(delete(IdentityRow).where(IdentityRow.id == identity_id))
-        self.uow.resources.principals.drop_identity(identity_id)
+        self._forget_principals(identity_id=identity_id)
         return int(result.rowcount)  # type: ignore[attr-defined]
 
     # Internals ----------------------------------------------------------------------------
@@ -483,7 +498,7 @@ class IdentityService(IdentityInterface):
             .where(AuthSessionRow.id == session_id, AuthSessionRow.revoked_at.is_(None))
             .values(revoked_at=self.uow.now(), revoked_reason=reason)
         )
-        self.uow.resources.principals.drop_session(session_id)
+        self._forget_principals(session_id=session_id)
 
     async def _revoke_sessions(self, identity_id: uuid.UUID, *, reason: str) -> None:
         await self.session.execute(
@@ -491,7 +506,12 @@ class IdentityService(IdentityInterface):
             .where(AuthSessionRow.identity_id == identity_id, AuthSessionRow.revoked_at.is_(None))
             .values(revoked_at=self.uow.now(), revoked_reason=reason)
         )
-        self.uow.resources.principals.drop_identity(identity_id)
+        self._forget_principals(identity_id=identity_id)
+
+    def _forget_principals(self, *, session_id: uuid.UUID | None = None, identity_id: uuid.UUID | None = None) -> None:
+        """Stop trusting cached sessions now and once this transaction commits: between the two, a
+        concurrent request still reads them as live and could cache them again."""
+        self.uow.resources.principals.forget(self.session, session_id=session_id, identity_id=identity_id)
 
     async def _to_model(self, identity: IdentityRow) -> Identity:
         now = self.uow.now()
