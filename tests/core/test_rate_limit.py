@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from collections.abc import AsyncIterator
 
 import httpx
@@ -159,12 +160,13 @@ async def test_forwarded_address_from_untrusted_peer_is_ignored(app: FastAPI) ->
 
 @pytest.fixture
 async def redis_db() -> AsyncIterator[str]:
+    """The shared Redis database. Nothing is reset: every test counts under keys of its own (a new
+    identity, a random key), so test runs sharing the server cannot disturb each other."""
     storage = RedisStorage(REDIS_URL)
-    await storage.reset()
     try:
+        await storage.hit(f"probe:{uuid.uuid4()}", 1)  # fails here, not mid-test, without Redis
         yield REDIS_URL
     finally:
-        await storage.reset()
         await storage.close()
 
 
@@ -203,8 +205,9 @@ async def test_redis_outage_lets_requests_through(engine: AsyncEngine, database_
 async def test_redis_storage_counts_hits_in_a_window() -> None:
     storage = RedisStorage(REDIS_URL)
     try:
-        counts = [(await storage.hit("unit:key", 60))[0] for _ in range(3)]
-        _, reset_in = await storage.hit("unit:key", 60)
+        key = f"unit:{uuid.uuid4()}"
+        counts = [(await storage.hit(key, 60))[0] for _ in range(3)]
+        _, reset_in = await storage.hit(key, 60)
     finally:
         await storage.close()
 
