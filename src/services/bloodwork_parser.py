@@ -71,6 +71,9 @@ MAX_LINE_CHARS = 400
 MIN_TEXT_CHARS = 20  # fewer non-blank characters than this is "no text"
 MAX_VALUE = 1_000_000.0  # what the metrics store accepts for a biomarker
 MAX_IMAGE_PIXELS = 40_000_000
+OCR_DPI = 200  # scanned PDF pages are rendered at this resolution for OCR (A4: 3.9 megapixels)
+MAX_PAGE_PIXELS = 12_000_000  # ...or less, so that no rendered page is larger than this
+MIN_OCR_DPI = 50  # below this, text is too small to read: the page is refused
 MODEL_IMAGE_SIDE = 1568  # long side the model reads images at; larger photos are scaled down
 MODEL_IMAGE_BYTES = 3_500_000
 MODEL_MAX_TOKENS = 4096
@@ -785,8 +788,20 @@ def extract_pdf_text(data: bytes, deadline: float, max_pages: int = MAX_PAGES) -
     return "\n".join(parts)[:MAX_TEXT_CHARS]
 
 
+def render_resolution(width_points: float, height_points: float) -> float:
+    """Dots per inch to render a page at for OCR: `OCR_DPI`, less for a page so large that it would
+    exceed `MAX_PAGE_PIXELS` (a hostile PDF can declare a page of hundreds of inches)."""
+    if width_points <= 0 or height_points <= 0:
+        raise UnreadableDocument("The PDF could not be read; it may be damaged or password-protected.")
+    square_inches = (width_points / 72) * (height_points / 72)
+    dpi = min(OCR_DPI, math.sqrt(MAX_PAGE_PIXELS / square_inches))
+    if dpi < MIN_OCR_DPI:
+        raise ImageTooLarge("A page of the PDF is too large to read; upload the report as your lab sent it.")
+    return dpi
+
+
 def render_pdf_pages(data: bytes, deadline: float, max_pages: int = MAX_PAGES) -> list[bytes]:
-    """PNG images of a scanned PDF's pages, for OCR. Blocking."""
+    """PNG images of a scanned PDF's pages, for OCR (pixel count bounded). Blocking."""
     import pdfplumber
 
     images: list[bytes] = []
@@ -794,8 +809,9 @@ def render_pdf_pages(data: bytes, deadline: float, max_pages: int = MAX_PAGES) -
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             for page in pdf.pages[:max_pages]:
                 _check_deadline(deadline)
+                resolution = render_resolution(float(page.width), float(page.height))
                 out = io.BytesIO()
-                page.to_image(resolution=200).original.save(out, format="PNG")
+                page.to_image(resolution=resolution).original.save(out, format="PNG")
                 images.append(out.getvalue())
     except AppError:
         raise

@@ -10,10 +10,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from tests.bloodwork.anthropic_server import FakeAnthropic
 from tests.bloodwork.documents import encrypted_report, line_report, multi_page_report, photo, scanned_pdf
 from tests.bloodwork.helpers import UPLOAD, assert_problem, row_counts, upload
 from tests.bloodwork.reports import fbc_table_report
 from tests.factories import anonymous_user
+from tests.uploads.test_avatar import bilevel_png
 
 MB = 1_048_576
 
@@ -173,4 +175,28 @@ async def test_random_bytes_never_cause_a_server_error(app: FastAPI, client: htt
         response = await upload(client, user, data)
         assert response.status_code in (415, 422), (index, response.text)
         assert response.headers["content-type"].startswith("application/problem+json")
+    await _nothing_stored(app)
+
+
+async def test_decompression_bomb_photo_is_refused_before_it_is_decoded(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    user = await anonymous_user(app)
+    bomb = bilevel_png(30_000, 30_000, rows=64)  # 900 megapixels in a few kilobytes
+    assert len(bomb) < 10_000
+    response = await upload(client, user, bomb, filename="report.png", content_type="image/png")
+    assert_problem(response, 422, "IMAGE_TOO_LARGE")
+    await _nothing_stored(app)
+
+
+@pytest.mark.parametrize("settings_overrides", ["anthropic"], indirect=True)
+async def test_decompression_bomb_photo_never_reaches_the_language_model(
+    app: FastAPI, client: httpx.AsyncClient, anthropic: FakeAnthropic
+) -> None:
+    user = await anonymous_user(app)
+    response = await upload(
+        client, user, bilevel_png(30_000, 30_000, rows=64), filename="r.png", content_type="image/png"
+    )
+    assert_problem(response, 422, "IMAGE_TOO_LARGE")
+    assert anthropic.exchanges == []
     await _nothing_stored(app)
