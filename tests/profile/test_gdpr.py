@@ -8,6 +8,7 @@ import json
 import uuid
 import zipfile
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -482,3 +483,85 @@ async def test_rows_written_for_an_erased_account_after_the_erasure_are_swept_aw
     assert await rows_referencing(app, person.user.id) == {}
     assert await outbox_naming(app, person.user.id) == []  # the delivered sweep keeps no payload
     assert len(await rows_referencing(app, other.user.id)) >= 12  # the other person is untouched
+
+
+# Every module at once ---------------------------------------------------------------------------
+
+
+async def person_using_every_module(app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock, tag: str) -> Person:
+    """A full profile plus a completed fast, a workout, a rating, a saved recipe, a weigh-in and a
+    device sync: a row in the tables of every module."""
+    person = await full_person(app, client, tag)
+    h = person.user.headers
+    fast = ok(
+        await client.post(
+            f"{API}/time-keeper/windows",
+            json={
+                "window_type": "fast",
+                "protocol": "16:8",
+                "start_time": (clock.now() - timedelta(hours=17)).isoformat(),
+            },
+            headers=h,
+        ),
+        201,
+    )
+    closed = ok(
+        await client.post(f"{API}/time-keeper/windows/{fast['id']}/close", json={"end_state": "completed"}, headers=h)
+    )
+    assert closed["credited"] is True
+    workouts = ok(await client.get(f"{API}/content/workouts", params={"limit": 1}))
+    workout_id = workouts[0]["id"]
+    ok(await client.post(f"{API}/content/sessions", json={"workout_id": workout_id}, headers=h), 201)
+    ok(await client.post(f"{API}/content/workouts/{workout_id}/rating", json={"rating": 4}, headers=h))
+    recipe = ok(await client.get(f"{API}/content/recipes", params={"limit": 1}))[0]
+    ok(await client.post(f"{API}/content/recipes/saved", json={"recipe_id": recipe["id"]}, headers=h), 201)
+    ok(await client.post(f"{API}/metrics", json={"metric_type": "weight_kg", "value": 81.5}, headers=h), 201)
+    ok(
+        await client.post(
+            f"{API}/health-sync", json={"hrv": 48, "steps": 9000, "synced_at": clock.now().isoformat()}, headers=h
+        ),
+        201,
+    )
+    return person
+
+
+async def test_export_holds_what_every_module_stores(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    person = await person_using_every_module(app, client, clock, "all1")
+    modules = ok(await client.get(EXPORT, headers=person.user.headers))["modules"]
+    assert [w["window_type"] for w in modules["time_keeper"]] == ["fast"]
+    assert {t["transaction_type"] for t in modules["progression"]["xp_ledger"]} >= {"fast_completed", "weight_logged"}
+    assert modules["progression"]["progression_stats"]["fasts"] == 1
+    assert len(modules["content"]["workout_sessions"]) == 1
+    assert [r["rating"] for r in modules["content"]["workout_ratings"]] == [4]
+    assert len(modules["content"]["saved_recipes"]) == 1
+    assert {m["metric_type"] for m in modules["metrics"]["metrics"]} >= {"weight_kg", "health_hrv", "steps"}
+    assert modules["metrics"]["health_sync_consent"]["basis"] == "first_sync"
+
+
+async def test_erasing_a_person_who_used_every_module_leaves_no_row_of_them(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    person = await person_using_every_module(app, client, clock, "all2")
+    other = await person_using_every_module(app, client, clock, "all3")
+    before = await rows_referencing(app, person.user.id)
+    for table in ("time_windows", "xp_transactions", "workout_sessions", "metrics", "health_consents"):
+        assert f"{table}.identity_id" in before, table
+    others = await rows_referencing(app, other.user.id)
+
+    ok(await client.delete(ALL_DATA, headers=person.user.headers, params={"confirm": "true"}))
+
+    assert await rows_referencing(app, person.user.id) == {}
+    assert await rows_referencing(app, other.user.id) == others
+
+
+async def test_anonymising_a_person_who_used_every_module_leaves_nothing_linkable(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    person = await person_using_every_module(app, client, clock, "all4")
+    ok(await client.post(ANONYMIZE, headers=person.user.headers))
+    assert await rows_referencing(app, person.user.id) == {}
+    text = await whole_database_text(app)
+    for value in [*person.personal_values, person.friend_code]:
+        assert value not in text

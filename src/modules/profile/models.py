@@ -321,7 +321,11 @@ class HealthProfile(BaseModel):
     doctor_consultation_date: date | None = None
     emergency_contact_name: str | None = None
     emergency_contact_phone: str | None = None
-    fasting_safe: bool = Field(default=True, description="False when a condition makes fasting unsafe")
+    fasting_safe: bool = Field(
+        default=True,
+        description="False when a condition makes fasting unsafe, whatever a doctor approved; whether fasts may "
+        "start (doctor approval counts there) is GET /profile/health/fasting-safety",
+    )
     requires_medical_disclaimer: bool = False
     created_at: AwareDatetime | None = None
     updated_at: AwareDatetime | None = None
