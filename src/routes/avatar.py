@@ -220,7 +220,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (
     summary="Upload a profile picture (JPEG, PNG or WebP)",
     description=(
         "Multipart field `file`, at most `MAX_AVATAR_BYTES` (5 MB). Stored as a 400×400 JPEG without "
-        "metadata; the profile's `avatar_url` points at it. The previous picture is deleted afterwards."
+        "metadata; the profile's `avatar_url` (an absolute URL) points at it. The previous picture is deleted "
+        "afterwards."
     ),
     responses=_ERRORS,
     openapi_extra={**limits("UPLOAD"), **_UPLOAD_BODY},
@@ -251,6 +252,9 @@ async def upload_avatar(request: Request, uow: UoWDep, me: CurrentIdentity) -> A
         raise StorageUnavailable("The picture could not be stored right now; try again later.") from exc
 
     url = storage.public_url(key)
+    if url.startswith("/"):
+        # The local backend serves pictures from this API: an absolute URL, as image components need.
+        url = f"{str(request.base_url).rstrip('/')}{url}"
     previous = await profile_service(uow).set_avatar(me.identity_id, url=url, key=key)
     _delete_after_commit(uow, me.identity_id, previous)
     return AvatarUploadResponse(avatar_url=url, message="Avatar uploaded successfully.")

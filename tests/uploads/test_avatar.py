@@ -24,7 +24,7 @@ from tests.profile.helpers import assert_problem
 
 API = "/api/v1"
 AVATAR = f"{API}/uploads/avatar"
-MEDIA = f"{API}/uploads/media"
+MEDIA = f"http://testserver{API}/uploads/media"  # absolute, as the app's image components need
 PROFILE = f"{API}/profile"
 
 RED = (230, 20, 20)
