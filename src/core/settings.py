@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     # File storage (avatars, original lab reports)
     storage_backend: Literal["local", "s3"] = "local"
     # Where clients fetch public objects (avatars). Unset: the API serves local files itself
-    # (/api/v1/uploads/media/…); S3: {endpoint}/{bucket}/….
+    # (<request base URL>/api/v1/uploads/media/…); S3: {endpoint}/{bucket}/….
     storage_public_base_url: str | None = None
     s3_endpoint_url: str | None = None
     s3_bucket: str | None = None
