@@ -1,12 +1,30 @@
-"""Validation shared by request models: free-form JSON documents clients may attach."""
+"""Validation shared by request models: text and free-form JSON documents clients may send."""
 
 from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator
 
 MAX_JSON_DEPTH = 16
+
+
+def storable_text[T: (str, str | None)](value: T) -> T:
+    """Text both databases store alike: PostgreSQL refuses NUL characters (SQLite would keep them),
+    and lone surrogates cannot be encoded at all. `None` passes (for optional fields)."""
+    if value is not None:
+        if "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError("must be valid Unicode text") from exc
+    return value
+
+
+StorableText = Annotated[str, AfterValidator(storable_text)]
 
 
 def check_storable_json(value: Any, *, max_bytes: int, max_depth: int = MAX_JSON_DEPTH, what: str = "metadata") -> Any:

@@ -8,6 +8,7 @@ from pydantic import AfterValidator
 
 from src.core.errors import UnprocessableEntity, problem_schema
 from src.core.routing import ModuleRouter
+from src.core.validation import storable_text
 from src.dependencies import CurrentIdentity, UoWDep, optional_principal
 
 from .models import (
@@ -42,14 +43,7 @@ WORKOUT_FOCUS_HELP = (
 )
 
 
-def _printable(value: str | None) -> str | None:
-    # No text column holds NUL, and PostgreSQL refuses it in a parameter: a bad value, not a lookup.
-    if value is not None and "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
-SearchText = Annotated[str | None, Query(max_length=100), AfterValidator(_printable)]
+SearchText = Annotated[str | None, Query(max_length=100), AfterValidator(storable_text)]
 
 
 def _focus(value: str | None) -> Any:
@@ -117,7 +111,7 @@ async def exercises(
     uow: UoWDep,
     body_focus: Annotated[str | None, Query(description=BODY_FOCUS_HELP, max_length=20)] = None,
     difficulty: Difficulty | None = None,
-    equipment_required: Annotated[str | None, Query(max_length=50), AfterValidator(_printable)] = None,
+    equipment_required: Annotated[str | None, Query(max_length=50), AfterValidator(storable_text)] = None,
     search: SearchText = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,

@@ -3,12 +3,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from src.core.validation import check_storable_json
+from src.core.validation import StorableText, check_storable_json
 
 
 class EventCategory(StrEnum):
@@ -185,22 +185,6 @@ EVENT_TYPES: dict[EventType, EventTypeInfo] = {
 CLIENT_EVENT_TYPES = frozenset(t for t, info in EVENT_TYPES.items() if info.client_allowed)
 
 MAX_METADATA_BYTES = 4096
-
-
-def _storable_text(value: str | None) -> str | None:
-    """Text both databases store alike: PostgreSQL refuses NUL characters (SQLite would keep
-    them), and lone surrogates cannot be encoded at all."""
-    if value is not None:
-        if "\x00" in value:
-            raise ValueError("must not contain NUL characters")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise ValueError("must be valid Unicode text") from exc
-    return value
-
-
-StorableText = Annotated[str, AfterValidator(_storable_text)]
 
 
 class ActivityEvent(BaseModel):

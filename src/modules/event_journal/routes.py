@@ -9,6 +9,7 @@ from src.core.errors import problem_schema
 from src.core.rate_limit import limits
 from src.core.routing import ModuleRouter
 from src.core.types import UTCInstant
+from src.core.validation import StorableText
 from src.dependencies import CurrentIdentity, UoWDep
 
 from .models import (
@@ -20,7 +21,6 @@ from .models import (
     EventsDeleted,
     EventSummary,
     RecordEventRequest,
-    StorableText,
 )
 from .service import FEED_TIE_COMPLETION_MAX, EventJournalService
 

@@ -8,6 +8,8 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from src.core.validation import storable_text
+
 
 class MetricSource(StrEnum):
     USER_INPUT = "user_input"
@@ -54,13 +56,6 @@ class HealthConsent(BaseModel):
     granted_at: AwareDatetime | None = None
     withdrawn_at: AwareDatetime | None = None
     updated_at: AwareDatetime
-
-
-def storable_text(value: str) -> str:
-    """Text both databases can store: no NUL character (PostgreSQL refuses it)."""
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
 
 
 def _finite_or_none(value: float | None) -> float | None:

@@ -9,6 +9,7 @@ from pydantic import AfterValidator
 from src.core.errors import problem_schema
 from src.core.routing import ModuleRouter
 from src.core.types import UTCInstant
+from src.core.validation import storable_text
 from src.dependencies import CurrentIdentity, UoWDep
 
 from .models import (
@@ -21,14 +22,8 @@ from .models import (
     RecordedMetric,
     RecordMetricRequest,
     UpdateMetricRequest,
-    storable_text,
 )
 from .service import MetricsService
-
-
-def _storable_or_none(value: str | None) -> str | None:
-    return None if value is None else storable_text(value)
-
 
 router = ModuleRouter(prefix="/metrics", tags=["metrics"])
 _ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (401, 404, 422)}
@@ -155,7 +150,7 @@ async def biomarkers_grouped(
 async def bulk_delete(
     uow: UoWDep,
     me: CurrentIdentity,
-    metric_type: Annotated[str | None, AfterValidator(_storable_or_none), Query(max_length=100)] = None,
+    metric_type: Annotated[str | None, AfterValidator(storable_text), Query(max_length=100)] = None,
     before: UTCInstant | None = None,
     confirm: bool = False,
 ) -> BulkDeleteResult:

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 
+from src.core.validation import storable_text
+
 # Enums --------------------------------------------------------------------------------------
 
 
@@ -180,15 +182,9 @@ def _past_date(value: date | None) -> date | None:
 
 
 def _storable_text(value: Any) -> Any:
-    """Text the databases can store: no NUL character (PostgreSQL refuses it) and valid Unicode
-    (no lone surrogates, which cannot be encoded)."""
+    """Strings, and strings in lists, the databases can store (see `storable_text`)."""
     if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError("must not contain NUL characters")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise ValueError("must be valid Unicode text") from exc
+        storable_text(value)
     elif isinstance(value, list):
         for item in value:
             _storable_text(item)
