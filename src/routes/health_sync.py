@@ -249,6 +249,12 @@ def stored_instant(metric_type: str, measured_at: datetime, zone: ZoneInfo) -> d
     return measured_at
 
 
+def measurement(metric_type: str, value: float, instant: datetime, zone: ZoneInfo) -> Measurement:
+    """A reading as stored (`instant` from `stored_instant`): a daily total also names its day."""
+    day = instant.astimezone(zone).date() if metric_type in DAILY_TYPES else None
+    return Measurement(metric_type=metric_type, value=value, timestamp=instant, day=day)
+
+
 def _deduplicated(readings: Sequence[_Reading], zone: ZoneInfo) -> list[tuple[_Reading, datetime]]:
     """One reading per stored row. The same value twice is harmless; two different values for the
     same row (e.g. two step totals for one day) are refused rather than one silently dropped."""
@@ -307,7 +313,7 @@ async def sync(uow: UoWDep, me: CurrentIdentity, body: HealthSyncRequest) -> Hea
         try:
             stored = await store.store(
                 me.identity_id,
-                [Measurement(metric_type=reading.metric_type, value=reading.value, timestamp=instant)],
+                [measurement(reading.metric_type, reading.value, instant, zone)],
                 source=MetricSource.DEVICE_SYNC,
             )
         except InvalidMetric as exc:
@@ -773,7 +779,9 @@ def parse_apple_health_export(upload: IO[bytes], *, zone: ZoneInfo, now: datetim
     return reader.result()
 
 
-async def _store_export(uow: UnitOfWork, identity_id: UUID, parsed: ParsedExport) -> dict[str, ImportCounts]:
+async def _store_export(
+    uow: UnitOfWork, identity_id: UUID, parsed: ParsedExport, zone: ZoneInfo
+) -> dict[str, ImportCounts]:
     counts = {t: ImportCounts(records=parsed.records[t], skipped=parsed.skipped[t]) for t in HEALTH_TYPES}
     store = metrics(uow)
     for metric_type, instant, value in parsed.values:
@@ -781,7 +789,7 @@ async def _store_export(uow: UnitOfWork, identity_id: UUID, parsed: ParsedExport
         try:
             stored = await store.store(
                 identity_id,
-                [Measurement(metric_type=metric_type, value=value, timestamp=instant)],
+                [measurement(metric_type, value, instant, zone)],
                 source=MetricSource.DEVICE_SYNC,
                 record_events=False,  # one health_synced event for the whole import
             )
@@ -840,7 +848,7 @@ async def import_apple_health(
         max_bytes=uow.settings.max_upload_bytes * MAX_EXPANSION,
     )
     await store.require_health_consent(me.identity_id, platform=HealthPlatform.APPLE_HEALTH)
-    counts = await _store_export(uow, me.identity_id, parsed)
+    counts = await _store_export(uow, me.identity_id, parsed, zone)
     present = {t: c for t, c in counts.items() if c.records or c.imported or c.unchanged or c.skipped}
     imported = sum(c.imported for c in counts.values())
     unchanged = sum(c.unchanged for c in counts.values())

@@ -236,7 +236,7 @@ async def current_recovery(
     if store:
         await store_api.store(
             identity_id,
-            [Measurement(metric_type=RECOVERY, value=recovery.score, timestamp=recorded_at)],
+            [Measurement(metric_type=RECOVERY, value=recovery.score, timestamp=recorded_at, day=today)],
             source=MetricSource.CALCULATED,
             record_events=False,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -10,8 +11,11 @@ import pytest
 from fastapi import FastAPI
 
 from src.core.clock import FrozenClock
+from src.core.uow import UnitOfWork
+from src.modules.metrics import Measurement, MetricSource, metrics
 from tests.factories import anonymous_user, fresh_token
 from tests.health_sync.helpers import (
+    API,
     CONTEXT,
     FULL_VALUES,
     HEALTH_TYPES,
@@ -30,6 +34,7 @@ from tests.health_sync.helpers import (
     utc,
     weight_xp,
 )
+from tests.metrics.helpers import in_unit_of_work
 
 
 async def test_sync_stores_each_field_as_its_device_metric(
@@ -392,3 +397,39 @@ async def test_every_route_requires_authentication(client: httpx.AsyncClient, me
         method, path, headers={"Authorization": "Bearer not-a-token"}, json={"synced_at": "2026-03-10T11:00:00Z"}
     )
     assert_problem(response, 401, "UNAUTHORIZED")
+
+
+async def test_a_days_total_synced_again_after_a_time_zone_change_replaces_it(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    user = await anonymous_user(app)
+    noon = utc(3, 10, 11)  # 10 March in UTC and in Berlin
+    await sync(client, user, {"steps": 1000, "synced_at": iso(noon)})
+    await set_timezone(client, user, "Europe/Berlin")
+    body = await sync(client, user, {"steps": 1500, "synced_at": iso(noon)})
+    assert (body["written"], body["unchanged"]) == (1, 0)
+    [row] = await history(client, user, "steps")
+    assert (row["value"], row["day"]) == (1500, "2026-03-10")
+    assert instant(row["timestamp"]) == utc(3, 9, 23)  # now Berlin's midnight of that day
+    again = await sync(client, user, {"steps": 1500, "synced_at": iso(noon)})
+    assert (again["written"], again["unchanged"]) == (0, 1)
+    total = await client.get(
+        f"{API}/metrics/aggregate", headers=user.headers, params={"metric_type": "steps", "operation": "sum"}
+    )
+    assert total.json()["value"] == 1500
+
+
+async def test_a_total_stored_before_totals_had_days_is_updated_not_duplicated(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    user = await anonymous_user(app)
+    identity_id = uuid.UUID(user.id)
+
+    async def legacy(uow: UnitOfWork) -> None:  # a row as stored before the day column existed
+        old = Measurement(metric_type="steps", value=800, timestamp=utc(3, 10))
+        await metrics(uow).store(identity_id, [old], source=MetricSource.DEVICE_SYNC)
+
+    await in_unit_of_work(app, legacy)
+    await sync(client, user, {"steps": 900, "synced_at": iso(utc(3, 10, 11))})
+    [row] = await history(client, user, "steps")
+    assert (row["value"], row["day"]) == (900, "2026-03-10")

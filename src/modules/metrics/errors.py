@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from src.core.errors import Forbidden, NotFound, UnprocessableEntity
+from src.core.errors import Conflict, Forbidden, NotFound, UnprocessableEntity
 
 
 class MetricNotFound(NotFound):
@@ -22,3 +22,7 @@ class InvalidPeriod(UnprocessableEntity):
 class HealthConsentWithdrawn(Forbidden):
     code = "HEALTH_CONSENT_WITHDRAWN"
     title = "Health sync consent withdrawn"
+
+
+class MeasurementConflict(Conflict):
+    code = "MEASUREMENT_CONFLICT"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
@@ -20,6 +20,9 @@ class Measurement(BaseModel):
     metric_type: str
     value: float
     timestamp: AwareDatetime
+    # For a daily total: the local day it totals (stored at that day's local midnight). A later
+    # total of the same day replaces it, even after the person's time zone changed.
+    day: date | None = None
     unit: str | None = None
     value_text: str | None = None
     note: str | None = None

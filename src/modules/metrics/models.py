@@ -94,6 +94,7 @@ class Metric(BaseModel):
     value: float
     value_text: str | None = Field(default=None, description="The value as written, e.g. '<0.5'")
     timestamp: AwareDatetime
+    day: date | None = Field(default=None, description="For a daily total (steps, sleep…): the local day it totals")
     source: MetricSource
     note: str | None = None
     unit: str | None = None

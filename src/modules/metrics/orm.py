@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from src.core.types import JSONType, UTCDateTime
@@ -12,11 +12,14 @@ from src.database import Base
 
 class MetricRow(Base):
     """One measurement. The same (person, type, source, instant) is one measurement: writing it
-    again updates it, so re-syncing a device or re-importing a report changes nothing."""
+    again updates it, so re-syncing a device or re-importing a report changes nothing. A daily
+    total (steps, sleep…) also carries its local `day`, and the same (person, type, source, day) is
+    one total, even when the person's time zone (and so the instant of that day's midnight) changed."""
 
     __tablename__ = "metrics"
     __table_args__ = (
         UniqueConstraint("identity_id", "metric_type", "source", "timestamp"),
+        UniqueConstraint("identity_id", "metric_type", "source", "day"),
         Index("ix_metrics_identity_type_timestamp", "identity_id", "metric_type", "timestamp"),
         Index("ix_metrics_identity_timestamp", "identity_id", "timestamp"),
         Index("ix_metrics_lab_report", "lab_report_id"),
@@ -28,6 +31,7 @@ class MetricRow(Base):
     value: Mapped[float] = mapped_column(Float)
     value_text: Mapped[str | None] = mapped_column(String(50))
     timestamp: Mapped[datetime] = mapped_column(UTCDateTime())
+    day: Mapped[date | None] = mapped_column(Date)
     source: Mapped[str] = mapped_column(String(20))
     note: Mapped[str | None] = mapped_column(Text)
     unit: Mapped[str | None] = mapped_column(String(50))

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, delete, func, select
+from sqlalchemy import and_, case, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -18,7 +18,14 @@ from src.core.uow import UnitOfWork
 from src.modules.event_journal import EventSource, EventType, event_journal
 from src.modules.profile import OnboardingStep, profile_service
 
-from .errors import FilterRequired, HealthConsentWithdrawn, InvalidMetric, InvalidPeriod, MetricNotFound
+from .errors import (
+    FilterRequired,
+    HealthConsentWithdrawn,
+    InvalidMetric,
+    InvalidPeriod,
+    MeasurementConflict,
+    MetricNotFound,
+)
 from .interface import LabReport, Measurement, MetricsInterface, StoredMeasurement
 from .models import (
     OUT_OF_RANGE,
@@ -58,6 +65,7 @@ def to_model(row: Any) -> Metric:
         value=row.value,
         value_text=row.value_text,
         timestamp=row.timestamp,
+        day=row.day,
         source=MetricSource(row.source),
         note=row.note,
         unit=row.unit,
@@ -197,13 +205,18 @@ class MetricsService(MetricsInterface):
         measurement: Measurement,
         source: MetricSource,
         lab_report_id: uuid.UUID | None,
+        *,
+        retry: bool = True,
     ) -> tuple[uuid.UUID, bool]:
         now = self.uow.now()
         key = and_(
             M.identity_id == identity_id,
             M.metric_type == metric_type,
             M.source == str(source),
-            M.timestamp == measurement.timestamp,
+            M.timestamp == measurement.timestamp
+            if measurement.day is None
+            # A daily total: that day's row, or one stored at this instant before rows had days.
+            else or_(M.day == measurement.day, and_(M.day.is_(None), M.timestamp == measurement.timestamp)),
         )
         existing = (await self.session.execute(select(M).where(key).with_for_update())).scalar_one_or_none()
         fields: dict[str, Any] = {
@@ -216,6 +229,9 @@ class MetricsService(MetricsInterface):
             "reference_high": measurement.reference_high,
             "flag": str(measurement.flag) if measurement.flag else None,
         }
+        if measurement.day is not None:
+            fields["timestamp"] = measurement.timestamp  # the day's midnight in the current time zone
+            fields["day"] = measurement.day
         if lab_report_id is not None:
             fields["lab_report_id"] = lab_report_id
         if existing is not None:
@@ -233,6 +249,7 @@ class MetricsService(MetricsInterface):
             "metric_type": metric_type,
             "source": str(source),
             "timestamp": measurement.timestamp,
+            "day": measurement.day,
             "created_at": now,
             "updated_at": now,
             **fields,
@@ -241,8 +258,14 @@ class MetricsService(MetricsInterface):
         result = await self.session.execute(insert.values(**values).on_conflict_do_nothing())
         if result.rowcount == 1:  # type: ignore[attr-defined]
             return row_id, True
+        if not retry:
+            # The clash is with another row than the one looked for (a daily total whose midnight
+            # is another day's midnight in an earlier time zone): refused rather than overwritten.
+            raise MeasurementConflict(
+                "This reading clashes with another stored value of the same type", extra={"metric_type": metric_type}
+            )
         # A concurrent request stored the same measurement first: update it like any re-sync.
-        return await self._upsert(identity_id, metric_type, value, measurement, source, lab_report_id)
+        return await self._upsert(identity_id, metric_type, value, measurement, source, lab_report_id, retry=False)
 
     async def update(self, identity_id: uuid.UUID, metric_id: uuid.UUID, request: UpdateMetricRequest) -> Metric:
         row = await self._owned(identity_id, metric_id, lock=True)
