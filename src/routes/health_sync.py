@@ -432,7 +432,9 @@ async def delete_device_data(uow: UoWDep, me: CurrentIdentity, confirm: bool = F
 
 class HealthSyncStatus(BaseModel):
     is_connected: bool = Field(description="A device value of any type was measured in the last 72 hours")
-    last_sync: AwareDatetime | None = Field(description="When device data last reached the server")
+    last_sync: AwareDatetime | None = Field(
+        description="When device data last reached the server (the last sync or import, even one that changed nothing)"
+    )
     last_reading_at: AwareDatetime | None = Field(default=None, description="The newest device reading's instant")
     synced_metrics: list[str] = Field(description="Types whose latest value came from a device in the last 72 hours")
     stale_metrics: list[str] = Field(
@@ -448,9 +450,10 @@ async def sync_status(uow: WritingUoWDep, me: CurrentIdentity) -> HealthSyncStat
     now = uow.now()
     device = [latest[t] for t in HEALTH_TYPES if t in latest and latest[t].source == MetricSource.DEVICE_SYNC]
     synced = [m.metric_type for m in device if is_recent(m, now)]
+    last_synced = await event_journal(uow).last_occurred_at(me.identity_id, EventType.HEALTH_SYNCED)
     return HealthSyncStatus(
         is_connected=bool(synced),
-        last_sync=max((m.updated_at for m in device), default=None),
+        last_sync=max((t for t in (last_synced, *(m.updated_at for m in device)) if t is not None), default=None),
         last_reading_at=max((m.timestamp for m in device), default=None),
         synced_metrics=synced,
         stale_metrics=[m.metric_type for m in device if not is_recent(m, now)],

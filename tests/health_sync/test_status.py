@@ -92,3 +92,17 @@ async def test_values_typed_in_by_hand_do_not_count_as_a_device(
     body = await status_of(client, user)
     assert body["is_connected"] is True
     assert body["synced_metrics"] == ["steps"]  # the newest weight was typed in
+
+
+async def test_a_repeated_sync_that_changes_nothing_still_moves_last_sync(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    user = await anonymous_user(app)
+    payload = {"hrv": 50, "steps": 4000, "synced_at": iso(clock.now())}
+    await sync(client, user, payload)
+    clock.advance(minutes=40)
+    again = await sync(client, user, payload)
+    assert again["written"] == 0
+    body = await status_of(client, user)
+    assert instant(body["last_sync"]) == clock.now()
+    assert instant(body["last_reading_at"]) == instant(payload["synced_at"])

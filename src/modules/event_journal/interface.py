@@ -33,5 +33,9 @@ class EventJournalInterface(ABC):
         """How many calendar days (in `timezone`) since `since` have at least one event."""
 
     @abstractmethod
+    async def last_occurred_at(self, identity_id: UUID, event_type: EventType) -> datetime | None:
+        """When the person's newest event of this type happened (one indexed read), or None."""
+
+    @abstractmethod
     async def purge_older_than(self, cutoff: datetime) -> int:
         """Retention: delete every event (of every identity) older than `cutoff`."""

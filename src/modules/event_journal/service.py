@@ -291,6 +291,10 @@ class EventJournalService(EventJournalInterface):
         days = {ts.astimezone(zone).date() for ts in (await self.session.execute(query)).scalars()}
         return len(days)
 
+    async def last_occurred_at(self, identity_id: uuid.UUID, event_type: EventType) -> datetime | None:
+        query = select(func.max(T.occurred_at)).where(T.identity_id == identity_id, T.event_type == str(event_type))
+        return (await self.session.execute(query)).scalar_one_or_none()
+
     # Personal data -------------------------------------------------------------------------
 
     async def export_all(self, identity_id: uuid.UUID) -> list[ActivityEvent]:
