@@ -189,3 +189,61 @@ async def test_closing_an_eating_window_earns_nothing(
     assert closed["elapsed_seconds"] == 50 * 60
     assert closed["xp_earned"] == 0
     assert closed["credited"] is False
+
+
+async def test_a_past_fast_overlapping_an_eating_window_is_409_and_changes_nothing(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    user = await anonymous_user(app)
+    eating = await open_window(client, user, window_type="eating")
+    await later(app, clock, user, hours=4)
+    ok(await close_window(client, user, eating["id"]))
+    eating_start = parse(eating["start_time"])
+    await later(app, clock, user, hours=1)
+
+    for start, end in (
+        (eating_start - timedelta(hours=14), eating_start + timedelta(hours=1)),  # ends inside it
+        (eating_start + timedelta(hours=1), eating_start + timedelta(hours=3)),  # inside it
+    ):
+        response = await client.post(
+            WINDOWS, headers=user.headers, json={"window_type": "fast", "start_time": iso(start), "end_time": iso(end)}
+        )
+        assert_problem(response, 409, "OVERLAPPING_EATING_WINDOW")
+    assert ok(await client.get(WINDOWS, headers=user.headers, params={"window_type": "fast"})) == []
+    # Ending exactly when the eating window began is fine.
+    logged = await open_window(
+        client, user, start_time=iso(eating_start - timedelta(hours=13)), end_time=iso(eating_start)
+    )
+    assert logged["state"] == "completed"
+
+
+async def test_a_past_fast_overlapping_the_open_eating_window_is_409(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    user = await anonymous_user(app)
+    eating = await open_window(client, user, window_type="eating")
+    await later(app, clock, user, hours=2)
+    start = parse(eating["start_time"]) - timedelta(hours=12)
+    response = await client.post(
+        WINDOWS,
+        headers=user.headers,
+        json={"window_type": "fast", "start_time": iso(start), "end_time": iso(start + timedelta(hours=13))},
+    )
+    assert_problem(response, 409, "OVERLAPPING_EATING_WINDOW")
+    assert ok(await client.get(ACTIVE, headers=user.headers))["id"] == eating["id"]
+
+
+async def test_moving_a_fasts_start_back_into_an_earlier_eating_window_is_409(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    user = await anonymous_user(app)
+    eating = await open_window(client, user, window_type="eating")
+    await later(app, clock, user, hours=3)
+    fast = await open_window(client, user)  # ends the eating window now
+    await later(app, clock, user, hours=2)
+    into_eating = parse(eating["start_time"]) + timedelta(hours=1)
+    response = await client.patch(
+        f"{WINDOWS}/{fast['id']}", headers=user.headers, json={"start_time": iso(into_eating)}
+    )
+    assert_problem(response, 409, "OVERLAPPING_EATING_WINDOW")
+    assert parse((await get_window(client, user, fast["id"]))["start_time"]) == parse(fast["start_time"])

@@ -40,7 +40,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (
         "credited (the answer then includes what it earned). Refused with 409 `FASTING_NOT_SAFE` when the health "
         "profile rules fasting out, 409 `WINDOW_ALREADY_ACTIVE` when one is running, 409 `OVERLAPPING_FAST`. "
         "A new fast ends the open eating window at the fast's start; a fast back-dated before that eating window "
-        "began is refused with 409 `OVERLAPPING_EATING_WINDOW`."
+        "began, or a logged fast sharing time with any eating window, is refused with 409 "
+        "`OVERLAPPING_EATING_WINDOW`."
     ),
     responses=_ERRORS,
 )
@@ -89,7 +90,10 @@ async def get_window(uow: UoWDep, me: CurrentIdentity, window_id: UUID) -> TimeW
     "/windows/{window_id}",
     response_model=TimeWindow,
     summary="Correct the start of a running fast (up to 7 days back, no overlap)",
-    description="The new start must be before the fast's first pause began (422 `INVALID_WINDOW_TIME` otherwise).",
+    description=(
+        "The new start must be before the fast's first pause began (422 `INVALID_WINDOW_TIME` otherwise) and may "
+        "not reach into another fast (409 `OVERLAPPING_FAST`) or an eating window (409 `OVERLAPPING_EATING_WINDOW`)."
+    ),
     responses=_ERRORS,
 )
 async def correct_window(uow: UoWDep, me: CurrentIdentity, window_id: UUID, body: CorrectWindowRequest) -> TimeWindow:

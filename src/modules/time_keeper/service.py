@@ -293,7 +293,7 @@ class TimeKeeperService(TimeKeeperInterface):
 
         if is_fast:
             if start < now - CLOCK_SKEW:
-                await self._refuse_overlap(identity_id, start, now)
+                await self._refuse_overlap(identity_id, start, now, open_eating_ends=True)
             await self._end_open_eating_window(identity_id, start)
         elif kind == WindowType.EATING and await self._open_row(identity_id, WindowType.FAST) is not None:
             raise FastInProgress("End the current fast before opening an eating window")
@@ -399,21 +399,34 @@ class TimeKeeperService(TimeKeeperInterface):
         ).scalar_one_or_none()
 
     async def _refuse_overlap(
-        self, identity_id: uuid.UUID, start: datetime, end: datetime, *, ignore: uuid.UUID | None = None
+        self,
+        identity_id: uuid.UUID,
+        start: datetime,
+        end: datetime,
+        *,
+        ignore: uuid.UUID | None = None,
+        open_eating_ends: bool = False,
     ) -> None:
-        """No two fasts may share any time (open fasts run until now)."""
+        """A fast shares no time with another fast nor with an eating window (open windows run
+        until now). `open_eating_ends`: the open eating window is ended at the fast's start by
+        `_end_open_eating_window`, which checks it."""
         now = self.uow.now()
-        query = select(W.id, W.start_time, W.end_time).where(
+        query = select(W.id, W.window_type, W.end_time).where(
             W.identity_id == identity_id,
-            W.window_type == str(WindowType.FAST),
+            W.window_type.in_([str(WindowType.FAST), str(WindowType.EATING)]),  # workouts may fall in a fast
             W.start_time < end,
             or_(W.end_time.is_(None), W.end_time > start),
         )
-        for other_id, _other_start, other_end in (await self.session.execute(query)).all():
-            if other_id == ignore:
+        for other_id, kind, other_end in (await self.session.execute(query)).all():
+            if other_id == ignore or (other_end or now) <= start:
                 continue
-            if (other_end or now) > start:
+            if kind == str(WindowType.FAST):
                 raise OverlappingFast("This fast would overlap another fast")
+            if other_end is None and open_eating_ends:
+                continue
+            raise OverlappingEatingWindow(
+                "This fast would overlap an eating window", extra={"eating_window_id": str(other_id)}
+            )
 
     async def _end_open_eating_window(self, identity_id: uuid.UUID, fast_start: datetime) -> None:
         """Starting a fast ends the eating window before it, at the fast's start (windows never
