@@ -102,6 +102,7 @@ def verified_claims(request: Request) -> AccessClaims | None:
 
 async def enforce_rate_limit(request: Request) -> None:
     limiter = request.app.state.rate_limiter
+    request.state.rate_limit_checked = True
     if not limiter.enabled:
         return
     route = request.scope.get("route")
@@ -111,6 +112,13 @@ async def enforce_rate_limit(request: Request) -> None:
     else:
         subject = f"ip:{client_ip(request, request.app.state.resources.settings.trusted_proxies)}"
     await limiter.check(route=route, method=request.method, subject=subject)
+
+
+async def enforce_rate_limit_once(request: Request) -> None:
+    """The rate limit for a request refused before its dependencies ran (a body that is not JSON):
+    such requests count too, so they cannot be sent without limit."""
+    if request.scope.get("route") is not None and not getattr(request.state, "rate_limit_checked", False):
+        await enforce_rate_limit(request)
 
 
 async def current_principal(

@@ -36,7 +36,7 @@ from src.core.security import PrincipalCache, TokenCodec
 from src.core.settings import Settings, get_settings
 from src.core.uow import Resources, UnitOfWork
 from src.database import SessionFactory, create_engine
-from src.dependencies import enforce_rate_limit
+from src.dependencies import enforce_rate_limit, enforce_rate_limit_once
 from src.modules.content.manifest import MANIFEST as CONTENT
 from src.modules.event_journal.manifest import MANIFEST as EVENT_JOURNAL
 from src.modules.identity.manifest import MANIFEST as IDENTITY
@@ -184,7 +184,7 @@ def create_app(
     app.state.rate_limiter = RateLimiter(
         _rate_limit_storage(settings), default=settings.rate_limit_default, enabled=settings.rate_limit_enabled
     )
-    install_error_handlers(app)
+    install_error_handlers(app, before_validation_error=enforce_rate_limit_once)
 
     app.include_router(health_router)
     for module in modules:

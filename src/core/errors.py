@@ -8,7 +8,7 @@ bodies carrying `type`, `title`, `status`, `detail`, `code` and `request_id`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
@@ -278,7 +278,12 @@ async def _statement_error_handler(request: Request, exc: Exception) -> JSONResp
     return await _unhandled_error_handler(request, exc)
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(
+    app: FastAPI, *, before_validation_error: Callable[[Request], Awaitable[None]] | None = None
+) -> None:
+    """`before_validation_error` runs before a validation error is answered (e.g. the rate limit,
+    which a body that is not even JSON reaches before any dependency runs); an `AppError` it
+    raises is answered instead."""
     import socket
 
     from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError, StatementError
@@ -295,7 +300,19 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ConnectionError, _database_unavailable_handler)
     app.add_exception_handler(socket.gaierror, _database_unavailable_handler)
     app.add_exception_handler(AppError, _app_error_handler)
-    app.add_exception_handler(RequestValidationError, _validation_error_handler)
+    if before_validation_error is None:
+        app.add_exception_handler(RequestValidationError, _validation_error_handler)
+    else:
+        hook = before_validation_error
+
+        async def validation_error_after_hook(request: Request, exc: Exception) -> JSONResponse:
+            try:
+                await hook(request)
+            except AppError as refused:
+                return await _app_error_handler(request, refused)
+            return await _validation_error_handler(request, exc)
+
+        app.add_exception_handler(RequestValidationError, validation_error_after_hook)
     app.add_exception_handler(StarletteHTTPException, _http_error_handler)
     app.add_exception_handler(Exception, _unhandled_error_handler)
 

@@ -129,3 +129,26 @@ async def test_refresh_is_limited_per_address(app: FastAPI) -> None:
 
     assert [r.status_code for r in responses[:5]] == [401] * 5
     assert_problem(responses[5], 429, "RATE_LIMITED")
+
+
+async def test_bodies_that_are_not_json_count_toward_the_limit(app: FastAPI) -> None:
+    async def burst(c: httpx.AsyncClient) -> list[httpx.Response]:
+        broken = [
+            await c.post(AUTHENTICATE, content=b"{", headers={"content-type": "application/json"}) for _ in range(5)
+        ]
+        return [*broken, await c.post(AUTHENTICATE, json={"provider": "anonymous", "token": new_device_id()})]
+
+    _, responses = await _burst_in_one_window(app, burst)
+
+    assert [r.status_code for r in responses[:5]] == [422] * 5
+    assert_problem(responses[5], 429, "RATE_LIMITED")
+
+
+async def test_an_invalid_json_body_counts_once(app: FastAPI) -> None:
+    async def burst(c: httpx.AsyncClient) -> list[httpx.Response]:
+        return [await c.post(AUTHENTICATE, json={"provider": "carrier-pigeon", "token": "x"}) for _ in range(6)]
+
+    _, responses = await _burst_in_one_window(app, burst)
+
+    assert [r.status_code for r in responses[:5]] == [422] * 5
+    assert_problem(responses[5], 429, "RATE_LIMITED")
