@@ -13,6 +13,9 @@ from sqlalchemy import func, select
 from src.database import Base
 from tests.factories import User
 
+# The shared answer checks, re-exported for the tests of this package.
+from tests.http import assert_problem as assert_problem
+
 API = "/api/v1"
 UPLOAD = f"{API}/uploads/bloodwork"
 FORMATS = f"{API}/uploads/bloodwork/supported-formats"
@@ -76,19 +79,6 @@ def expect(
 
 def biomarkers_of(body: dict[str, Any]) -> list[dict[str, Any]]:
     return [{name: item[name] for name in BIOMARKER_FIELDS} for item in body["biomarkers"]]
-
-
-def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    assert body["code"] == code, body
-    assert isinstance(body["detail"], str)
-    assert body["detail"]
-    assert body["request_id"]
-    assert "Traceback" not in body["detail"]
-    return body
 
 
 async def set_timezone(client: httpx.AsyncClient, user: User, zone: str) -> None:

@@ -12,6 +12,10 @@ import httpx
 
 from tests.factories import User
 
+# The shared answer checks, re-exported for the tests of this package.
+from tests.http import assert_problem as assert_problem
+from tests.http import ok as ok
+
 API = "/api/v1"
 SYNC = f"{API}/health-sync"
 STATUS = f"{SYNC}/status"
@@ -61,25 +65,6 @@ def instant(text: str) -> datetime:
     parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     assert parsed.tzinfo is not None, text
     return parsed
-
-
-def ok(response: httpx.Response, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
-
-
-def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
-    """An RFC 9457 problem body with this status (and stable code), carrying the request id."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    if code is not None:
-        assert body["code"] == code, body
-    assert isinstance(body["detail"], str)
-    assert body["detail"]
-    assert body["request_id"] == response.headers["x-request-id"]
-    return body
 
 
 async def sync(client: httpx.AsyncClient, user: User, payload: dict[str, Any], status: int = 201) -> Any:

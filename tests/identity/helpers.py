@@ -12,6 +12,9 @@ from fastapi import FastAPI
 from tests.conftest import client_for
 from tests.factories import fresh_ip
 
+# The shared answer checks, re-exported for the tests of this package.
+from tests.http import assert_problem as assert_problem
+
 API = "/api/v1"
 AUTHENTICATE = f"{API}/identity/authenticate"
 REGISTER = f"{API}/identity/register"
@@ -28,23 +31,6 @@ def bearer(token: str) -> dict[str, str]:
 
 def new_device_id() -> str:
     return f"device-{uuid.uuid4()}"
-
-
-def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """The answer is an RFC 9457 problem body with the given status and stable code, and carries
-    the request id (also in the X-Request-ID header)."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    assert body["code"] == code, body
-    assert isinstance(body["detail"], str)
-    assert body["detail"]
-    assert body["title"]
-    assert body["type"]
-    assert body["request_id"]
-    assert body["request_id"] == response.headers["x-request-id"]
-    return body
 
 
 async def post_from_new_ip(app: FastAPI, url: str, body: dict[str, Any]) -> httpx.Response:

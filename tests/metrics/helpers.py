@@ -20,6 +20,10 @@ from src.database import Base
 from src.modules.metrics import Measurement, MetricSource, metrics
 from tests.factories import User
 
+# The shared answer checks, re-exported for the tests of this package.
+from tests.http import assert_problem as assert_problem
+from tests.http import ok as ok
+
 API = "/api/v1"
 METRICS = f"{API}/metrics"
 LATEST = f"{METRICS}/latest"
@@ -43,25 +47,6 @@ ANONYMIZE = f"{API}/profile/anonymize"
 def utc(month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
     """An instant of 2026 in UTC."""
     return datetime(2026, month, day, hour, minute, second, tzinfo=UTC)
-
-
-def ok(response: httpx.Response, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
-
-
-def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
-    """An RFC 9457 problem body with this status (and stable code), carrying the request id."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    if code is not None:
-        assert body["code"] == code, body
-    assert isinstance(body["detail"], str)
-    assert body["detail"]
-    assert body["request_id"] == response.headers["x-request-id"]
-    return body
 
 
 async def record(client: httpx.AsyncClient, user: User, metric_type: str, value: float, **fields: Any) -> Any:

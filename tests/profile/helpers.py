@@ -7,12 +7,15 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import httpx
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from src.core.uow import UnitOfWork
 from src.database import Base
+
+# The shared answer checks, re-exported for the tests of this package.
+from tests.http import assert_problem as assert_problem
+from tests.http import ok as ok
 
 API = "/api/v1"
 PROFILE = f"{API}/profile"
@@ -44,27 +47,6 @@ PROFILE_TABLES = (
     "user_preferences",
     "onboarding_status",
 )
-
-
-def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
-    """An RFC 9457 problem body with this status (and stable code), carrying the request id."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    if code is not None:
-        assert body["code"] == code, body
-    assert isinstance(body["detail"], str)
-    assert body["detail"]
-    assert body["title"]
-    assert body["type"]
-    assert body["request_id"] == response.headers["x-request-id"]
-    return body
-
-
-def ok(response: httpx.Response, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 async def count_rows(app: FastAPI, table: str, identity_id: str | uuid.UUID) -> int:

@@ -22,6 +22,9 @@ from src.core.uow import UnitOfWork
 from src.database import Base
 from tests.factories import User, fresh_token
 
+# The shared answer checks, re-exported for the tests of this package.
+from tests.http import ok as ok
+
 API = "/api/v1"
 PROGRESSION = f"{API}/progression"
 LEVEL = f"{PROGRESSION}/level"
@@ -41,11 +44,6 @@ FEED = f"{API}/events/feed"
 def utc(month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
     """An instant of 2026 in UTC."""
     return datetime(2026, month, day, hour, minute, second, tzinfo=UTC)
-
-
-def ok(response: httpx.Response, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 # Driving activities ---------------------------------------------------------------------------

@@ -12,6 +12,10 @@ from fastapi import FastAPI
 from src.core.clock import FrozenClock
 from tests.factories import User, fresh_token
 
+# The shared answer checks, re-exported for the tests of this package.
+from tests.http import assert_problem as assert_problem
+from tests.http import ok as ok
+
 API = "/api/v1"
 WINDOWS = f"{API}/time-keeper/windows"
 ACTIVE = f"{WINDOWS}/active"
@@ -29,25 +33,6 @@ def iso(value: datetime) -> str:
 
 def parse(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
-    """An RFC 9457 problem body with this status (and stable code), carrying the request id."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    if code is not None:
-        assert body["code"] == code, body
-    assert isinstance(body["detail"], str)
-    assert body["detail"]
-    assert body["request_id"] == response.headers["x-request-id"]
-    return body
-
-
-def ok(response: httpx.Response, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 async def open_window(client: httpx.AsyncClient, user: User, **body: Any) -> dict[str, Any]:
