@@ -6,7 +6,7 @@ import secrets
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, literal, or_, select, union_all, update
 
 from src.core.errors import UnprocessableEntity
 from src.core.persistence import try_insert
@@ -193,14 +193,51 @@ class IdentityService(IdentityInterface):
     # Reading ------------------------------------------------------------------------------
 
     async def get_identity(self, identity_id: uuid.UUID) -> Identity:
-        identity = await self.session.get(IdentityRow, identity_id)
+        identity = await self.find_identity(identity_id)
         if identity is None:
             raise IdentityNotFound("Identity not found")
-        return await self._to_model(identity)
+        return identity
 
     async def find_identity(self, identity_id: uuid.UUID) -> Identity | None:
-        identity = await self.session.get(IdentityRow, identity_id)
-        return await self._to_model(identity) if identity else None
+        """The identity with its live capabilities and sign-in providers, in one statement."""
+        now = self.uow.now()
+        attached = union_all(
+            select(
+                CapabilityRow.identity_id.label("owner"),
+                literal("capability").label("kind"),
+                CapabilityRow.capability.label("value"),
+            ).where(
+                CapabilityRow.identity_id == identity_id,
+                or_(CapabilityRow.expires_at.is_(None), CapabilityRow.expires_at > now),
+            ),
+            select(CredentialRow.identity_id, literal("provider"), CredentialRow.provider).where(
+                CredentialRow.identity_id == identity_id
+            ),
+        ).subquery()
+        rows = (
+            await self.session.execute(
+                select(
+                    IdentityRow.identity_type,
+                    IdentityRow.created_at,
+                    IdentityRow.last_active_at,
+                    attached.c.kind,
+                    attached.c.value,
+                )
+                .outerjoin(attached, attached.c.owner == IdentityRow.id)
+                .where(IdentityRow.id == identity_id)
+            )
+        ).all()
+        if not rows:
+            return None
+        first = rows[0]
+        return Identity(
+            id=identity_id,
+            type=IdentityType(first.identity_type),
+            capabilities=sorted({r.value for r in rows if r.kind == "capability"}),
+            providers=sorted({AuthProvider(r.value) for r in rows if r.kind == "provider"}),
+            created_at=first.created_at,
+            last_active_at=first.last_active_at,
+        )
 
     async def resolve_principal(self, *, session_id: uuid.UUID, identity_id: uuid.UUID) -> Principal | None:
         now = self.uow.now()
