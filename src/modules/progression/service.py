@@ -203,6 +203,7 @@ class ProgressionService(ProgressionInterface):
 
         return await self._credit(
             event.identity_id,
+            zone=await profile_service(self.uow).timezone_of(event.identity_id),
             xp=xp,
             kind=XPTransactionType.FAST_COMPLETED,
             source_key=f"fast:{event.window_id}",
@@ -218,8 +219,8 @@ class ProgressionService(ProgressionInterface):
             return await self._nothing(
                 event.identity_id, "Workouts count once you have done at least half of the planned time"
             )
-        zone = ZoneInfo(await profile_service(self.uow).timezone_of(event.identity_id))
-        local_hour = event.occurred_at.astimezone(zone).hour
+        zone = await profile_service(self.uow).timezone_of(event.identity_id)
+        local_hour = event.occurred_at.astimezone(ZoneInfo(zone)).hour
 
         def count(stats: ProgressionStatsRow) -> None:
             stats.workouts += 1
@@ -230,6 +231,7 @@ class ProgressionService(ProgressionInterface):
 
         return await self._credit(
             event.identity_id,
+            zone=zone,
             xp=workout_xp(event.difficulty),
             kind=XPTransactionType.WORKOUT_COMPLETED,
             source_key=f"workout:{event.session_id}",
@@ -249,6 +251,7 @@ class ProgressionService(ProgressionInterface):
 
         reward = await self._credit(
             event.identity_id,
+            zone=zone,
             xp=WEIGHT_LOG_XP,
             kind=XPTransactionType.WEIGHT_LOGGED,
             source_key=f"weight:{day.isoformat()}",  # once a day
@@ -281,6 +284,7 @@ class ProgressionService(ProgressionInterface):
         self,
         identity_id: uuid.UUID,
         *,
+        zone: str,
         xp: int,
         kind: XPTransactionType,
         source_key: str,
@@ -291,8 +295,7 @@ class ProgressionService(ProgressionInterface):
         count: Callable[[ProgressionStatsRow], None],
     ) -> Reward:
         credit = await self._begin(identity_id)
-        zone = await profile_service(self.uow).timezone_of(identity_id)
-        day = streak_day(at, zone)
+        day = streak_day(at, zone)  # in the person's time zone, as the caller read it
         if not await self._ledger(
             credit, xp, kind, source_key, related_id=related_id, description=description, activity_day=day
         ):
