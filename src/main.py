@@ -41,6 +41,7 @@ from src.modules.content.manifest import MANIFEST as CONTENT
 from src.modules.event_journal.manifest import MANIFEST as EVENT_JOURNAL
 from src.modules.identity.manifest import MANIFEST as IDENTITY
 from src.modules.metrics.manifest import MANIFEST as METRICS
+from src.modules.notification.manifest import MANIFEST as NOTIFICATION
 from src.modules.profile.manifest import MANIFEST as PROFILE
 from src.modules.progression.manifest import MANIFEST as PROGRESSION
 from src.modules.time_keeper.manifest import MANIFEST as TIME_KEEPER
@@ -64,6 +65,7 @@ MODULES: tuple[ModuleManifest, ...] = (
     PROGRESSION,
     CONTENT,
     METRICS,
+    NOTIFICATION,
 )
 
 
@@ -149,7 +151,7 @@ def create_app(
         resources.outbox = outbox
         if settings.seed_on_startup:
             await run_seeders(sessions, resources, modules)
-        if settings.outbox_enabled:
+        if settings.outbox_enabled and settings.outbox_in_process:
             outbox.start()
         logger.info("started", extra={"environment": settings.environment, "database": db.dialect.name})
         try:

@@ -4,8 +4,12 @@ Inside a transaction, `uow.enqueue(topic, payload)` adds a row to `outbox_messag
 committed (or rolled back) with the business change. After commit the dispatcher delivers due
 messages to the handler registered for their topic, each in its own transaction, at least once:
 a handler that raises is retried with exponential back-off, and after `outbox_max_attempts` the
-message is parked as dead (kept for inspection). Several workers may run dispatchers at once: a
-message is claimed with a conditional update (`locked_until`), so only one worker delivers it.
+message is parked as dead (kept for inspection). Several processes may run dispatchers at once
+(API processes and `python -m src.worker`): a batch is claimed under `FOR UPDATE SKIP LOCKED` on
+PostgreSQL (SQLite serialises writers), each claimed message leased until `locked_until`. A claim
+whose lease expires (a worker killed mid-delivery) is taken again by another worker; the claim's
+attempt number fences the late worker out, so its delivery is rolled back instead of recorded
+twice. Handlers with outside effects make them idempotent themselves (a stored ticket or id).
 A delivered message keeps its topic and times but not its payload, which may name a person (an
 address, a storage key, an identity to erase): nothing personal lingers in the table.
 """
@@ -34,8 +38,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("ugoki.outbox")
 
-CLAIM_SECONDS = 120
-
 
 class OutboxMessage(Base):
     __tablename__ = "outbox_messages"
@@ -63,6 +65,7 @@ class Delivery:
     payload: dict[str, Any]
     identity_id: uuid.UUID | None
     attempt: int
+    created_at: datetime | None = None
 
 
 OutboxHandler = Callable[["UnitOfWork", Delivery], Awaitable[None]]
@@ -96,13 +99,21 @@ class OutboxDispatcher:
     async def drain(self, *, batch: int = 50) -> int:
         """Deliver every due message now; returns how many were delivered."""
         delivered = 0
+        limit = asyncio.Semaphore(self.settings.outbox_concurrency)
+
+        async def deliver(message: Delivery) -> bool:
+            async with limit:
+                return await self._deliver(message)
+
         while True:
             claimed = await self._claim(batch)
             if not claimed:
                 return delivered
-            for message in claimed:
-                if await self._deliver(message):
-                    delivered += 1
+            if len(claimed) == 1 or self.settings.outbox_concurrency == 1:
+                results = [await self._deliver(message) for message in claimed]
+            else:
+                results = list(await asyncio.gather(*(deliver(message) for message in claimed)))
+            delivered += sum(results)
 
     async def _claim(self, batch: int) -> list[Delivery]:
         now = self.clock.now()
@@ -117,8 +128,8 @@ class OutboxDispatcher:
             & or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now)
             & OutboxMessage.topic.in_(list(self.handlers))
         )
-        claimed: list[Delivery] = []
         async with self.sessions.writer() as session, session.begin():
+            # Rows another worker is claiming right now are skipped, not waited for.
             rows = (
                 await session.execute(
                     select(
@@ -127,24 +138,36 @@ class OutboxDispatcher:
                         OutboxMessage.payload,
                         OutboxMessage.identity_id,
                         OutboxMessage.attempts,
+                        OutboxMessage.created_at,
                     )
                     .where(due)
                     .order_by(OutboxMessage.available_at)
                     .limit(batch)
+                    .with_for_update(skip_locked=True)
                 )
             ).all()
-            for row in rows:
-                result = await session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id == row.id, due)
-                    .values(
-                        locked_until=now + timedelta(seconds=CLAIM_SECONDS),
-                        attempts=OutboxMessage.attempts + 1,
-                    )
+            if not rows:
+                return []
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_([row.id for row in rows]))
+                .values(
+                    locked_until=now + timedelta(seconds=self.settings.outbox_lease_seconds),
+                    attempts=OutboxMessage.attempts + 1,
                 )
-                if result.rowcount == 1:  # type: ignore[attr-defined]
-                    claimed.append(Delivery(row.id, row.topic, dict(row.payload), row.identity_id, row.attempts + 1))
-        return claimed
+            )
+        return [
+            Delivery(row.id, row.topic, dict(row.payload), row.identity_id, row.attempts + 1, row.created_at)
+            for row in rows
+        ]
+
+    def _still_ours(self, message: Delivery) -> Any:
+        """The claim is still this worker's: no other worker re-claimed it after the lease ran out."""
+        return (
+            (OutboxMessage.id == message.id)
+            & (OutboxMessage.attempts == message.attempt)
+            & OutboxMessage.delivered_at.is_(None)
+        )
 
     async def _deliver(self, message: Delivery) -> bool:
         from src.core.uow import UnitOfWork
@@ -156,12 +179,18 @@ class OutboxDispatcher:
             async with self.sessions.writer() as session:
                 uow = UnitOfWork(session=session, resources=self.resources)
                 await handler(uow, message)
-                await session.execute(
+                result = await session.execute(
                     update(OutboxMessage)
-                    .where(OutboxMessage.id == message.id)
+                    .where(self._still_ours(message))
                     .values(delivered_at=self.clock.now(), locked_until=None, last_error=None, payload={})
                 )
+                if result.rowcount != 1:  # type: ignore[attr-defined]
+                    await session.rollback()
+                    logger.warning("outbox claim lost (lease expired): topic=%s", message.topic)
+                    return False
                 await session.commit()
+            if uow.enqueued:
+                self.notify()
             return True
         except Exception as exc:  # a failing handler must not stop the others
             logger.warning("outbox delivery failed: topic=%s attempt=%d", message.topic, message.attempt)
@@ -175,7 +204,7 @@ class OutboxDispatcher:
         async with self.sessions.writer() as session, session.begin():
             await session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == message.id)
+                .where(self._still_ours(message))
                 .values(
                     locked_until=None,
                     last_error=type(exc).__name__,

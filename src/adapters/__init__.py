@@ -1,0 +1,1 @@
+"""Clients of outside services (push, email): protocol only, no domain rules."""
