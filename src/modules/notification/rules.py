@@ -23,12 +23,9 @@ def push_safe(text: str) -> str:
 def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
     """The UTC instant of a wall-clock time on a local day (a time skipped by a DST jump moves
     forward by the jump; a repeated one takes its first occurrence)."""
-    naive = datetime.combine(day, at.replace(tzinfo=None))
-    local = naive.replace(tzinfo=zone, fold=0)
-    instant = local.astimezone(UTC)
-    if instant.astimezone(zone).replace(tzinfo=None) != naive:  # in a gap: the wall time does not exist
-        instant = naive.replace(tzinfo=zone, fold=1).astimezone(UTC)
-    return instant
+    # fold=0: a repeated time is its first occurrence; a time in a gap is read with the offset
+    # before the jump, which lands after the jump by its length (02:30 → 03:30).
+    return datetime.combine(day, at.replace(tzinfo=None)).replace(tzinfo=zone, fold=0).astimezone(UTC)
 
 
 def next_local(now: datetime, at: time, zone_name: str) -> datetime:
