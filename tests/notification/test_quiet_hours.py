@@ -36,9 +36,7 @@ async def test_level_up_during_quiet_hours_in_their_zone_is_held_then_sent_when_
     user = await anonymous_user(app)
     await set_timezone(client, user, "Asia/Tokyo")
     await register_device(client, user, TOKEN)
-    await set_preferences(
-        client, user, quiet_hours_enabled=True, quiet_hours_start="22:00", quiet_hours_end="07:00"
-    )
+    await set_preferences(client, user, quiet_hours_enabled=True, quiet_hours_start="22:00", quiet_hours_end="07:00")
     await complete_fast(client, user, clock.now() - timedelta(hours=20))
     await deliver(app)
     assert "level_up" not in categories(expo)
@@ -64,9 +62,7 @@ async def test_quiet_hours_are_read_in_the_persons_zone_not_utc(
     user = await anonymous_user(app)
     await set_timezone(client, user, "Australia/Sydney")
     await register_device(client, user, TOKEN)
-    await set_preferences(
-        client, user, quiet_hours_enabled=True, quiet_hours_start="22:00", quiet_hours_end="07:00"
-    )
+    await set_preferences(client, user, quiet_hours_enabled=True, quiet_hours_start="22:00", quiet_hours_end="07:00")
     await complete_fast(client, user, clock.now() - timedelta(hours=20))
     await deliver(app)
     assert categories(expo).count("level_up") == 1
@@ -79,9 +75,7 @@ async def test_urgent_notifications_go_through_quiet_hours_and_the_cap(
     admin = await admin_user(app)
     user = await anonymous_user(app)
     await register_device(client, user, TOKEN)
-    await set_preferences(
-        client, user, quiet_hours_enabled=True, quiet_hours_start="22:00", quiet_hours_end="07:00"
-    )
+    await set_preferences(client, user, quiet_hours_enabled=True, quiet_hours_start="22:00", quiet_hours_end="07:00")
     for _ in range(7):
         body = {"identity_id": user.id, "category": "system", "title": "Security", "body": "New sign-in"}
         ok(await client.post(f"{NOTIFICATIONS}/send", headers=admin.headers, json={**body, "priority": "urgent"}), 202)

@@ -48,7 +48,10 @@ def test_push_bodies_never_carry_health_values() -> None:
     assert push_safe("You logged 82.5 kg today") == PUSH_NEUTRAL_BODY
     assert push_safe("LDL 130 mg/dL is high") == PUSH_NEUTRAL_BODY
     assert push_safe("Resting heart rate 54 bpm") == PUSH_NEUTRAL_BODY
-    assert push_safe("You kept your fasting streak for 3 days: +25 XP") == "You kept your fasting streak for 3 days: +25 XP"
+    assert (
+        push_safe("You kept your fasting streak for 3 days: +25 XP")
+        == "You kept your fasting streak for 3 days: +25 XP"
+    )
 
 
 def test_preferred_workout_time_forms() -> None:
