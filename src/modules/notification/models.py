@@ -219,5 +219,3 @@ class NotificationStats(BaseModel):
     total_read: int
     read_rate: float = Field(description="Percent of delivered notifications read, 1 decimal")
     by_category: dict[str, int] = Field(description="Delivered notifications per category")
-
-
