@@ -99,7 +99,9 @@ async def serve_fake_expo() -> AsyncIterator[FakeExpo]:
     config = uvicorn.Config(fake.app(), host="127.0.0.1", port=0, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    for _ in range(1000):  # until the socket is bound (uvicorn sets `started`)
+        if server.started:
+            break
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     fake.url = f"http://127.0.0.1:{port}/--/api/v2/push"

@@ -24,7 +24,7 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], Message]] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd hook
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
         return "250 Message accepted for delivery"
 
@@ -95,8 +95,10 @@ async def test_no_email_when_switched_off_or_without_an_address(
 def test_smtp_url_forms() -> None:
     plain = SmtpConfig.from_url("smtp://mailer:p%40ss@mail.example:2525?starttls=true")
     assert (plain.host, plain.port, plain.username, plain.password) == ("mail.example", 2525, "mailer", "p@ss")
-    assert plain.start_tls and not plain.use_tls
+    assert plain.start_tls
+    assert not plain.use_tls
     implicit = SmtpConfig.from_url("smtps://mail.example")
-    assert implicit.use_tls and implicit.port == 465
+    assert implicit.use_tls
+    assert implicit.port == 465
     with pytest.raises(ValueError, match="SMTP_URL"):
         SmtpConfig.from_url("http://mail.example")

@@ -25,7 +25,8 @@ async def test_messages_go_in_chunks_of_at_most_100_with_one_ticket_each(expo: F
         tickets = await client.send(messages(250))
     assert expo.batch_sizes == [100, 100, 50]
     assert len(tickets) == 250
-    assert tickets[7].error == "DeviceNotRegistered" and not tickets[7].ok
+    assert tickets[7].error == "DeviceNotRegistered"
+    assert not tickets[7].ok
     assert all(t.ok and t.id for i, t in enumerate(tickets) if i != 7)
     assert set(expo.auth_headers) == {"Bearer secret-token"}
 
@@ -46,7 +47,8 @@ async def test_429_and_5xx_are_retried_then_given_up(expo: FakeExpo) -> None:
         client = ExpoPushClient(http, base_url=expo.url, max_retries=2, backoff_seconds=1, sleep=record)
         expo.fail_next = [429, 502]
         assert len(await client.send(messages(3))) == 3
-        assert len(waits) == 2 and waits[1] > waits[0]  # exponential back-off
+        assert len(waits) == 2
+        assert waits[1] > waits[0]
         expo.fail_next = [500, 500, 500]
         with pytest.raises(ExpoUnavailable):
             await client.send(messages(1))

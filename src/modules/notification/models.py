@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import time
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
