@@ -3,12 +3,16 @@ once); urgent ones go through; at most five pushes per hour and category."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
 from httpx import AsyncClient
+from sqlalchemy import update
 
 from src.core.clock import FrozenClock
+from src.core.outbox import OutboxMessage
+from src.core.uow import UnitOfWork
 from tests.factories import admin_user, anonymous_user, fresh_token
 from tests.notification.fake_expo import FakeExpo
 from tests.notification.helpers import (
@@ -139,3 +143,30 @@ async def test_send_is_admin_only(app: FastAPI, client: AsyncClient) -> None:
         f"{NOTIFICATIONS}/send", headers=user.headers, json={"category": "system", "title": "x", "body": "y"}
     )
     assert response.status_code == 403
+
+
+async def test_a_held_notification_is_not_sent_early_when_its_message_runs_again(
+    app: FastAPI, client: AsyncClient, clock: FrozenClock, expo: FakeExpo
+) -> None:
+    user = await anonymous_user(app)
+    await register_device(client, user, TOKEN)
+    await set_preferences(client, user, quiet_hours_enabled=True, quiet_hours_start="00:00", quiet_hours_end="23:00")
+    body = {"identity_id": user.id, "category": "system", "title": "Held", "body": "Later"}
+    async with app.state.sessions.writer() as session:
+        UnitOfWork(session=session, resources=app.state.resources).enqueue(
+            "notification.send", body, identity_id=uuid.UUID(user.id)
+        )
+        await session.commit()
+    await deliver(app)
+    async with app.state.sessions.writer() as session:  # the worker died before recording the message done
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.topic == "notification.send")
+            .values(delivered_at=None, payload=body)
+        )
+        await session.commit()
+    await deliver(app)
+    assert expo.received == []
+    clock.set(datetime(2026, 3, 10, 23, 0, tzinfo=UTC))
+    await deliver(app)
+    assert [m["title"] for m in expo.received] == ["Held"]

@@ -160,6 +160,8 @@ async def intake(uow: UnitOfWork, payload: SendPayload, *, source_key: str, queu
                 available_at=row.scheduled_for,
             )
             return
+    if row.status == NotificationStatus.PENDING and row.scheduled_for is not None and row.scheduled_for > now:
+        return  # held for quiet hours: its own message delivers it when they end
     await deliver(uow, row)
 
 
@@ -194,8 +196,15 @@ async def deliver(uow: UnitOfWork, row: NotificationRow) -> None:
         await _plan(uow, row)
     # The in-app copy and the planned deliveries are saved before anything leaves.
     await session.commit()
-    await _push(uow, row)
-    await _email(uow, row)
+    queued = await _queued(uow, row)
+    pushes = [q for q in queued if q[0].channel == "push"]
+    emails = [q for q in queued if q[0].channel == "email"]
+    if pushes:
+        await _push(uow, row, pushes)
+    if emails:
+        await session.commit()  # push tickets first: a failing email must not send them again
+        await _email(uow, row, emails)
+    # What is left is committed by the dispatcher with the message's own completion.
 
 
 async def _plan(uow: UnitOfWork, row: NotificationRow) -> None:
@@ -253,28 +262,20 @@ async def _pushes_last_hour(uow: UnitOfWork, row: NotificationRow) -> int:
     return int(found.scalar_one())
 
 
-async def _queued(uow: UnitOfWork, row: NotificationRow, channel: str) -> list[Any]:
+async def _queued(uow: UnitOfWork, row: NotificationRow) -> list[Any]:
     return list(
         (
             await uow.session.execute(
                 select(DeliveryRow, DeviceTokenRow.token, DeviceTokenRow.is_active)
                 .outerjoin(DeviceTokenRow, DeviceTokenRow.id == DeliveryRow.device_token_id)
-                .where(
-                    DeliveryRow.notification_id == row.id,
-                    DeliveryRow.channel == channel,
-                    DeliveryRow.status == "queued",
-                )
+                .where(DeliveryRow.notification_id == row.id, DeliveryRow.status == "queued")
                 .execution_options(populate_existing=True)
             )
         ).all()
     )
 
 
-async def _push(uow: UnitOfWork, row: NotificationRow) -> None:
-    session = uow.session
-    queued = await _queued(uow, row, "push")
-    if not queued:
-        return
+async def _push(uow: UnitOfWork, row: NotificationRow, queued: list[Any]) -> None:
     now = uow.now()
     client = expo_client(uow)
     sendable = []
@@ -285,7 +286,6 @@ async def _push(uow: UnitOfWork, row: NotificationRow) -> None:
             delivery.status, delivery.sent_at = "recorded", now
         else:
             sendable.append((delivery, token))
-    await session.commit()
     if not sendable or client is None:
         return
     messages = [
@@ -316,7 +316,6 @@ async def _push(uow: UnitOfWork, row: NotificationRow) -> None:
             {"ticket_ids": ticket_ids, "check": 1},
             available_at=now + timedelta(seconds=uow.settings.expo_receipt_delay_seconds),
         )
-    await session.commit()
 
 
 async def _deactivate(uow: UnitOfWork, token_id: uuid.UUID) -> None:
@@ -327,10 +326,7 @@ async def _deactivate(uow: UnitOfWork, token_id: uuid.UUID) -> None:
     )
 
 
-async def _email(uow: UnitOfWork, row: NotificationRow) -> None:
-    queued = await _queued(uow, row, "email")
-    if not queued:
-        return
+async def _email(uow: UnitOfWork, row: NotificationRow, queued: list[Any]) -> None:
     smtp = mailer(uow)
     prefs = await _preferences(uow, row.identity_id)
     for delivery, _, _ in queued:
@@ -341,7 +337,6 @@ async def _email(uow: UnitOfWork, row: NotificationRow) -> None:
         await smtp.send(to=prefs.email_address, subject=row.title, text=row.body, message_id=message_id)
         delivery.status, delivery.external_id, delivery.sent_at = "sent", message_id, uow.now()
         await uow.session.commit()
-    await uow.session.commit()
 
 
 # Receipts -----------------------------------------------------------------------------------
