@@ -2,7 +2,8 @@
 (`python -m src.worker`) deliver to a local stand-in for the Expo push API, and that each is
 delivered exactly once.
 
-    uv run python bench/notification_workers.py --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/ugoki_bench --workers 1
+    export BENCH_DB=postgresql+asyncpg://postgres@127.0.0.1:5432/ugoki_bench
+    uv run python bench/notification_workers.py --database-url $BENCH_DB --workers 1
     uv run python bench/notification_workers.py --database-url ... --workers 2 --messages 500 --latency-ms 50
 
 The database is migrated (its name must contain "bench" or "test"; its rows are deleted first).
@@ -134,7 +135,7 @@ async def main() -> None:
                 people.append(body["identity"]["id"])
 
         workers = [
-            subprocess.Popen(  # noqa: S603 - our own module
+            subprocess.Popen(
                 [sys.executable, "-m", "src.worker", "--concurrency", str(args.concurrency)],
                 cwd=ROOT,
                 env=_env(args.database_url, expo_url),
