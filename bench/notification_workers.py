@@ -70,6 +70,10 @@ def _env(database_url: str, expo_url: str) -> dict[str, str]:
     }
 
 
+def _start(command: list[str], environment: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(command, cwd=ROOT, env=environment)  # noqa: S603 - our own worker module
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", required=True)
@@ -134,14 +138,9 @@ async def main() -> None:
                 )
                 people.append(body["identity"]["id"])
 
-        workers = [
-            subprocess.Popen(
-                [sys.executable, "-m", "src.worker", "--concurrency", str(args.concurrency)],
-                cwd=ROOT,
-                env=_env(args.database_url, expo_url),
-            )
-            for _ in range(args.workers)
-        ]
+        command = [sys.executable, "-m", "src.worker", "--concurrency", str(args.concurrency)]
+        environment = _env(args.database_url, expo_url)
+        workers = [_start(command, environment) for _ in range(args.workers)]
         try:
             await asyncio.sleep(4)  # let the workers start
             async with sessions.writer() as session:
