@@ -71,7 +71,7 @@ def _env(database_url: str, expo_url: str) -> dict[str, str]:
 
 
 def _start(command: list[str], environment: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(command, cwd=ROOT, env=environment)  # noqa: S603 - our own worker module
+    return subprocess.Popen(command, cwd=ROOT, env=environment)
 
 
 async def main() -> None:
