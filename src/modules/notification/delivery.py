@@ -28,7 +28,7 @@ from sqlalchemy import func, select, update
 from src.adapters.email import SmtpConfig, SmtpMailer
 from src.adapters.expo_push import DEVICE_NOT_REGISTERED, ExpoPushClient, PushMessage
 from src.core.outbox import Delivery
-from src.core.persistence import lock_identity, try_insert
+from src.core.persistence import lock_identity
 from src.core.uow import UnitOfWork
 from src.modules.identity import identity_service
 from src.modules.profile import profile_service
@@ -114,7 +114,11 @@ async def handle_send(uow: UnitOfWork, message: Delivery) -> None:
 async def intake(uow: UnitOfWork, payload: SendPayload, *, source_key: str, queued_at: datetime | None) -> None:
     session = uow.session
     now = uow.now()
+    # One person's notifications are taken in turn (the hourly cap is counted once, a source is
+    # stored once); PostgreSQL: an advisory lock, SQLite: writers are serialised anyway.
+    await lock_identity(session, "notification", payload.identity_id)
     row = await _find(uow, payload.identity_id, source_key)
+    prefs: PreferencesRow | None = None
     if row is None:
         if await identity_service(uow).find_identity(payload.identity_id) is None:
             return  # the person erased their account meanwhile
@@ -148,11 +152,10 @@ async def intake(uow: UnitOfWork, payload: SendPayload, *, source_key: str, queu
             if prefs.quiet_hours_start is not None and prefs.quiet_hours_end is not None:
                 zone = await profile_service(uow).timezone_of(payload.identity_id)
                 row.scheduled_for = quiet_until(now, zone, prefs.quiet_hours_start, prefs.quiet_hours_end)
-        if not await try_insert(session, row):
-            row = await _find(uow, payload.identity_id, source_key)
-            if row is None:  # pragma: no cover - the winner's row is there
-                return
-        elif row.scheduled_for is not None:
+        session.add(row)
+        if row.status == NotificationStatus.FAILED or row.scheduled_for is not None:
+            await session.flush()
+        if row.scheduled_for is not None:
             uow.enqueue(
                 DELIVER_TOPIC,
                 {"notification_id": str(row.id)},
@@ -162,7 +165,7 @@ async def intake(uow: UnitOfWork, payload: SendPayload, *, source_key: str, queu
             return
     if row.status == NotificationStatus.PENDING and row.scheduled_for is not None and row.scheduled_for > now:
         return  # held for quiet hours: its own message delivers it when they end
-    await deliver(uow, row)
+    await deliver(uow, row, prefs=prefs, locked=True)
 
 
 async def _find(uow: UnitOfWork, identity_id: uuid.UUID, source_key: str) -> NotificationRow | None:
@@ -182,21 +185,25 @@ async def handle_deliver(uow: UnitOfWork, message: Delivery) -> None:
         return
     row = await uow.session.get(NotificationRow, notification_id, populate_existing=True)
     if row is not None:
-        await deliver(uow, row)
+        await deliver(uow, row, prefs=None, locked=False)
 
 
 # Delivery -----------------------------------------------------------------------------------
 
 
-async def deliver(uow: UnitOfWork, row: NotificationRow) -> None:
+async def deliver(uow: UnitOfWork, row: NotificationRow, *, prefs: PreferencesRow | None, locked: bool) -> None:
     if row.status == NotificationStatus.FAILED:
         return
     session = uow.session
-    if not row.channels_planned:
-        await _plan(uow, row)
-    # The in-app copy and the planned deliveries are saved before anything leaves.
-    await session.commit()
-    queued = await _queued(uow, row)
+    if row.channels_planned:
+        await session.commit()
+        queued = await _queued(uow, row)
+    else:
+        if not locked:
+            await lock_identity(session, "notification", row.identity_id)
+        queued = await _plan(uow, row, prefs or await _preferences(uow, row.identity_id))
+        # The in-app copy and the planned deliveries are saved before anything leaves.
+        await session.commit()
     pushes = [q for q in queued if q[0].channel == "push"]
     emails = [q for q in queued if q[0].channel == "email"]
     if pushes:
@@ -207,34 +214,35 @@ async def deliver(uow: UnitOfWork, row: NotificationRow) -> None:
     # What is left is committed by the dispatcher with the message's own completion.
 
 
-async def _plan(uow: UnitOfWork, row: NotificationRow) -> None:
+async def _plan(uow: UnitOfWork, row: NotificationRow, prefs: PreferencesRow) -> list[Any]:
     """Decide the channels once: the in-app copy, a push per active device (within the hourly cap)
-    and an email to the verified address."""
+    and an email to the verified address. Returns the planned deliveries as `_queued` does."""
     session = uow.session
     now = uow.now()
     settings = uow.settings
-    await lock_identity(session, "notification_push", row.identity_id)  # the hourly cap, counted once
-    prefs = await _preferences(uow, row.identity_id)
     if row.status == NotificationStatus.PENDING:
         row.status = str(NotificationStatus.SENT)
         row.sent_at = now
     row.in_app = prefs.in_app_enabled
-    deliveries: list[DeliveryRow] = []
+    planned: list[Any] = []
     if prefs.push_enabled:
         urgent = row.priority == NotificationPriority.URGENT
         if urgent or await _pushes_last_hour(uow, row) < settings.notification_push_hourly_cap:
             tokens = await session.execute(
-                select(DeviceTokenRow.id).where(
+                select(DeviceTokenRow.id, DeviceTokenRow.token).where(
                     DeviceTokenRow.identity_id == row.identity_id, DeviceTokenRow.is_active.is_(True)
                 )
             )
-            deliveries += [_delivery(row, "push", now, token_id) for token_id in tokens.scalars()]
+            planned += [(_delivery(row, "push", now, token_id), token, True) for token_id, token in tokens.all()]
     if prefs.email_enabled and settings.smtp_url is not None and prefs.email_address:
         if await identity_service(uow).owns_email(row.identity_id, prefs.email_address):
-            deliveries.append(_delivery(row, "email", now, None))
-    session.add_all(deliveries)
+            planned.append((_delivery(row, "email", now, None), None, True))
     row.channels_planned = True
+    session.add(row)
+    await session.flush()  # the notification before its deliveries (no ORM relationship orders them)
+    session.add_all([delivery for delivery, _, _ in planned])
     await session.flush()
+    return planned
 
 
 def _delivery(row: NotificationRow, channel: str, now: datetime, token_id: uuid.UUID | None) -> DeliveryRow:
