@@ -9,10 +9,11 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 
 from src.core.clock import FrozenClock
-from tests.factories import anonymous_user, fresh_token
+from tests.factories import admin_user, anonymous_user, fresh_token
 from tests.notification.fake_expo import FakeExpo
 from tests.notification.helpers import (
     DEVICES,
+    NOTIFICATIONS,
     complete_fast,
     deliver,
     notifications,
@@ -152,3 +153,17 @@ async def test_stale_celebrations_are_dropped_not_sent_late(
     await deliver(app)
     assert expo.received == []
     assert await notifications(client, await fresh_token(app, user)) == []
+
+
+async def test_a_push_never_carries_a_health_value_the_in_app_copy_keeps_the_text(
+    app: FastAPI, client: AsyncClient, expo: FakeExpo
+) -> None:
+    admin = await admin_user(app)
+    user = await anonymous_user(app)
+    await register_device(client, user, TOKEN)
+    body = {"identity_id": user.id, "category": "system", "title": "Weekly check-in", "body": "You weigh 82.5 kg"}
+    ok(await client.post(f"{NOTIFICATIONS}/send", headers=admin.headers, json=body), 202)
+    await deliver(app)
+    assert [m["body"] for m in expo.received] == ["Open UGOKI to see the details."]
+    assert set(expo.received[0]["data"]) == {"notification_id", "category"}  # type: ignore[arg-type]
+    assert [n["body"] for n in await notifications(client, user)] == ["You weigh 82.5 kg"]

@@ -111,3 +111,12 @@ async def test_bad_registrations_are_422(app: FastAPI, client: AsyncClient) -> N
         {"platform": "ios"},
     ):
         assert_problem(await client.post(DEVICES, headers=user.headers, json=body), 422)
+
+
+async def test_logout_on_one_phone_keeps_pushing_to_the_other(app: FastAPI, client: AsyncClient) -> None:
+    phone = await anonymous_user(app)
+    tablet = await sign_in(app, phone.device_id or "")  # a second session of the same person
+    await register_device(client, phone, "ExponentPushToken[phone]")
+    await register_device(client, tablet, "ExponentPushToken[tablet]", platform="android")
+    ok(await client.post(f"{API}/identity/logout", headers=phone.headers))
+    assert [d["token"] for d in ok(await client.get(DEVICES, headers=tablet.headers))] == ["ExponentPushToken[tablet]"]
