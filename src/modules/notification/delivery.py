@@ -195,12 +195,13 @@ async def deliver(uow: UnitOfWork, row: NotificationRow, *, prefs: PreferencesRo
     if row.status == NotificationStatus.FAILED:
         return
     session = uow.session
+    if not locked and not row.channels_planned:
+        await lock_identity(session, "notification", row.identity_id)
+        await session.refresh(row)  # another worker may have planned it meanwhile (an expired lease)
     if row.channels_planned:
         await session.commit()
         queued = await _queued(uow, row)
     else:
-        if not locked:
-            await lock_identity(session, "notification", row.identity_id)
         queued = await _plan(uow, row, prefs or await _preferences(uow, row.identity_id))
         # The in-app copy and the planned deliveries are saved before anything leaves.
         await session.commit()

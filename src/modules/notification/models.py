@@ -87,7 +87,10 @@ class SendRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     identity_id: UUID | None = None
-    notification_type: NotificationType = NotificationType.PUSH
+    notification_type: NotificationType = Field(
+        default=NotificationType.PUSH,
+        description="Accepted for compatibility: the channels are the person's own switches (in-app, push, email)",
+    )
     category: NotificationCategory = NotificationCategory.SYSTEM
     title: StorableText = Field(min_length=1, max_length=200)
     body: StorableText = Field(min_length=1, max_length=2000)
