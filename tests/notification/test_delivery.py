@@ -14,6 +14,7 @@ from tests.notification.fake_expo import FakeExpo
 from tests.notification.helpers import (
     DEVICES,
     NOTIFICATIONS,
+    WINDOWS,
     complete_fast,
     deliver,
     notifications,
@@ -167,3 +168,25 @@ async def test_a_push_never_carries_a_health_value_the_in_app_copy_keeps_the_tex
     assert [m["body"] for m in expo.received] == ["Open UGOKI to see the details."]
     assert set(expo.received[0]["data"]) == {"notification_id", "category"}  # type: ignore[arg-type]
     assert [n["body"] for n in await notifications(client, user)] == ["You weigh 82.5 kg"]
+
+
+async def test_a_fast_completed_now_is_announced_once_a_logged_past_fast_is_not(
+    app: FastAPI, client: AsyncClient, clock: FrozenClock, expo: FakeExpo
+) -> None:
+    user = await anonymous_user(app)
+    await register_device(client, user, TOKEN)
+    await complete_fast(client, user, clock.now() - timedelta(hours=17), protocol="16:8")
+    start, end = clock.now() - timedelta(days=3), clock.now() - timedelta(days=3) + timedelta(hours=14)
+    ok(
+        await client.post(
+            WINDOWS,
+            headers=user.headers,
+            json={"window_type": "fast", "start_time": start.isoformat(), "end_time": end.isoformat()},
+        ),
+        201,
+    )
+    await deliver(app)
+    fasting = [m for m in expo.received if m["data"]["category"] == "fasting"]  # type: ignore[index]
+    assert [(m["title"], m["body"]) for m in fasting] == [
+        ("Fast complete", "You fasted for 17 h 00 min. Goal reached!")
+    ]

@@ -143,10 +143,11 @@ async def intake(uow: UnitOfWork, payload: SendPayload, *, source_key: str, queu
             created_at=now,
         )
         switch = CATEGORY_SWITCH.get(category)
+        celebration = payload.celebration if payload.celebration is not None else category in CELEBRATIONS
         max_age = timedelta(hours=uow.settings.notification_celebration_max_age_hours)
         if switch is not None and not getattr(prefs, switch):
             row.status, row.failure_reason = str(NotificationStatus.FAILED), "category_disabled"
-        elif category in CELEBRATIONS and queued_at is not None and now - queued_at > max_age:
+        elif celebration and queued_at is not None and now - queued_at > max_age:
             row.status, row.failure_reason = str(NotificationStatus.FAILED), "stale"
         elif priority != NotificationPriority.URGENT and prefs.quiet_hours_enabled:
             if prefs.quiet_hours_start is not None and prefs.quiet_hours_end is not None:

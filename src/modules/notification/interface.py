@@ -9,10 +9,14 @@ transaction (payload: `SendPayload`, see models.py), e.g.
 
 `category` is one of NotificationCategory (fasting, workout, streak, achievement, level_up,
 reminder, motivational, social, coach, system); `priority` (low/normal/high/urgent) is optional;
-`dedupe_key` (optional, ≤150 chars) makes repeated messages about the same thing one notification.
+`dedupe_key` (optional, ≤150 chars) makes repeated messages about the same thing one notification;
+`celebration` (optional) marks news that is dropped when the worker gets to it too late (default:
+true for streak, achievement and level_up). Social should use category `social` (friend requests,
+challenge updates), the coach `coach`; both are always on (no category switch) but follow the
+channel switches, quiet hours and the hourly push cap.
 Delivery happens after commit: the in-app copy first, then push and email as the person's
-switches, quiet hours (in their zone) and the hourly push cap allow; celebrations (streak,
-achievement, level_up) older than NOTIFICATION_CELEBRATION_MAX_AGE_HOURS are dropped. Titles and
+switches, quiet hours (in their zone) and the hourly push cap allow; celebrations older than
+NOTIFICATION_CELEBRATION_MAX_AGE_HOURS are dropped. Titles and
 bodies must hold no health values (weights, biomarkers): they leave through Apple's and Google's
 push services; put ids in `data` and let the app fetch the details after the tap.
 """

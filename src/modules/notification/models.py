@@ -74,6 +74,13 @@ class SendPayload(BaseModel):
     priority: NotificationPriority | None = Field(
         default=None, description="Default: high for celebrations, normal otherwise; urgent skips quiet hours and caps"
     )
+    celebration: bool | None = Field(
+        default=None,
+        description=(
+            "Worth sending only while it is news: dropped when older than NOTIFICATION_CELEBRATION_MAX_AGE_HOURS "
+            "(default: true for streak, achievement and level_up)"
+        ),
+    )
     dedupe_key: str | None = Field(
         default=None,
         max_length=150,

@@ -7,6 +7,7 @@ is dropped instead of sent.
   with that planned end is void;
 - streak at risk: 20:00 local on the day after an activity, sent only if that streak (≥ 2 days)
   has no activity yet that day;
+- fast completed (announced when it just happened, not for a past fast logged afterwards);
 - workout reminder at the profile's preferred workout time and daily motivation at
   `daily_motivation_time`: one queued occurrence each, re-planned when settings change and after
   each occurrence.
@@ -29,12 +30,14 @@ from src.modules.progression import progression
 from src.modules.time_keeper import WindowState, time_keeper
 
 from .delivery import intake
+from .interface import NOTIFY_TOPIC
 from .models import NotificationCategory, SendPayload
 from .orm import PreferencesRow
 from .rules import local_instant, next_local, parse_workout_time
 
 REMINDER_TOPIC = "notification.reminder"
 FAST_ENDING_LEAD = timedelta(minutes=30)
+FRESH_COMPLETION = timedelta(minutes=10)
 STREAK_RISK_AT = time(20, 0)
 DAY_START_HOUR = 4  # a streak day starts at 04:00 local
 
@@ -96,6 +99,22 @@ async def _streak_activity(uow: UnitOfWork, identity_id: uuid.UUID, streak_type:
 
 async def on_fast_completed(uow: UnitOfWork, event: FastCompleted) -> None:
     await _streak_activity(uow, event.identity_id, "fasting")
+    if uow.now() - event.ended_at > FRESH_COMPLETION:
+        return  # a past fast logged afterwards: nothing to announce
+    hours = event.fasted_seconds // 3600
+    minutes = event.fasted_seconds % 3600 // 60
+    length = f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+    goal = event.target_seconds is not None and event.fasted_seconds >= event.target_seconds
+    payload = SendPayload(
+        identity_id=event.identity_id,
+        category=NotificationCategory.FASTING,
+        title="Fast complete" if goal else "Fast ended",
+        body=f"You fasted for {length}." + (" Goal reached!" if goal else ""),
+        data={"window_id": str(event.window_id)},
+        celebration=True,
+        dedupe_key=f"fast_completed:{event.window_id}",
+    )
+    uow.enqueue(NOTIFY_TOPIC, payload.model_dump(mode="json"), identity_id=event.identity_id)
 
 
 async def on_workout_completed(uow: UnitOfWork, event: WorkoutCompleted) -> None:
