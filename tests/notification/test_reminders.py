@@ -162,3 +162,14 @@ async def test_workout_reminder_at_the_preferred_workout_time(
     assert titles(expo) == ["Time to move"]
     await at(app, clock, user, datetime(2026, 3, 11, 18, 0, tzinfo=UTC))
     assert titles(expo) == ["Time to move"] * 2
+
+
+async def test_a_reminder_in_quiet_hours_is_dropped_not_sent_when_they_end(
+    app: FastAPI, client: AsyncClient, clock: FrozenClock, expo: FakeExpo
+) -> None:
+    user, _ = await start_fast_in_paris_at_8(app, client, clock)
+    await set_preferences(client, user, quiet_hours_enabled=True, quiet_hours_start="23:00", quiet_hours_end="07:00")
+    user = await at(app, clock, user, datetime(2026, 3, 10, 22, 30, tzinfo=UTC))  # 23:30 local: quiet
+    user = await at(app, clock, user, datetime(2026, 3, 10, 23, 0, tzinfo=UTC))  # the goal at 00:00: quiet
+    await at(app, clock, user, datetime(2026, 3, 11, 6, 0, tzinfo=UTC))  # 07:00 local
+    assert titles(expo) == []

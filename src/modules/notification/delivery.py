@@ -111,7 +111,11 @@ async def handle_send(uow: UnitOfWork, message: Delivery) -> None:
     await intake(uow, payload, source_key=payload.dedupe_key or f"outbox:{message.id}", queued_at=message.created_at)
 
 
-async def intake(uow: UnitOfWork, payload: SendPayload, *, source_key: str, queued_at: datetime | None) -> None:
+async def intake(
+    uow: UnitOfWork, payload: SendPayload, *, source_key: str, queued_at: datetime | None, hold: bool = True
+) -> None:
+    """Store the notification once per source and deliver it, or hold it for the end of the quiet
+    hours (`hold=False`: drop it instead, for reminders that mean nothing later)."""
     session = uow.session
     now = uow.now()
     # One person's notifications are taken in turn (the hourly cap is counted once, a source is
@@ -153,6 +157,9 @@ async def intake(uow: UnitOfWork, payload: SendPayload, *, source_key: str, queu
             if prefs.quiet_hours_start is not None and prefs.quiet_hours_end is not None:
                 zone = await profile_service(uow).timezone_of(payload.identity_id)
                 row.scheduled_for = quiet_until(now, zone, prefs.quiet_hours_start, prefs.quiet_hours_end)
+                if row.scheduled_for is not None and not hold:
+                    row.status, row.failure_reason = str(NotificationStatus.FAILED), "quiet_hours"
+                    row.scheduled_for = None
         session.add(row)
         if row.status == NotificationStatus.FAILED or row.scheduled_for is not None:
             await session.flush()

@@ -11,6 +11,8 @@ is dropped instead of sent.
 - workout reminder at the profile's preferred workout time and daily motivation at
   `daily_motivation_time`: one queued occurrence each, re-planned when settings change and after
   each occurrence.
+
+A reminder that falls in the person's quiet hours is dropped, not held: it would be wrong later.
 """
 
 from __future__ import annotations
@@ -206,6 +208,7 @@ async def _fast_reminder(uow: UnitOfWork, identity_id: uuid.UUID, kind: str, pay
         ),
         source_key=f"{kind}:{fast.id}:{payload['scheduled_end']}",
         queued_at=None,
+        hold=False,  # a reminder means nothing after the quiet hours
     )
 
 
@@ -236,6 +239,7 @@ async def _streak_reminder(uow: UnitOfWork, identity_id: uuid.UUID, payload: dic
         ),
         source_key=key,
         queued_at=None,
+        hold=False,  # a reminder means nothing after the quiet hours
     )
 
 
@@ -272,4 +276,4 @@ async def _daily_reminder(uow: UnitOfWork, identity_id: uuid.UUID, kind: str, pa
     prefs.reminder_plan = {k: v for k, v in (prefs.reminder_plan or {}).items() if k != kind}
     await uow.session.flush()
     await plan_daily_reminders(uow, identity_id)
-    await intake(uow, send, source_key=key, queued_at=None)
+    await intake(uow, send, source_key=key, queued_at=None, hold=False)
