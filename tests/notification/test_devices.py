@@ -3,6 +3,7 @@ another account; deactivated when the session that registered them signs out."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -120,3 +121,18 @@ async def test_logout_on_one_phone_keeps_pushing_to_the_other(app: FastAPI, clie
     await register_device(client, tablet, "ExponentPushToken[tablet]", platform="android")
     ok(await client.post(f"{API}/identity/logout", headers=phone.headers))
     assert [d["token"] for d in ok(await client.get(DEVICES, headers=tablet.headers))] == ["ExponentPushToken[tablet]"]
+
+
+async def test_two_accounts_registering_one_token_at_once_leave_one_owner(app: FastAPI) -> None:
+    first, second = await anonymous_user(app), await anonymous_user(app)
+
+    async def register(user: User) -> int:
+        async with client_for(app, fresh_ip()) as c:
+            response = await c.post(DEVICES, headers=user.headers, json={"token": TOKEN, "platform": "ios"})
+            return response.status_code
+
+    statuses = sorted(await asyncio.gather(register(first), register(second), register(first)))
+    assert statuses in ([201, 201, 409], [201, 409, 409])
+    async with client_for(app) as c:
+        owners = [len(ok(await c.get(DEVICES, headers=u.headers))) for u in (first, second)]
+    assert sorted(owners) == [0, 1]

@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from src.core.contracts import FastCompleted, FastPlanChanged, WeightLogged, WorkoutCompleted
 from src.core.outbox import Delivery
+from src.core.persistence import insert_ignore
 from src.core.uow import UnitOfWork
 from src.modules.profile import profile_service
 from src.modules.progression import progression
@@ -149,9 +150,14 @@ async def plan_daily_reminders(uow: UnitOfWork, identity_id: uuid.UUID) -> None:
     times = await _daily_times(uow, identity_id, prefs)
     if not times and (prefs is None or not prefs.reminder_plan):
         return
-    if prefs is None:
-        prefs = PreferencesRow(identity_id=identity_id, reminder_plan={}, updated_at=uow.now())
-        uow.session.add(prefs)
+    if prefs is None:  # the plan is kept with the preferences (saved with their defaults)
+        values = {"identity_id": identity_id, "reminder_plan": {}, "updated_at": uow.now()}
+        await insert_ignore(uow.session, PreferencesRow, values)
+        prefs = (
+            await uow.session.execute(
+                select(PreferencesRow).where(PreferencesRow.identity_id == identity_id).with_for_update()
+            )
+        ).scalar_one()
     zone = await profile_service(uow).timezone_of(identity_id)
     plan: dict[str, str] = {}
     now = uow.now()
