@@ -67,6 +67,7 @@ def _env(database_url: str, expo_url: str) -> dict[str, str]:
         "SEED_ON_STARTUP": "false",
         "LOG_LEVEL": "WARNING",
         "LOG_JSON": "false",
+        "OUTBOX_LEASE_SECONDS": os.environ.get("BENCH_LEASE_SECONDS", "120"),
     }
 
 
@@ -82,7 +83,15 @@ async def main() -> None:
     parser.add_argument("--messages", type=int, default=500)
     parser.add_argument("--people", type=int, default=50)
     parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument(
+        "--kill-after",
+        type=int,
+        default=0,
+        help="SIGKILL the first worker once this many pushes arrived (the others must finish its claims)",
+    )
+    parser.add_argument("--lease-seconds", type=int, default=120)
     args = parser.parse_args()
+    os.environ["BENCH_LEASE_SECONDS"] = str(args.lease_seconds)
     name = args.database_url.rsplit("/", 1)[-1]
     if "bench" not in name and "test" not in name:
         raise SystemExit("the database name must contain 'bench' or 'test' (its rows are deleted)")
@@ -154,9 +163,13 @@ async def main() -> None:
                     )
                 await session.commit()
             started = time.perf_counter()
-            while sum(fake.titles.values()) < args.messages:
+            killed = False
+            while len(fake.titles) < args.messages:
                 if time.perf_counter() - started > 300:
-                    raise SystemExit("timed out")
+                    raise SystemExit(f"timed out with {len(fake.titles)} delivered")
+                if args.kill_after and not killed and sum(fake.titles.values()) >= args.kill_after:
+                    workers[0].kill()  # kill -9: its claimed messages wait for their lease to expire
+                    killed = True
                 await asyncio.sleep(0.01)
             elapsed = time.perf_counter() - started
             await asyncio.sleep(1)  # anything sent twice would arrive now
@@ -170,6 +183,7 @@ async def main() -> None:
     duplicates = sum(c - 1 for c in fake.titles.values() if c > 1)
     result: dict[str, Any] = {
         "workers": args.workers,
+        "killed_one": bool(args.kill_after),
         "concurrency": args.concurrency,
         "latency_ms": args.latency_ms,
         "messages": args.messages,
