@@ -48,7 +48,7 @@ async def test_level_up_from_a_fast_is_pushed_once_and_listed_in_app(
     assert str(pushes[0]["title"]).startswith("Level 2")
     listed = [n for n in await notifications(client, user) if n["category"] == "level_up"]
     assert len(listed) == 1
-    assert listed[0]["status"] == "sent"
+    assert listed[0]["status"] == "delivered"  # Expo's receipt (checked at once here) said ok
     assert pushes[0]["data"]["notification_id"] == listed[0]["id"]  # type: ignore[index]
 
 

@@ -370,15 +370,23 @@ async def handle_receipts(uow: UnitOfWork, message: Delivery) -> None:
         rows = await uow.session.execute(
             select(DeliveryRow).where(DeliveryRow.channel == "push", DeliveryRow.external_id.in_(list(receipts)))
         )
+        reached: set[uuid.UUID] = set()
         for delivery in rows.scalars():
             receipt = receipts[delivery.external_id or ""]
             delivery.checked_at = now
             if receipt.status == "ok":
                 delivery.status = "delivered"
+                reached.add(delivery.notification_id)
             else:
                 delivery.status, delivery.error = "error", (receipt.error or "receipt_error")[:60]
                 if receipt.error == DEVICE_NOT_REGISTERED and delivery.device_token_id is not None:
                     await _deactivate(uow, delivery.device_token_id)
+        if reached:  # the push services accepted it for a device: `delivered` (unless already read)
+            await uow.session.execute(
+                update(NotificationRow)
+                .where(NotificationRow.id.in_(reached), NotificationRow.status == str(NotificationStatus.SENT))
+                .values(status=str(NotificationStatus.DELIVERED))
+            )
     missing = [i for i in ids if i not in receipts]
     check = int(message.payload.get("check", 1))
     if missing and check < RECEIPT_RECHECKS:  # not ready yet: ask again later
