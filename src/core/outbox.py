@@ -178,7 +178,13 @@ class OutboxDispatcher:
                 raise LookupError(f"no handler for outbox topic {message.topic!r}")
             async with self.sessions.writer() as session:
                 uow = UnitOfWork(session=session, resources=self.resources)
-                await handler(uow, message)
+                keeper = asyncio.create_task(self._keep_claim(message), name="outbox-lease")
+                try:
+                    await handler(uow, message)
+                finally:
+                    keeper.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await keeper
                 result = await session.execute(
                     update(OutboxMessage)
                     .where(self._still_ours(message))
@@ -196,6 +202,21 @@ class OutboxDispatcher:
             logger.warning("outbox delivery failed: topic=%s attempt=%d", message.topic, message.attempt)
             await self._record_failure(message, exc)
             return False
+
+    async def _keep_claim(self, message: Delivery) -> None:
+        """Renew the lease while a slow handler runs (retries of an outside service), so that the
+        message is not taken by another worker meanwhile; stops when the claim was lost."""
+        lease = self.settings.outbox_lease_seconds
+        while True:
+            await asyncio.sleep(lease / 3)
+            async with self.sessions.writer() as session, session.begin():
+                result = await session.execute(
+                    update(OutboxMessage)
+                    .where(self._still_ours(message))
+                    .values(locked_until=self.clock.now() + timedelta(seconds=lease))
+                )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                return
 
     async def _record_failure(self, message: Delivery, exc: Exception) -> None:
         now = self.clock.now()
