@@ -6,8 +6,8 @@ messages to the handler registered for their topic, each in its own transaction,
 a handler that raises is retried with exponential back-off, and after `outbox_max_attempts` the
 message is parked as dead (kept for inspection). Several processes may run dispatchers at once
 (API processes and `python -m src.worker`): a batch is claimed under `FOR UPDATE SKIP LOCKED` on
-PostgreSQL (SQLite serialises writers), each claimed message leased until `locked_until`. A claim
-whose lease expires (a worker killed mid-delivery) is taken again by another worker; the claim's
+PostgreSQL (SQLite serialises writers), each claimed message leased until `locked_until` (renewed
+while its handler runs). A claim whose lease expires (a worker killed mid-delivery) is taken again by another worker; the claim's
 attempt number fences the late worker out, so its delivery is rolled back instead of recorded
 twice. Handlers with outside effects make them idempotent themselves (a stored ticket or id).
 A delivered message keeps its topic and times but not its payload, which may name a person (an
