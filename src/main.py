@@ -43,6 +43,7 @@ from src.modules.identity.manifest import MANIFEST as IDENTITY
 from src.modules.metrics.manifest import MANIFEST as METRICS
 from src.modules.profile.manifest import MANIFEST as PROFILE
 from src.modules.progression.manifest import MANIFEST as PROGRESSION
+from src.modules.research.manifest import MANIFEST as RESEARCH
 from src.modules.time_keeper.manifest import MANIFEST as TIME_KEEPER
 from src.routes.health_sync import router as HEALTH_SYNC_ROUTER
 from src.routes.uploads import router as UPLOADS_ROUTER
@@ -64,6 +65,7 @@ MODULES: tuple[ModuleManifest, ...] = (
     PROGRESSION,
     CONTENT,
     METRICS,
+    RESEARCH,
 )
 
 
@@ -181,8 +183,10 @@ def create_app(
         openapi_url="/openapi.json" if docs else None,
     )
     app.state.resources = resources
+    storage = _rate_limit_storage(settings)
+    resources.rate_limits = storage
     app.state.rate_limiter = RateLimiter(
-        _rate_limit_storage(settings), default=settings.rate_limit_default, enabled=settings.rate_limit_enabled
+        storage, default=settings.rate_limit_default, enabled=settings.rate_limit_enabled
     )
     install_error_handlers(app, before_validation_error=enforce_rate_limit_once)
 

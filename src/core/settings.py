@@ -92,6 +92,20 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
     bloodwork_parse_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
 
+    # Research hub: PubMed E-utilities. Offline (the default) every answer comes from the stored
+    # library and the papers fetched earlier; nothing is sent to NCBI.
+    research_online: bool = False
+    pubmed_base_url: str = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
+    pubmed_tool: str = "ugoki-api"
+    pubmed_email: str | None = None  # NCBI's contact address for this deployment
+    ncbi_api_key: SecretStr | None = None  # raises the shared budget from 3 to 10 requests a second
+    pubmed_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    pubmed_max_attempts: int = Field(default=3, ge=1, le=10)
+    pubmed_backoff_seconds: float = Field(default=0.5, ge=0, le=30)
+    research_cache_hours: float = Field(default=24.0, gt=0, le=24 * 30)
+    research_daily_searches: int = Field(default=15, ge=1, le=1000)
+    research_digest_model: str = "claude-3-5-haiku-latest"  # with LLM_PROVIDER=anthropic
+
     # Rate limiting
     rate_limit_enabled: bool = True
     rate_limit_default: str = "200/minute"

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from src.core.crypto import Keyring
     from src.core.gdpr import PersonalDataRegistry
     from src.core.outbox import OutboxDispatcher
+    from src.core.rate_limit import Storage
     from src.core.security import PrincipalCache, TokenCodec
 
 
@@ -42,6 +43,9 @@ class Resources:
     personal_data: PersonalDataRegistry
     keyring: Keyring
     outbox: OutboxDispatcher | None = None
+    # The rate-limit counters (memory or Redis), also used to share outbound request budgets
+    # (e.g. NCBI's requests per second) between workers.
+    rate_limits: Storage | None = None
     _http: httpx.AsyncClient | None = None
     _singletons: dict[str, Any] = field(default_factory=dict)
 
