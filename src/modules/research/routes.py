@@ -56,21 +56,8 @@ async def topic_page(
 ) -> TopicResponse:
     service = ResearchService(uow)
     page = await service.topic_page(topic, limit=limit)
-    if await service.topic_needs_refresh(topic):
-        await _claim_refresh(request, topic)
+    await service.refresh_if_stale(topic, request.app.state.sessions)
     return page
-
-
-async def _claim_refresh(request: Request, topic: ResearchTopic) -> None:
-    from src.core.uow import UnitOfWork
-
-    resources = request.app.state.resources
-    async with request.app.state.sessions.writer() as session:
-        uow = UnitOfWork(session=session, resources=resources)
-        queued = await ResearchService(uow).claim_topic_refresh(topic)
-        await session.commit()
-    if queued and resources.outbox is not None:
-        resources.outbox.notify()
 
 
 @router.get(

@@ -289,6 +289,20 @@ class ResearchService(ResearchInterface):
             return False
         return row.expires_at <= now
 
+    async def refresh_if_stale(self, topic: ResearchTopic, sessions: SessionFactory) -> bool:
+        """Online only: when the topic's PubMed answer is missing or expired and nobody is fetching
+        it, queue one background refresh. True when this call queued it."""
+        if not await self.topic_needs_refresh(topic):
+            return False
+        await self.session.rollback()  # one connection at a time (see `search`)
+        async with sessions.writer() as session:
+            uow = UnitOfWork(session=session, resources=self.uow.resources)
+            queued = await ResearchService(uow).claim_topic_refresh(topic)
+            await session.commit()
+        if queued and self.uow.resources.outbox is not None:
+            self.uow.resources.outbox.notify()
+        return queued
+
     async def claim_topic_refresh(self, topic: ResearchTopic) -> bool:
         """Queue one refresh of a stale topic (the first caller wins; the rest see it claimed)."""
         now = self.uow.now()
@@ -348,6 +362,9 @@ class ResearchService(ResearchInterface):
                 return SearchResponse(
                     results=hit[0], total_count=hit[1], searches_remaining=quota.searches_remaining, cached=True
                 )
+        # Hand the request's connection back before taking a writer: a request never holds two
+        # connections at once (twenty parallel searches must not exhaust the pool).
+        await self.session.rollback()
         reserved = await self._reserve(sessions, identity_id, zone)
         try:
             if not online:
