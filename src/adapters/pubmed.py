@@ -1,9 +1,9 @@
 """NCBI E-utilities client: `esearch` (PMIDs for a query) and `efetch` (PubMed XML records).
 
 NCBI asks every client to send `tool` and `email` and to stay under 3 requests a second (10 with an
-API key). The budget is shared by every worker of the service: each request takes a slot from a
-one-second window counted in the rate-limit storage (process memory, or Redis when configured),
-and the slots of a window are spread evenly over that second. Transient failures (timeouts,
+API key). The budget is shared by every worker of the service: requests are paced through the
+rate-limit storage (process memory, or Redis when configured), each taking the next free moment
+of one stream spaced 1/3 s (1/10 s) apart. Transient failures (timeouts,
 connection errors, 429 and 5xx answers) are retried with exponential back-off; anything else,
 or the last failure, raises `PubMedError`.
 
@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -161,27 +160,20 @@ class PubMedClient:
         raise PubMedError(f"E-utilities {endpoint} unavailable ({last})")
 
     async def _take_slot(self) -> None:
-        """Wait for one of this second's request slots, shared by every worker."""
+        """Wait for this client's turn in the request stream shared by every worker: one request
+        every 1/3 s without an API key (1/10 s with one), so never more than NCBI allows in any
+        second."""
         if self.throttle is None:
             return
-        per_second = self.requests_per_second
-        deadline = time.monotonic() + self.max_wait
-        while True:
-            try:
-                count, reset_in = await self.throttle.hit(THROTTLE_KEY, 1)
-            except Exception:  # storage outage: proceed (the rate limiter fails open the same way)
-                logger.warning("pubmed throttle storage unavailable")
-                return
-            if count <= per_second:
-                # Slots of one window are spread over its second: the n-th goes at n-1 / per_second.
-                elapsed = 1.0 - reset_in
-                delay = (count - 1) / per_second - elapsed
-                if delay > 0:
-                    await self._sleep(delay)
-                return
-            if time.monotonic() + reset_in > deadline:
-                raise PubMedThrottled("no E-utilities request slot became free in time")
-            await self._sleep(max(reset_in, 0.01))
+        try:
+            wait = await self.throttle.reserve_slot(THROTTLE_KEY, 1.0 / self.requests_per_second)
+        except Exception:  # storage outage: proceed (the rate limiter fails open the same way)
+            logger.warning("pubmed throttle storage unavailable")
+            return
+        if wait > self.max_wait:
+            raise PubMedThrottled("no E-utilities request slot became free in time")
+        if wait > 0:
+            await self._sleep(wait)
 
 
 # Parsing ------------------------------------------------------------------------------------------

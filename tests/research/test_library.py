@@ -7,11 +7,15 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from src.core.clock import FrozenClock
+from src.main import create_app
 from src.modules.research.library import library, seed_library
 from src.modules.research.orm import PaperRow, TopicPaperRow
+from tests.conftest import DEFAULT_NOW, client_for
 from tests.factories import anonymous_user
 
-from .helpers import PAPERS, TOPIC_IDS, TOPICS, ok, uow_for
+from .fake_eutils import FakeEUtils
+from .helpers import PAPERS, SEARCH, TOPIC_IDS, TOPICS, ok, uow_for
 
 
 @pytest.mark.parametrize("settings_overrides", [{"seed_on_startup": True}], indirect=True)
@@ -95,9 +99,24 @@ def test_library_digests_are_made_by_our_summariser_within_the_limits() -> None:
         assert len(digest["audience_tags"]) <= 4
 
 
-@pytest.mark.parametrize(
-    "path", [TOPICS, f"{TOPICS}/sleep", f"{PAPERS}/00000000-0000-0000-0000-000000000000"]
-)
+@pytest.mark.parametrize("path", [TOPICS, f"{TOPICS}/sleep", f"{PAPERS}/00000000-0000-0000-0000-000000000000"])
 async def test_reads_need_a_token(client: httpx.AsyncClient, path: str) -> None:
     response = await client.get(path)
     assert response.status_code == 401
+
+
+async def test_offline_nothing_is_sent_to_pubmed(app: FastAPI, eutils: FakeEUtils) -> None:
+    """RESEARCH_ONLINE=false (the default) even with an E-utilities address configured."""
+    settings = app.state.resources.settings.model_copy(update={"pubmed_base_url": eutils.url})
+    offline = create_app(settings, clock=FrozenClock(DEFAULT_NOW), engine=app.state.sessions.engine)
+    async with offline.router.lifespan_context(offline):
+        user = await anonymous_user(offline)
+        async with client_for(offline) as client:
+            for topic in TOPIC_IDS:
+                ok(await client.get(f"{TOPICS}/{topic}", headers=user.headers))
+            found = ok(await client.get(SEARCH, headers=user.headers, params={"query": "sleep"}))
+
+    assert settings.research_online is False
+    assert found["results"]
+    assert all(p["digest_status"] == "ready" for p in found["results"])
+    assert eutils.requests == []

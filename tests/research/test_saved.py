@@ -91,7 +91,9 @@ async def test_removing_by_saved_id_is_caller_scoped(app: FastAPI, client: httpx
     (paper,) = await _papers(client, owner.headers, 1)
     saved = ok(await client.post(SAVED, headers=owner.headers, json={"research_id": paper["id"]}), 201)
 
-    assert_problem(await client.delete(f"{SAVED}/{saved['id']}", headers=stranger.headers), 404, "SAVED_RESEARCH_NOT_FOUND")
+    assert_problem(
+        await client.delete(f"{SAVED}/{saved['id']}", headers=stranger.headers), 404, "SAVED_RESEARCH_NOT_FOUND"
+    )
     assert len(ok(await client.get(SAVED, headers=owner.headers))) == 1
 
     assert (await client.delete(f"{SAVED}/{saved['id']}", headers=owner.headers)).status_code == 204

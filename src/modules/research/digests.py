@@ -159,7 +159,12 @@ async def deliver_topic_refresh(uow: UnitOfWork, delivery: Delivery) -> None:
     fetched = await fetch_from_pubmed(uow, TOPICS[topic].query, limit=TOPIC_FETCH_SIZE)  # raises: retried later
     rows = await store_articles(uow, fetched.articles, topic=topic, file_under_topic=True)
     await store_cache(
-        uow, cache_key("", topic), topic=topic, paper_ids=[r.id for r in rows], total_count=fetched.total_count
+        uow,
+        cache_key("", topic),
+        topic=topic,
+        paper_ids=[r.id for r in rows],
+        total_count=fetched.total_count,
+        fetched_limit=TOPIC_FETCH_SIZE,
     )
     await uow.session.flush()  # the digests queued here are delivered in the same dispatcher pass
 

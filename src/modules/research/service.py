@@ -406,7 +406,12 @@ class ResearchService(ResearchInterface):
             uow = UnitOfWork(session=session, resources=self.uow.resources)
             rows = await store_articles(uow, fetched.articles, topic=topic, file_under_topic=False)
             await store_cache(
-                uow, key, topic=topic, paper_ids=[r.id for r in rows], total_count=fetched.total_count, fetched_limit=limit
+                uow,
+                key,
+                topic=topic,
+                paper_ids=[r.id for r in rows],
+                total_count=fetched.total_count,
+                fetched_limit=limit,
             )
             views = [paper_view(r) for r in rows]
             await session.commit()
