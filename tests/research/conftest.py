@@ -33,4 +33,4 @@ async def library(app: FastAPI) -> AsyncIterator[None]:
     async with app.state.sessions.writer() as session:
         await seed_library(UnitOfWork(session=session, resources=app.state.resources))
         await session.commit()
-    yield
+    return

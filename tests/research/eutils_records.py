@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - recorded XML keeps its long lines
 """E-utilities answers in the format NCBI serves them (esearch `eSearchResult`, efetch
 `PubmedArticleSet`), written for these tests: invented papers with PMIDs 39000001–39000006,
 covering what real records contain (structured abstracts, missing DOIs, MedlineDate, seasons,

@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from src.core.uow import UnitOfWork
 from src.modules.research.orm import SearchQuotaRow
-
 from tests.http import assert_problem as assert_problem
 from tests.http import ok as ok
 

@@ -33,11 +33,13 @@ async def test_a_fresh_start_offline_answers_every_topic_with_ten_digested_paper
             assert paper["topic"] == topic
             assert paper["digest_status"] == "ready"
             digest = paper["digest"]
-            assert digest["one_liner"] and len(digest["one_liner"]) <= 160
+            assert digest["one_liner"]
+            assert len(digest["one_liner"]) <= 160
             assert 1 <= len(digest["key_benefits"]) <= 5
             assert 1 <= len(digest["audience_tags"]) <= 4
             assert all(len(tag) <= 30 for tag in digest["audience_tags"])
-            assert digest["tldr"] and len(digest["tldr"]) <= 500
+            assert digest["tldr"]
+            assert len(digest["tldr"]) <= 500
             assert 1 <= len(digest["abstract_bullets"]) <= 5
             assert all(len(b) <= 150 for b in digest["abstract_bullets"])
             assert paper["external_url"] == f"https://pubmed.ncbi.nlm.nih.gov/{paper['pmid']}/"

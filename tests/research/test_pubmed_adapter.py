@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 
 import httpx
@@ -43,7 +44,8 @@ def test_structured_abstract_keeps_its_labelled_sections_and_identifiers() -> No
         ("RESULTS", "RESULTS"),
         ("CONCLUSIONS", "CONCLUSIONS"),
     ]
-    assert article.abstract is not None and article.abstract.startswith("BACKGROUND: Eating within")
+    assert article.abstract is not None
+    assert article.abstract.startswith("BACKGROUND: Eating within")
 
 
 def test_missing_doi_medline_date_and_inline_markup() -> None:
@@ -53,7 +55,8 @@ def test_missing_doi_medline_date_and_inline_markup() -> None:
     assert article.pmc_id is None
     assert article.publication_date == date(2019, 1, 1)  # "2019 Jan-Feb"
     assert article.title == "Evening high-intensity interval training and sleep quality."
-    assert len(article.sections) == 1 and article.sections[0].label is None
+    assert len(article.sections) == 1
+    assert article.sections[0].label is None
 
 
 def test_elocation_doi_season_collective_and_invalid_authors() -> None:
@@ -73,7 +76,10 @@ def test_record_without_abstract_parses_with_no_sections() -> None:
 
 
 def test_entity_expansion_is_refused() -> None:
-    bomb = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]><PubmedArticleSet>&b;</PubmedArticleSet>'
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+        b"<PubmedArticleSet>&b;</PubmedArticleSet>"
+    )
     with pytest.raises(PubMedError):
         parse_efetch(bomb)
     with pytest.raises(PubMedError):
@@ -94,7 +100,8 @@ async def test_search_and_fetch_send_tool_email_and_key(eutils: FakeEUtils) -> N
     assert page.pmids == ("39000001", "39000002")
     assert [a.pmid for a in articles] == ["39000001", "39000002"]
     search, fetch = eutils.requests
-    assert search.path.endswith("/esearch.fcgi") and fetch.path.endswith("/efetch.fcgi")
+    assert search.path.endswith("/esearch.fcgi")
+    assert fetch.path.endswith("/efetch.fcgi")
     assert search.params == {
         "db": "pubmed",
         "term": "sleep AND exercise",
@@ -197,5 +204,5 @@ async def test_redis_paces_the_stream_across_clients() -> None:
         await storage.close()
 
     assert waits[0] == pytest.approx(0, abs=0.05)
-    for earlier, later in zip(waits, waits[1:], strict=False):
+    for earlier, later in itertools.pairwise(waits):
         assert later - earlier == pytest.approx(1 / 3, abs=0.05)

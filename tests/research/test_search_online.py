@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -45,7 +46,8 @@ async def test_search_returns_parsed_papers_and_digests_follow_after_commit(
     assert all(p["digest_status"] == "pending" and p["digest"] is None for p in found["results"])
     term = eutils.calls("esearch.fcgi")[0].params
     assert term["term"] == "insulin fasting"
-    assert term["tool"] == "ugoki-api" and term["email"] == "research@example.org"
+    assert term["tool"] == "ugoki-api"
+    assert term["email"] == "research@example.org"
 
     assert await drain_outbox(app) == 5
 
