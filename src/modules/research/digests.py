@@ -57,8 +57,9 @@ async def deliver_digest(uow: UnitOfWork, delivery: Delivery) -> None:
     await uow.session.rollback()  # no transaction (nor SQLite's write lock) held while the model thinks
 
     digest, source = None, "extractive"
-    if uow.settings.llm_provider == "anthropic" and uow.settings.anthropic_api_key is not None:
-        digest = await _llm_digest(uow, title=title, sections=sections, topic=topic)
+    api_key = uow.settings.anthropic_api_key
+    if uow.settings.llm_provider == "anthropic" and api_key is not None:
+        digest = await _llm_digest(uow, api_key.get_secret_value(), title=title, sections=sections, topic=topic)
         source = "llm"
     if digest is None:
         digest, source = summarise(title=title, sections=sections, topic=topic), "extractive"
@@ -94,16 +95,15 @@ def digest_prompt(*, title: str, sections: list[Section], topic: ResearchTopic |
 
 
 async def _llm_digest(
-    uow: UnitOfWork, *, title: str, sections: list[Section], topic: ResearchTopic | None
+    uow: UnitOfWork, api_key: str, *, title: str, sections: list[Section], topic: ResearchTopic | None
 ) -> ResearchDigest | None:
     if sum(len(s.text) for s in sections) < 50:
         return None  # too little to send; the summariser says so itself
     settings = uow.settings
-    assert settings.anthropic_api_key is not None  # noqa: S101 - checked by the caller
     client = MessagesClient(
         uow.resources.http(),
         base_url=settings.llm_base_url,
-        api_key=settings.anthropic_api_key.get_secret_value(),
+        api_key=api_key,
         model=settings.research_digest_model,
         timeout_seconds=settings.llm_timeout_seconds,
     )

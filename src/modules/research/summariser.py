@@ -187,7 +187,8 @@ def summarise(
             abstract_bullets=[],
         )
     conclusion = _best(s for s in scored if s.category == "CONCLUSIONS") or _best(scored)
-    assert conclusion is not None  # noqa: S101 - scored is not empty here
+    if conclusion is None:  # pragma: no cover - scored holds at least 50 characters of sentences here
+        raise ValueError("nothing to summarise")
     objective = _best(s for s in scored if s.category == "OBJECTIVE")
     result = _best(s for s in scored if s.category == "RESULTS" and s is not conclusion)
     tldr_parts = [s for s in (objective, result, conclusion) if s is not None]
