@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from src.core.clock import FrozenClock
-from tests.conftest import DEFAULT_NOW, client_for
+from tests.conftest import client_for
 from tests.factories import anonymous_user, fresh_ip, fresh_token
 
 from .helpers import PREFERENCES, QUOTA, SEARCH, assert_problem, ok, set_searches_used
@@ -122,8 +122,3 @@ async def test_quota_is_per_person(app: FastAPI, client: httpx.AsyncClient) -> N
 async def test_quota_and_search_need_a_token(client: httpx.AsyncClient) -> None:
     assert (await client.get(QUOTA)).status_code == 401
     assert (await client.get(SEARCH, params={"query": "sleep"})).status_code == 401
-
-
-def test_default_clock_is_noon_utc() -> None:  # the Retry-After figures above rely on it
-    assert DEFAULT_NOW == datetime(2026, 3, 10, 12, tzinfo=UTC)
-    assert timedelta(hours=12).total_seconds() == 43200

@@ -225,3 +225,25 @@ async def test_a_stale_topic_is_refreshed_once_in_the_background(
     await drain_outbox(app)
     assert len(eutils.calls("esearch.fcgi")) == 2
     assert ok(await client.get(f"{TOPICS}/sleep", headers=user.headers))["total_count"] == 12
+
+
+async def test_search_text_reaches_no_log_line(
+    app: FastAPI, client: httpx.AsyncClient, eutils: FakeEUtils, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from src.core.logging import configure_logging
+
+    configure_logging("INFO", json_output=False)  # what production runs with
+    logging.getLogger().addHandler(caplog.handler)
+    try:
+        user = await anonymous_user(app)
+        eutils.failures = [503]
+        ok(await client.get(SEARCH, headers=user.headers, params={"query": "zebrafish circadian naps"}))
+        await drain_outbox(app)
+    finally:
+        configure_logging("WARNING", json_output=False)
+
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("pubmed request failed" in m for m in messages)  # the retried request was logged...
+    assert not [m for m in messages if "zebrafish" in m]  # ...without the query

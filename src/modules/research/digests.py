@@ -19,7 +19,7 @@ import uuid
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from src.adapters.anthropic_messages import LLMError, MessagesClient
 from src.core.outbox import Delivery
@@ -167,10 +167,3 @@ async def deliver_topic_refresh(uow: UnitOfWork, delivery: Delivery) -> None:
         fetched_limit=TOPIC_FETCH_SIZE,
     )
     await uow.session.flush()  # the digests queued here are delivered in the same dispatcher pass
-
-
-async def pending_digest_ids(uow: UnitOfWork) -> list[uuid.UUID]:
-    """Papers still waiting for a digest (for tests and maintenance)."""
-    return list(
-        (await uow.session.execute(select(PaperRow.id).where(PaperRow.digest_status == DigestStatus.PENDING))).scalars()
-    )
