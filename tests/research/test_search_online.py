@@ -247,3 +247,19 @@ async def test_search_text_reaches_no_log_line(
     messages = [r.getMessage() for r in caplog.records]
     assert any("pubmed request failed" in m for m in messages)  # the retried request was logged...
     assert not [m for m in messages if "zebrafish" in m]  # ...without the query
+
+
+async def test_a_topic_only_search_fills_the_topic_page_and_its_cache(
+    app: FastAPI, client: httpx.AsyncClient, eutils: FakeEUtils
+) -> None:
+    user = await anonymous_user(app)
+    eutils.results["high intensity"] = ["39000002", "39000004"]
+
+    found = ok(await client.get(SEARCH, headers=user.headers, params={"topic": "hiit"}))
+
+    assert {p["topic"] for p in found["results"]} == {"hiit"}
+    assert eutils.calls("esearch.fcgi")[0].params["term"].startswith("high intensity interval training OR HIIT")
+    page = ok(await client.get(f"{TOPICS}/hiit", headers=user.headers, params={"limit": 20}))
+    assert page["total_count"] == 12
+    await drain_outbox(app)
+    assert len(eutils.calls("esearch.fcgi")) == 1  # the page view found the topic fresh: no refresh

@@ -404,7 +404,11 @@ class ResearchService(ResearchInterface):
     ) -> list[ResearchPaper]:
         async with sessions.writer() as session:
             uow = UnitOfWork(session=session, resources=self.uow.resources)
-            rows = await store_articles(uow, fetched.articles, topic=topic, file_under_topic=False)
+            # A topic-only search is the topic's own PubMed query (and shares its cache entry): its
+            # papers join the topic page. Free text never files papers under a topic.
+            rows = await store_articles(
+                uow, fetched.articles, topic=topic, file_under_topic=key == cache_key("", topic)
+            )
             await store_cache(
                 uow,
                 key,
