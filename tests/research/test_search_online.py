@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from src.core.clock import FrozenClock
+from src.modules.research.models import ResearchTopic
 from src.modules.research.orm import PaperRow
 from tests.conftest import client_for
 from tests.factories import anonymous_user, fresh_ip, fresh_token
@@ -263,3 +264,13 @@ async def test_a_topic_only_search_fills_the_topic_page_and_its_cache(
     assert page["total_count"] == 12
     await drain_outbox(app)
     assert len(eutils.calls("esearch.fcgi")) == 1  # the page view found the topic fresh: no refresh
+
+
+def test_queries_are_normalised_keeping_boolean_operators() -> None:
+    from src.modules.research.service import cache_key, normalise_query
+
+    assert normalise_query("  Sleep\u00a0 QUALITY ") == "sleep quality"
+    assert normalise_query("fasting AND Insulin or NOT") == "fasting AND insulin or NOT"
+    assert cache_key(normalise_query("Sleep Quality"), None) == cache_key(normalise_query("sleep  quality"), None)
+    assert cache_key("sleep", None) != cache_key("sleep", ResearchTopic.SLEEP)
+    assert cache_key("a AND b", None) != cache_key("a and b", None)

@@ -60,10 +60,15 @@ TOPIC_FETCH_SIZE = 20
 
 
 def normalise_query(query: str | None) -> str:
-    """The form a query is cached under: Unicode-normalised, case-folded, single spaces."""
+    """The form a query is searched and cached under: Unicode-normalised, single spaces, lower
+    case except PubMed's Boolean operators (AND, OR, NOT), whose case carries meaning."""
     if not query:
         return ""
-    return " ".join(unicodedata.normalize("NFKC", query).casefold().split())
+    words = unicodedata.normalize("NFKC", query).split()
+    return " ".join(word if word in _OPERATORS else word.lower() for word in words)
+
+
+_OPERATORS = frozenset({"AND", "OR", "NOT"})
 
 
 def cache_key(normalised_query: str, topic: ResearchTopic | None) -> str:
@@ -373,9 +378,7 @@ class ResearchService(ResearchInterface):
                     results=results, total_count=total, searches_remaining=reserved.remaining, cached=False
                 )
             try:
-                fetched = await fetch_from_pubmed(
-                    self.uow, pubmed_term(query.strip() if query else None, topic), limit=limit
-                )
+                fetched = await fetch_from_pubmed(self.uow, pubmed_term(normalised or None, topic), limit=limit)
             except PubMedError as exc:
                 raise ResearchUpstreamUnavailable(
                     "PubMed could not be reached; this search did not count against your daily quota",
