@@ -163,6 +163,8 @@ class Settings(BaseSettings):
             )
         if self.llm_provider == "anthropic" and not self.anthropic_api_key:
             problems.append("LLM_PROVIDER=anthropic needs ANTHROPIC_API_KEY")
+        if self.research_online and not self.pubmed_email:
+            problems.append("RESEARCH_ONLINE=true needs PUBMED_EMAIL (NCBI's contact address for this service)")
         if not self.cors_origins or "*" in self.cors_origins:
             problems.append("CORS_ORIGINS must list the allowed origins explicitly")
         if problems:
