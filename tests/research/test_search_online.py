@@ -274,3 +274,42 @@ def test_queries_are_normalised_keeping_boolean_operators() -> None:
     assert cache_key(normalise_query("Sleep Quality"), None) == cache_key(normalise_query("sleep  quality"), None)
     assert cache_key("sleep", None) != cache_key("sleep", ResearchTopic.SLEEP)
     assert cache_key("a AND b", None) != cache_key("a and b", None)
+
+
+async def test_twenty_parallel_pubmed_searches_with_three_left_spend_three_and_call_pubmed_three_times(
+    app: FastAPI, client: httpx.AsyncClient, eutils: FakeEUtils
+) -> None:
+    from datetime import date
+
+    from .helpers import set_searches_used
+
+    user = await anonymous_user(app)
+    await set_searches_used(app, user.id, 12, date(2026, 3, 10))
+    clients = [client_for(app, fresh_ip()) for _ in range(20)]
+    try:
+        responses = await asyncio.gather(
+            *(c.get(SEARCH, headers=user.headers, params={"query": f"naps {i}"}) for i, c in enumerate(clients))
+        )
+    finally:
+        for c in clients:
+            await c.aclose()
+
+    assert Counter(r.status_code for r in responses) == {200: 3, 429: 17}, [r.text for r in responses]
+    assert len(eutils.calls("esearch.fcgi")) == 3
+    assert ok(await client.get(QUOTA, headers=user.headers))["searches_remaining"] == 0
+
+
+async def test_a_failed_topic_refresh_leaves_the_page_answering_and_is_retried_later(
+    app: FastAPI, client: httpx.AsyncClient, eutils: FakeEUtils, clock: FrozenClock
+) -> None:
+    user = await anonymous_user(app)
+    eutils.failures = [503] * 3
+
+    ok(await client.get(f"{TOPICS}/hiit", headers=user.headers))
+    assert await drain_outbox(app) == 0  # failed; the outbox backs off
+
+    clock.advance(seconds=5)
+    eutils.results["high intensity"] = ["39000004"]
+    assert await drain_outbox(app) >= 1
+    page = ok(await client.get(f"{TOPICS}/hiit", headers=user.headers, params={"limit": 20}))
+    assert page["total_count"] == 11
