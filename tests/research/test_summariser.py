@@ -8,7 +8,9 @@ from src.modules.research.summariser import Section, category_of, shorten, split
 TITLE = "Sprint intervals and blood pressure in older adults"
 STRUCTURED = [
     Section("BACKGROUND", "BACKGROUND", "High blood pressure is common in later life and raises heart risk."),
-    Section("OBJECTIVE", "OBJECTIVE", "To test whether sprint interval training lowers blood pressure in older adults."),
+    Section(
+        "OBJECTIVE", "OBJECTIVE", "To test whether sprint interval training lowers blood pressure in older adults."
+    ),
     Section("METHODS", "METHODS", "Sixty adults aged 65 to 80 trained three times a week for 10 weeks."),
     Section(
         "RESULTS",
