@@ -166,6 +166,7 @@ async def store_articles(
     seen: set[uuid.UUID] = set()
     for article in articles:
         sections = [{"label": s.label, "category": s.category, "text": s.text} for s in article.sections]
+        doi = article.doi if article.doi and len(article.doi) <= 255 else None  # longer ones are not real DOIs
         new_id = uuid.uuid4()
         inserted = await insert_ignore(
             session,
@@ -173,7 +174,7 @@ async def store_articles(
             {
                 "id": new_id,
                 "pmid": article.pmid,
-                "doi": article.doi,
+                "doi": doi,
                 "title": article.title[:2000],
                 "authors": list(article.authors),
                 "journal": (article.journal or "")[:500] or None,
@@ -196,10 +197,11 @@ async def store_articles(
         if inserted:
             uow.enqueue(DIGEST_TOPIC, {"paper_id": str(new_id)})
         conditions = [PaperRow.pmid == article.pmid]
-        if article.doi:
-            conditions.append(PaperRow.doi == article.doi)
+        if doi:
+            conditions.append(PaperRow.doi == doi)
+        same_pmid_first = case((PaperRow.pmid == article.pmid, 0), else_=1)
         row = (
-            (await session.execute(select(PaperRow).where(or_(*conditions)).order_by(PaperRow.created_at)))
+            (await session.execute(select(PaperRow).where(or_(*conditions)).order_by(same_pmid_first)))
             .scalars()
             .first()
         )
