@@ -313,3 +313,26 @@ async def test_a_failed_topic_refresh_leaves_the_page_answering_and_is_retried_l
     assert await drain_outbox(app) >= 1
     page = ok(await client.get(f"{TOPICS}/hiit", headers=user.headers, params={"limit": 20}))
     assert page["total_count"] == 11
+
+
+async def test_maintenance_forgets_expired_search_answers(
+    app: FastAPI, client: httpx.AsyncClient, eutils: FakeEUtils, clock: FrozenClock
+) -> None:
+    from src.modules.research import research_service
+    from src.modules.research.orm import QueryCacheRow
+
+    from .helpers import uow_for
+
+    user = await anonymous_user(app)
+    ok(await client.get(SEARCH, headers=user.headers, params={"query": "old question"}))
+    clock.advance(days=1)
+    user = await fresh_token(app, user)
+    ok(await client.get(SEARCH, headers=user.headers, params={"query": "new question"}))
+    clock.advance(hours=12)
+
+    async with app.state.sessions.writer() as session:
+        purged = await research_service(uow_for(app, session)).purge_expired_searches(clock.now())
+        await session.commit()
+        left = await session.scalar(select(func.count()).select_from(QueryCacheRow))
+
+    assert (purged, left) == (1, 1)

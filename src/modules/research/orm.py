@@ -64,6 +64,7 @@ class QueryCacheRow(Base):
     query text itself is not stored)."""
 
     __tablename__ = "research_query_cache"
+    __table_args__ = (Index("ix_research_query_cache_expires", "expires_at"),)
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     topic: Mapped[str | None] = mapped_column(String(40))

@@ -580,6 +580,15 @@ class ResearchService(ResearchInterface):
             saved_at=saved.saved_at,
         )
 
+    async def purge_expired_searches(self, before: datetime) -> int:
+        result = await self.session.execute(
+            delete(QueryCacheRow).where(
+                QueryCacheRow.expires_at < before,
+                or_(QueryCacheRow.refreshing_until.is_(None), QueryCacheRow.refreshing_until < before),
+            )
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
     # Personal data -------------------------------------------------------------------------
 
     async def export(self, identity_id: uuid.UUID) -> dict[str, Any]:
