@@ -140,6 +140,7 @@ class PubMedClient:
     async def _get(self, endpoint: str, params: dict[str, str]) -> bytes:
         url = f"{self.base_url}/{endpoint}"
         last: str = "no attempt"
+        asked_wait = 0.0  # what a 429 answer's Retry-After asked for
         for attempt in range(1, self.max_attempts + 1):
             await self._take_slot()
             try:
@@ -154,9 +155,12 @@ class PubMedClient:
                 last = f"HTTP {response.status_code}"
                 if response.status_code != 429 and response.status_code < 500:
                     raise PubMedError(f"E-utilities {endpoint} answered {last}")
+                asked_wait = _retry_after(response) if response.status_code == 429 else 0.0
             logger.warning("pubmed request failed: endpoint=%s attempt=%d reason=%s", endpoint, attempt, last)
             if attempt < self.max_attempts:
-                await self._sleep(self.backoff * 2 ** (attempt - 1))
+                if asked_wait > self.max_wait:
+                    break  # NCBI asks for a longer pause than a request can wait
+                await self._sleep(max(self.backoff * 2 ** (attempt - 1), asked_wait))
         raise PubMedError(f"E-utilities {endpoint} unavailable ({last})")
 
     async def _take_slot(self) -> None:
@@ -174,6 +178,14 @@ class PubMedClient:
             raise PubMedThrottled("no E-utilities request slot became free in time")
         if wait > 0:
             await self._sleep(wait)
+
+
+def _retry_after(response: httpx.Response) -> float:
+    value = response.headers.get("retry-after", "").strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return 0.0
 
 
 # Parsing ------------------------------------------------------------------------------------------

@@ -213,3 +213,24 @@ async def test_redis_paces_the_stream_across_clients() -> None:
     assert waits[0] == pytest.approx(0, abs=0.05)
     for earlier, later in itertools.pairwise(waits):
         assert later - earlier == pytest.approx(1 / 3, abs=0.05)
+
+
+async def test_a_429_retry_after_is_honoured_and_a_long_one_gives_up() -> None:
+    answers = [httpx.Response(429, headers={"Retry-After": "2"}), httpx.Response(200, text=esearch_document(["7"], 1))]
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return answers.pop(0)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        client = PubMedClient(http, tool="t", email=None, backoff_seconds=0.5, sleep=sleep)
+        assert (await client.search("x", retmax=1)).pmids == ("7",)
+        assert waits == [2.0]
+
+        answers[:] = [httpx.Response(429, headers={"Retry-After": "60"})] * 3
+        with pytest.raises(PubMedError, match="429"):
+            await client.search("x", retmax=1)
+        assert len(answers) == 2  # asked once, did not hammer
