@@ -10,6 +10,7 @@ from sqlalchemy import and_, delete, literal, or_, select, union_all, update
 
 from src.core.errors import UnprocessableEntity
 from src.core.persistence import try_insert
+from src.core.ports import IdTokenVerifying
 from src.core.security import Principal
 from src.core.uow import UnitOfWork
 from src.modules.event_journal import EventSource, EventType, event_journal
@@ -39,7 +40,6 @@ from .models import (
     Identity,
     IdentityType,
 )
-from .oauth import IdTokenVerifier
 from .orm import AuthSessionRow, CapabilityRow, CredentialRow, IdentityRow, RefreshTokenRow
 from .passwords import hash_password, needs_rehash, verify_password
 
@@ -401,27 +401,8 @@ class IdentityService(IdentityInterface):
         )
         return provider, verified.subject
 
-    def _verifier(self, provider: AuthProvider) -> IdTokenVerifier:
-        settings = self.uow.settings
-
-        def build() -> IdTokenVerifier:
-            if provider == AuthProvider.GOOGLE:
-                return IdTokenVerifier(
-                    provider="Google",
-                    jwks_url=settings.google_jwks_url,
-                    client_ids=settings.google_client_ids,
-                    issuers=settings.google_issuers,
-                    cache_seconds=settings.jwks_cache_seconds,
-                )
-            return IdTokenVerifier(
-                provider="Apple",
-                jwks_url=settings.apple_jwks_url,
-                client_ids=settings.apple_client_ids,
-                issuers=settings.apple_issuers,
-                cache_seconds=settings.jwks_cache_seconds,
-            )
-
-        return self.uow.resources.singleton(f"identity.verifier.{provider}", build)
+    def _verifier(self, provider: AuthProvider) -> IdTokenVerifying:
+        return self.uow.resources.id_token_verifiers[provider]
 
     async def _login_email(self, email: str, password: str) -> AuthResult:
         credential = await self._find_credential(AuthProvider.EMAIL, normalise_email(email))

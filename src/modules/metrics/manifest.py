@@ -5,10 +5,10 @@ from uuid import UUID
 
 from sqlalchemy import delete, update
 
+from src.adapters.storage import DELETE_TOPIC as STORAGE_DELETE_TOPIC
 from src.core.gdpr import PersonalData
 from src.core.modules import ModuleManifest
 from src.core.uow import UnitOfWork
-from src.services.storage import DELETE_TOPIC as STORAGE_DELETE_TOPIC
 
 from .orm import HealthConsentRow, LabReportRow, MetricRow
 from .routes import router

@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from .models import (
     FastingSafety,
@@ -20,6 +21,10 @@ class ProfileInterface(ABC):
     @abstractmethod
     async def timezone_of(self, identity_id: UUID) -> str:
         """The person's IANA time zone (`UTC` until they set one): every "day" is computed in it."""
+
+    @abstractmethod
+    async def zone_of(self, identity_id: UUID) -> ZoneInfo:
+        """The person's time zone as a `ZoneInfo` (UTC until they set one, or if it is unknown here)."""
 
     @abstractmethod
     async def timezones_of(self, identity_ids: Iterable[UUID]) -> dict[UUID, str]:

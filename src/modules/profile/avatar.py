@@ -1,4 +1,4 @@
-"""`/uploads/avatar` and `/uploads/media/{key}`: profile pictures.
+"""Avatars (profile pictures) at `/uploads/avatar` and `/uploads/media/{key}`: profile pictures.
 
 An upload is read from the request stream and refused as soon as it passes `MAX_AVATAR_BYTES`
 (413). Its type is decided from its first bytes (JPEG, PNG or WebP), never from the client's
@@ -28,20 +28,15 @@ from fastapi.responses import FileResponse
 from PIL import Image, ImageOps
 from pydantic import BaseModel
 
-from src.core.errors import (
-    AppError,
-    NotFound,
-    PayloadTooLarge,
-    ServiceUnavailable,
-    UnprocessableEntity,
-    problem_schema,
-)
+from src.adapters.multipart import EmptyFile, read_file_field, upload_body
+from src.adapters.storage import DELETE_TOPIC, LocalStorage, StorageError, StorageUnavailable, usable_storage
+from src.core.errors import AppError, NotFound, problem_schema
 from src.core.rate_limit import limits
 from src.core.uow import UnitOfWork
 from src.dependencies import CurrentIdentity, UoWDep
-from src.modules.profile import profile_service
-from src.services.multipart import read_file_field
-from src.services.storage import DELETE_TOPIC, LocalStorage, Storage, StorageError, storage_of
+
+from .errors import AvatarNotFound, AvatarTooLarge, ImageTooManyPixels, ImageUnreadable, UnsupportedImageType
+from .service import ProfileService
 
 logger = logging.getLogger("ugoki.avatar")
 
@@ -54,46 +49,10 @@ CACHE_CONTROL = "public, max-age=31536000, immutable"
 # reduced scale, so a large photo costs little; PNG and WebP are decoded in full).
 MAX_DECLARED_PIXELS = 80_000_000
 MAX_DECODED_PIXELS = 25_000_000
-# Decoding is memory-hungry: at most this many avatars are decoded at once per process.
-DECODE_SLOTS = 2
+# Decoding is memory-hungry: at most `Resources.image_slots` avatars are decoded at once per process.
 FILE_FIELD = "file"
 
 _AVATAR_KEY = re.compile(r"^avatars/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/[0-9a-f]{32}\.jpg$")
-
-
-# Errors ------------------------------------------------------------------------------------
-
-
-class UnsupportedMediaType(AppError):
-    status, code, title = 415, "UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"
-
-
-class UnsupportedImageType(UnsupportedMediaType):
-    code = "UNSUPPORTED_IMAGE_TYPE"
-
-
-class AvatarTooLarge(PayloadTooLarge):
-    code = "AVATAR_TOO_LARGE"
-
-
-class EmptyFile(UnprocessableEntity):
-    code = "EMPTY_FILE"
-
-
-class ImageUnreadable(UnprocessableEntity):
-    code = "IMAGE_UNREADABLE"
-
-
-class ImageTooManyPixels(UnprocessableEntity):
-    code = "IMAGE_TOO_MANY_PIXELS"
-
-
-class StorageUnavailable(ServiceUnavailable):
-    code = "STORAGE_UNAVAILABLE"
-
-
-class AvatarNotFound(NotFound):
-    code = "AVATAR_NOT_FOUND"
 
 
 # Responses ---------------------------------------------------------------------------------
@@ -174,43 +133,13 @@ def render_avatar(data: bytes, image_format: str) -> bytes:
 
 
 async def _render_off_loop(request: Request, data: bytes, image_format: str) -> bytes:
-    slots: asyncio.Semaphore = request.app.state.resources.singleton(
-        "avatar_decode_slots", lambda: asyncio.Semaphore(DECODE_SLOTS)
-    )
-    async with slots:
+    async with request.app.state.resources.image_slots:
         return await asyncio.to_thread(render_avatar, data, image_format)
-
-
-def _storage(request: Request) -> Storage:
-    try:
-        return storage_of(request.app.state.resources)
-    except StorageError as exc:
-        logger.error("storage not usable: %s", exc)
-        raise StorageUnavailable("File storage is not available right now; try again later.") from exc
 
 
 # Routes ------------------------------------------------------------------------------------
 
-_UPLOAD_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": [FILE_FIELD],
-                    "properties": {
-                        FILE_FIELD: {
-                            "type": "string",
-                            "format": "binary",
-                            "description": "A JPEG, PNG or WebP image (type read from the file itself)",
-                        }
-                    },
-                }
-            }
-        },
-    }
-}
+_UPLOAD_BODY = upload_body(FILE_FIELD, "A JPEG, PNG or WebP image (type read from the file itself)")
 _ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (400, 401, 413, 415, 422, 429, 503)}
 
 
@@ -243,7 +172,7 @@ async def upload_avatar(request: Request, uow: UoWDep, me: CurrentIdentity) -> A
         raise UnsupportedImageType("Only JPEG, PNG and WebP images are accepted.")
     avatar = await _render_off_loop(request, data, image_format)
 
-    storage = _storage(request)
+    storage = usable_storage(uow.resources)
     key = f"avatars/{me.identity_id}/{uuid.uuid4().hex}.jpg"
     try:
         await storage.put(key, avatar, content_type="image/jpeg", cache_control=CACHE_CONTROL)
@@ -255,7 +184,7 @@ async def upload_avatar(request: Request, uow: UoWDep, me: CurrentIdentity) -> A
     if url.startswith("/"):
         # The local backend serves pictures from this API: an absolute URL, as image components need.
         url = f"{str(request.base_url).rstrip('/')}{url}"
-    previous = await profile_service(uow).set_avatar(me.identity_id, url=url, key=key)
+    previous = await ProfileService(uow).set_avatar(me.identity_id, url=url, key=key)
     _delete_after_commit(uow, me.identity_id, previous)
     return AvatarUploadResponse(avatar_url=url, message="Avatar uploaded successfully.")
 
@@ -268,7 +197,7 @@ async def upload_avatar(request: Request, uow: UoWDep, me: CurrentIdentity) -> A
     responses=_ERRORS,
 )
 async def delete_avatar(uow: UoWDep, me: CurrentIdentity) -> AvatarDeleteResponse:
-    previous = await profile_service(uow).set_avatar(me.identity_id, url=None, key=None)
+    previous = await ProfileService(uow).set_avatar(me.identity_id, url=None, key=None)
     if previous is None:
         raise AvatarNotFound("No avatar to delete.")  # rolls back the (no-op) change
     _delete_after_commit(uow, me.identity_id, previous)
@@ -295,7 +224,7 @@ async def serve_media(request: Request, key: str) -> FileResponse:
     resources = request.app.state.resources
     if resources.settings.storage_backend != "local" or not _AVATAR_KEY.match(key):
         raise NotFound("No such file.")
-    storage = storage_of(resources)
+    storage = resources.storage
     if not isinstance(storage, LocalStorage):
         raise NotFound("No such file.")
     path = storage.file_path(key)

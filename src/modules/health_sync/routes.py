@@ -11,7 +11,7 @@ were counted, sleep to the day the person woke up. A later sync of the same day'
 it instead of adding a second row, so sums over days are never inflated.
 
 Reads go through the audited metrics reads (`accessed_by="health_sync"`). The recovery score and
-the insights come from `src.services.recovery`, which also stores the day's score.
+the insights come from `recovery.py`, which also stores the day's score.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 from fastapi import File, UploadFile, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Discriminator, Field, Strict, Tag
 
-from src.core.errors import PayloadTooLarge, UnprocessableEntity, problem_schema
+from src.core.errors import ConfirmationRequired, PayloadTooLarge, problem_schema
 from src.core.rate_limit import limits
 from src.core.routing import ModuleRouter
 from src.core.uow import UnitOfWork
@@ -48,7 +48,14 @@ from src.modules.metrics import (
     metrics,
 )
 from src.modules.profile import profile_service
-from src.services.recovery import (
+
+from .errors import (
+    HealthExportTooLarge,
+    InvalidHealthExport,
+    InvalidHealthValue,
+    UnsafeHealthExport,
+)
+from .recovery import (
     HRV,
     RECENT,
     RECOVERY,
@@ -92,33 +99,6 @@ _SYNC_ERRORS: dict[int | str, dict[str, Any]] = {**_ERRORS, 403: problem_schema(
 HealthMetricType = Literal[
     "health_resting_hr", "health_hrv", "sleep_hours", "steps", "calories_burned", "weight_kg", "body_fat_pct"
 ]
-
-
-# Errors ---------------------------------------------------------------------------------------
-
-
-class InvalidHealthValue(UnprocessableEntity):
-    code = "INVALID_HEALTH_VALUE"
-    title = "Invalid health value"
-
-
-class ConfirmationRequired(UnprocessableEntity):
-    code = "CONFIRMATION_REQUIRED"
-
-
-class InvalidHealthExport(UnprocessableEntity):
-    code = "INVALID_HEALTH_EXPORT"
-    title = "Invalid health export"
-
-
-class UnsafeHealthExport(UnprocessableEntity):
-    code = "XML_ENTITIES_NOT_ALLOWED"
-    title = "XML entity declarations are not allowed"
-
-
-class HealthExportTooLarge(PayloadTooLarge):
-    code = "EXPORT_TOO_LARGE"
-    title = "Export too large"
 
 
 Loc = tuple[str | int, ...]
@@ -842,7 +822,7 @@ async def import_apple_health(
     now = uow.now()
     # The reads above end here: no transaction (nor SQLite's write lock) is held while the export
     # is parsed; the writes below run in one transaction of their own.
-    await uow.session.commit()
+    await uow.release()
     parsed = await asyncio.to_thread(
         parse_apple_health_export,
         file.file,

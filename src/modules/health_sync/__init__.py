@@ -1,0 +1,20 @@
+"""Health sync: consent to device health data, syncs from Apple HealthKit and Android Health
+Connect, Apple Health export imports, and the recovery score with its insights."""
+
+from .errors import (
+    ConfirmationRequired,
+    HealthExportTooLarge,
+    InvalidHealthExport,
+    InvalidHealthValue,
+    UnsafeHealthExport,
+)
+from .interface import HealthSyncInterface
+
+__all__ = [
+    "ConfirmationRequired",
+    "HealthExportTooLarge",
+    "HealthSyncInterface",
+    "InvalidHealthExport",
+    "InvalidHealthValue",
+    "UnsafeHealthExport",
+]
