@@ -13,6 +13,7 @@ from .models import (
     Metric,
     MetricSource,
     MetricTrend,
+    MetricType,
 )
 from .registry import BIOMARKER_PREFIX
 
@@ -37,6 +38,7 @@ __all__ = [
     "Metric",
     "MetricSource",
     "MetricTrend",
+    "MetricType",
     "MetricsInterface",
     "StoredMeasurement",
     "metrics",

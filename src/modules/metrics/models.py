@@ -11,6 +11,29 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from src.core.validation import storable_text
 
 
+class MetricType(StrEnum):
+    """The known metric types, as stored. Lab results (`biomarker_<name>`) and person-defined
+    series (`custom_<name>`) are open-ended and not listed; imperial input names (`weight_lbs`)
+    are converted to these on the way in."""
+
+    WEIGHT = "weight_kg"
+    BODY_FAT = "body_fat_pct"
+    MUSCLE_MASS = "muscle_mass_kg"
+    WAIST = "waist_cm"
+    WATER = "water_ml"
+    CALORIES_CONSUMED = "calories_consumed"
+    CALORIES_BURNED = "calories_burned"
+    STEPS = "steps"
+    WORKOUT_MINUTES = "workout_minutes"
+    FASTING_HOURS = "fasting_hours"
+    SLEEP = "sleep_hours"
+    RESTING_HR = "health_resting_hr"
+    HRV = "health_hrv"
+    BLOOD_GLUCOSE = "blood_glucose_mmol"
+    KETONES = "ketones_mmol"
+    RECOVERY_SCORE = "recovery_score"
+
+
 class MetricSource(StrEnum):
     USER_INPUT = "user_input"
     CALCULATED = "calculated"
