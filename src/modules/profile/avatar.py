@@ -132,9 +132,48 @@ def render_avatar(data: bytes, image_format: str) -> bytes:
     return out.getvalue()
 
 
-async def _render_off_loop(request: Request, data: bytes, image_format: str) -> bytes:
-    async with request.app.state.resources.image_slots:
-        return await asyncio.to_thread(render_avatar, data, image_format)
+class AvatarService:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+
+    async def upload(self, identity_id: uuid.UUID, data: bytes, *, api_base_url: str) -> str:
+        """Check, render and store the picture, point the profile at it; its absolute URL."""
+        if not data:
+            raise EmptyFile("The file is empty.")
+        image_format = sniff_image_format(data)
+        if image_format is None:
+            raise UnsupportedImageType("Only JPEG, PNG and WebP images are accepted.")
+        async with self.uow.resources.image_slots:
+            avatar = await asyncio.to_thread(render_avatar, data, image_format)
+        storage = usable_storage(self.uow.resources)
+        key = f"avatars/{identity_id}/{uuid.uuid4().hex}.jpg"
+        try:
+            await storage.put(key, avatar, content_type="image/jpeg", cache_control=CACHE_CONTROL)
+        except StorageError as exc:
+            logger.error("avatar upload to storage failed: %s", exc)
+            raise StorageUnavailable("The picture could not be stored right now; try again later.") from exc
+        url = storage.public_url(key)
+        if url.startswith("/"):
+            # The local backend serves pictures from this API: an absolute URL, as image components need.
+            url = f"{api_base_url.rstrip('/')}{url}"
+        previous = await ProfileService(self.uow).set_avatar(identity_id, url=url, key=key)
+        self._delete_after_commit(identity_id, previous)
+        return url
+
+    async def delete(self, identity_id: uuid.UUID) -> None:
+        previous = await ProfileService(self.uow).set_avatar(identity_id, url=None, key=None)
+        if previous is None:
+            raise AvatarNotFound("No avatar to delete.")  # rolls back the (no-op) change
+        self._delete_after_commit(identity_id, previous)
+
+    def _delete_after_commit(self, identity_id: uuid.UUID, key: str | None) -> None:
+        if key is None:
+            return
+        if not key.startswith(f"avatars/{identity_id}/"):  # only ever this person's own pictures
+            logger.warning("previous avatar key outside the owner's prefix; not deleted")
+            return
+        # No identity on the message: erasing the account's outbox rows must not drop the deletion.
+        self.uow.enqueue(DELETE_TOPIC, {"key": key})
 
 
 # Routes ------------------------------------------------------------------------------------
@@ -156,36 +195,10 @@ _ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (
     openapi_extra={**limits("UPLOAD"), **_UPLOAD_BODY},
 )
 async def upload_avatar(request: Request, uow: UoWDep, me: CurrentIdentity) -> AvatarUploadResponse:
-    settings = uow.settings
-    data = (
-        await read_file_field(
-            request,
-            field=FILE_FIELD,
-            limit=settings.max_avatar_bytes,
-            too_large=AvatarTooLarge(f"The image is larger than {settings.max_avatar_bytes // 1_048_576} MB."),
-        )
-    ).data
-    if not data:
-        raise EmptyFile("The file is empty.")
-    image_format = sniff_image_format(data)
-    if image_format is None:
-        raise UnsupportedImageType("Only JPEG, PNG and WebP images are accepted.")
-    avatar = await _render_off_loop(request, data, image_format)
-
-    storage = usable_storage(uow.resources)
-    key = f"avatars/{me.identity_id}/{uuid.uuid4().hex}.jpg"
-    try:
-        await storage.put(key, avatar, content_type="image/jpeg", cache_control=CACHE_CONTROL)
-    except StorageError as exc:
-        logger.error("avatar upload to storage failed: %s", exc)
-        raise StorageUnavailable("The picture could not be stored right now; try again later.") from exc
-
-    url = storage.public_url(key)
-    if url.startswith("/"):
-        # The local backend serves pictures from this API: an absolute URL, as image components need.
-        url = f"{str(request.base_url).rstrip('/')}{url}"
-    previous = await ProfileService(uow).set_avatar(me.identity_id, url=url, key=key)
-    _delete_after_commit(uow, me.identity_id, previous)
+    limit = uow.settings.max_avatar_bytes
+    too_large = AvatarTooLarge(f"The image is larger than {limit // 1_048_576} MB.")
+    uploaded = await read_file_field(request, field=FILE_FIELD, limit=limit, too_large=too_large)
+    url = await AvatarService(uow).upload(me.identity_id, uploaded.data, api_base_url=str(request.base_url))
     return AvatarUploadResponse(avatar_url=url, message="Avatar uploaded successfully.")
 
 
@@ -197,21 +210,8 @@ async def upload_avatar(request: Request, uow: UoWDep, me: CurrentIdentity) -> A
     responses=_ERRORS,
 )
 async def delete_avatar(uow: UoWDep, me: CurrentIdentity) -> AvatarDeleteResponse:
-    previous = await ProfileService(uow).set_avatar(me.identity_id, url=None, key=None)
-    if previous is None:
-        raise AvatarNotFound("No avatar to delete.")  # rolls back the (no-op) change
-    _delete_after_commit(uow, me.identity_id, previous)
+    await AvatarService(uow).delete(me.identity_id)
     return AvatarDeleteResponse(message="Avatar deleted successfully.")
-
-
-def _delete_after_commit(uow: UnitOfWork, identity_id: uuid.UUID, key: str | None) -> None:
-    if key is None:
-        return
-    if not key.startswith(f"avatars/{identity_id}/"):  # only ever this person's own pictures
-        logger.warning("previous avatar key outside the owner's prefix; not deleted")
-        return
-    # No identity on the message: erasing the account's outbox rows must not drop the deletion.
-    uow.enqueue(DELETE_TOPIC, {"key": key})
 
 
 @router.get(
