@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import text
+from sqlalchemy import CursorResult, Result, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.database import Base
+
+
+def rowcount(result: Result[Any]) -> int:
+    """How many rows an INSERT, UPDATE or DELETE touched. `session.execute()` is typed as returning
+    a `Result`; for those statements it is a `CursorResult`, which has the count."""
+    return int(cast(CursorResult[Any], result).rowcount)
 
 
 async def try_insert(session: AsyncSession, *rows: Base) -> bool:

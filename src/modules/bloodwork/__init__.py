@@ -15,7 +15,7 @@ from .errors import (
     UnsupportedFileType,
 )
 from .interface import BloodworkInterface
-from .models import BloodworkUploadResponse, ParsedBiomarker, ParsedReport
+from .models import BloodworkUploadResponse, LabReport, ParsedBiomarker, ParsedReport
 
 __all__ = [
     "BloodworkInterface",
@@ -24,6 +24,7 @@ __all__ = [
     "ImageNotSupportedOffline",
     "ImageTooLarge",
     "InvalidTestDate",
+    "LabReport",
     "LanguageModelUnavailable",
     "NoBiomarkersFound",
     "NoTextFound",

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from typing import Literal
+from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 FlagName = Literal["low", "normal", "high", "abnormal"]
 
@@ -55,3 +56,20 @@ class SupportedFormats(BaseModel):
     formats: list[SupportedFormat]
     max_file_size_mb: int | float
     notes: list[str]
+
+
+class LabReport(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: UUID
+    identity_id: UUID
+    sha256: str
+    storage_key: str | None
+    content_type: str
+    size_bytes: int
+    test_date: AwareDatetime | None
+    parser: str
+    biomarker_count: int
+    lab_name: str | None
+    parsed: list[dict[str, object]]
+    created_at: AwareDatetime

@@ -28,12 +28,13 @@ from src.adapters.storage import StorageUnavailable, usable_storage
 from src.core.ports import ObjectStorage
 from src.core.uow import UnitOfWork
 from src.modules.event_journal import EventType, event_journal
-from src.modules.metrics import BiomarkerFlag, LabReport, Measurement, MetricSource, metrics
+from src.modules.metrics import BiomarkerFlag, Measurement, MetricSource, metrics
 from src.modules.profile import OnboardingStep, profile_service
 
 from .errors import InvalidTestDate
-from .models import BloodworkUploadResponse, ParsedBiomarker
+from .models import BloodworkUploadResponse, LabReport, ParsedBiomarker
 from .parser import language_model, read_document, sniff_kind
+from .reports import LabReports
 
 logger = logging.getLogger("ugoki.bloodwork")
 
@@ -109,7 +110,8 @@ class BloodworkService:
             raise InvalidTestDate("test_date must be a day between 1900-01-01 and today.")
 
         metrics_service = metrics(uow)
-        previous = await metrics_service.find_lab_report(identity_id, sha256)
+        reports = LabReports(uow)
+        previous = await reports.find_lab_report(identity_id, sha256)
         if previous is not None:
             return _previous_result(previous, zone)
         await uow.release()
@@ -136,7 +138,7 @@ class BloodworkService:
             raise StorageUnavailable("The report could not be stored right now; try again later.") from None
 
         try:
-            lab_report, created = await metrics_service.create_lab_report(
+            lab_report, created = await reports.create_lab_report(
                 identity_id,
                 sha256=sha256,
                 storage_key=key,
@@ -158,7 +160,7 @@ class BloodworkService:
                 lab_report_id=lab_report.id,
                 record_events=False,
             )
-            await metrics_service.set_lab_report_count(lab_report.id, len(stored))
+            await reports.set_lab_report_count(lab_report.id, len(stored))
             await profile_service(uow).mark_onboarding(identity_id, OnboardingStep.BLOODWORK_UPLOADED)
             await event_journal(uow).record(
                 identity_id,

@@ -9,10 +9,16 @@ from .errors import (
     UnsafeHealthExport,
 )
 from .interface import HealthSyncInterface
+from .models import ConsentBasis, ConsentStatus, HealthConsent, HealthPlatform
 
 __all__ = [
     "ConfirmationRequired",
+    "ConsentBasis",
+    "ConsentStatus",
+    "HealthConsent",
+    "HealthConsentWithdrawn",
     "HealthExportTooLarge",
+    "HealthPlatform",
     "HealthSyncInterface",
     "InvalidHealthExport",
     "InvalidHealthValue",

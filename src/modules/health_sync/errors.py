@@ -1,6 +1,6 @@
 """Health sync problems (each a problem body with a stable code)."""
 
-from src.core.errors import ConfirmationRequired, PayloadTooLarge, UnprocessableEntity
+from src.core.errors import ConfirmationRequired, Forbidden, PayloadTooLarge, UnprocessableEntity
 
 
 class InvalidHealthValue(UnprocessableEntity):
@@ -23,8 +23,14 @@ class HealthExportTooLarge(PayloadTooLarge):
     title = "Export too large"
 
 
+class HealthConsentWithdrawn(Forbidden):
+    code = "HEALTH_CONSENT_WITHDRAWN"
+    title = "Health sync consent withdrawn"
+
+
 __all__ = [
     "ConfirmationRequired",
+    "HealthConsentWithdrawn",
     "HealthExportTooLarge",
     "InvalidHealthExport",
     "InvalidHealthValue",

@@ -3,15 +3,44 @@
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Discriminator, Field, Strict, Tag
 
-from src.modules.metrics import ConsentBasis, HealthConsent, HealthPlatform, MetricSource
+from src.modules.metrics import MetricSource
 
 from .recovery import RECENT, HealthInsight, Recovery
 
 MAX_SAMPLES = 500
+
+
+class ConsentStatus(StrEnum):
+    GRANTED = "granted"
+    WITHDRAWN = "withdrawn"
+
+
+class ConsentBasis(StrEnum):
+    EXPLICIT = "explicit"  # given or withdrawn by the person through the consent endpoint
+    FIRST_SYNC = "first_sync"  # the app sent device data after the OS permission prompt; recorded then
+
+
+class HealthPlatform(StrEnum):
+    APPLE_HEALTH = "apple_health"
+    HEALTH_CONNECT = "health_connect"
+
+
+class HealthConsent(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    status: ConsentStatus
+    basis: ConsentBasis
+    platform: HealthPlatform | None = None
+    policy_version: str | None = None
+    granted_at: AwareDatetime | None = None
+    withdrawn_at: AwareDatetime | None = None
+    updated_at: AwareDatetime
+
 
 HealthMetricType = Literal[
     "health_resting_hr", "health_hrv", "sleep_hours", "steps", "calories_burned", "weight_kg", "body_fat_pct"

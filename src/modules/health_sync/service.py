@@ -26,10 +26,11 @@ from zoneinfo import ZoneInfo
 from src.core.errors import ConfirmationRequired, PayloadTooLarge
 from src.core.uow import UnitOfWork
 from src.modules.event_journal import EventType, event_journal
-from src.modules.metrics import HealthPlatform, InvalidMetric, MetricSource, MetricType, metrics
+from src.modules.metrics import InvalidMetric, MetricSource, MetricType, metrics
 from src.modules.profile import profile_service
 
 from .apple_health import MAX_EXPANSION, ParsedExport, parse_apple_health_export
+from .consent import ConsentService
 from .models import (
     AppleHealthImport,
     DeletedHealthData,
@@ -37,6 +38,7 @@ from .models import (
     HealthConsentView,
     HealthContext,
     HealthMetricValue,
+    HealthPlatform,
     HealthSyncRequest,
     HealthSyncResult,
     HealthSyncStatus,
@@ -68,10 +70,10 @@ class HealthSyncService:
     # Consent and deletion -------------------------------------------------------------------
 
     async def consent(self, identity_id: UUID) -> HealthConsentView:
-        return HealthConsentView.of(await metrics(self.uow).health_consent(identity_id))
+        return HealthConsentView.of(await ConsentService(self.uow).health_consent(identity_id))
 
     async def set_consent(self, identity_id: UUID, request: HealthConsentRequest) -> HealthConsentView:
-        consent = await metrics(self.uow).set_health_consent(
+        consent = await ConsentService(self.uow).set_health_consent(
             identity_id, granted=request.granted, platform=request.platform, policy_version=request.policy_version
         )
         return HealthConsentView.of(consent)
@@ -93,7 +95,7 @@ class HealthSyncService:
         uow = self.uow
         readings = readings_of(body, uow.now())
         store = metrics(uow)
-        await store.require_health_consent(identity_id)
+        await ConsentService(uow).require_health_consent(identity_id)
         zone = await profile_service(uow).zone_of(identity_id)
         rows = deduplicated(readings, zone)
         written = unchanged = 0
@@ -187,8 +189,8 @@ class HealthSyncService:
         limit = uow.settings.max_upload_bytes
         if size is not None and size > limit:
             raise PayloadTooLarge(f"The export is larger than {limit // 1_048_576} MB; export a shorter period.")
-        store = metrics(uow)
-        await store.require_health_consent(identity_id, record=False)  # refuse before the slow part
+        consent = ConsentService(uow)
+        await consent.require_health_consent(identity_id, record=False)  # refuse before the slow part
         zone = await profile_service(uow).zone_of(identity_id)
         now = uow.now()
         await uow.release()
@@ -196,7 +198,7 @@ class HealthSyncService:
             parse_apple_health_export, upload, zone=zone, now=now, max_bytes=limit * MAX_EXPANSION
         )
         # The writes run in one transaction of their own, after the consent is checked again.
-        await store.require_health_consent(identity_id, platform=HealthPlatform.APPLE_HEALTH)
+        await consent.require_health_consent(identity_id, platform=HealthPlatform.APPLE_HEALTH)
         counts = await self._store_export(identity_id, parsed, zone)
         present = {t: c for t, c in counts.items() if c.records or c.imported or c.unchanged or c.skipped}
         imported = sum(c.imported for c in counts.values())

@@ -2,14 +2,10 @@
 
 from src.core.uow import UnitOfWork
 
-from .errors import HealthConsentWithdrawn, InvalidMetric
-from .interface import LabReport, Measurement, MetricsInterface, StoredMeasurement
+from .errors import InvalidMetric
+from .interface import Measurement, MetricsInterface, StoredMeasurement
 from .models import (
     BiomarkerFlag,
-    ConsentBasis,
-    ConsentStatus,
-    HealthConsent,
-    HealthPlatform,
     Metric,
     MetricSource,
     MetricTrend,
@@ -27,13 +23,7 @@ def metrics(uow: UnitOfWork) -> MetricsInterface:
 __all__ = [
     "BIOMARKER_PREFIX",
     "BiomarkerFlag",
-    "ConsentBasis",
-    "ConsentStatus",
-    "HealthConsent",
-    "HealthConsentWithdrawn",
-    "HealthPlatform",
     "InvalidMetric",
-    "LabReport",
     "Measurement",
     "Metric",
     "MetricSource",

@@ -54,33 +54,6 @@ class BiomarkerFlag(StrEnum):
 OUT_OF_RANGE = (BiomarkerFlag.LOW, BiomarkerFlag.HIGH, BiomarkerFlag.ABNORMAL)
 
 
-class ConsentStatus(StrEnum):
-    GRANTED = "granted"
-    WITHDRAWN = "withdrawn"
-
-
-class ConsentBasis(StrEnum):
-    EXPLICIT = "explicit"  # given or withdrawn by the person through the consent endpoint
-    FIRST_SYNC = "first_sync"  # the app sent device data after the OS permission prompt; recorded then
-
-
-class HealthPlatform(StrEnum):
-    APPLE_HEALTH = "apple_health"
-    HEALTH_CONNECT = "health_connect"
-
-
-class HealthConsent(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    status: ConsentStatus
-    basis: ConsentBasis
-    platform: HealthPlatform | None = None
-    policy_version: str | None = None
-    granted_at: AwareDatetime | None = None
-    withdrawn_at: AwareDatetime | None = None
-    updated_at: AwareDatetime
-
-
 def _finite_or_none(value: float | None) -> float | None:
     if value is not None and not math.isfinite(value):
         raise ValueError("must be a finite number")
