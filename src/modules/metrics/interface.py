@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
@@ -65,11 +65,6 @@ class MetricsInterface(ABC):
         self, identity_id: UUID, metric_type: str, *, period_days: int, accessed_by: str
     ) -> MetricTrend | None:
         """Least-squares trend over the period; the read is recorded in the journal."""
-
-    @abstractmethod
-    async def bulk_delete(
-        self, identity_id: UUID, *, metric_type: str | None, before: datetime | None, confirm: bool
-    ) -> int: ...
 
     @abstractmethod
     async def delete_by_source(

@@ -68,12 +68,3 @@ class ProfileInterface(ABC):
         self, identity_id: UUID, *, friends: int = 0, followers: int = 0, following: int = 0
     ) -> None:
         """Keep the denormalised friend/follower counters in step (used by the social module)."""
-
-    @abstractmethod
-    async def set_avatar(self, identity_id: UUID, *, url: str | None, key: str | None) -> str | None:
-        """Point the profile at a new avatar; returns the previous storage key (to delete after
-        commit)."""
-
-    @abstractmethod
-    async def reencrypt_all(self, *, batch: int = 500) -> int:
-        """Key rotation: rewrite every encrypted field with the primary key; returns how many."""

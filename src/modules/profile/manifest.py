@@ -17,6 +17,12 @@ uploads = ModuleRouter(prefix="/uploads", tags=["uploads"])
 uploads.include_router(avatar_router)
 
 
+async def reencrypt_all(uow: UnitOfWork) -> int:
+    """Operations (scripts/rotate_encryption_key.py): rewrite every encrypted field with the
+    primary key; how many were rewritten."""
+    return await ProfileService(uow).reencrypt_all()
+
+
 async def _export(uow: UnitOfWork, identity_id: UUID) -> dict[str, Any]:
     return await ProfileService(uow).export(identity_id)
 
