@@ -30,7 +30,7 @@ from src.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from src.core.migrations import assert_schema_current, upgrade_to_head
 from src.core.modules import ModuleManifest
 from src.core.outbox import OutboxDispatcher, OutboxHandler, OutboxMessage
-from src.core.persistence import advisory_lock
+from src.core.persistence import advisory_lock, rowcount
 from src.core.rate_limit import MemoryStorage, RateLimiter, RedisStorage, Storage
 from src.core.routing import mount
 from src.core.security import PrincipalCache, TokenCodec
@@ -88,7 +88,7 @@ async def _export_outbox(uow: UnitOfWork, identity_id: UUID) -> list[dict[str, o
 
 async def _erase_outbox(uow: UnitOfWork, identity_id: UUID) -> int:
     result = await uow.session.execute(delete(OutboxMessage).where(OutboxMessage.identity_id == identity_id))
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return rowcount(result)
 
 
 OUTBOX_PERSONAL_DATA = PersonalData(

@@ -89,6 +89,12 @@ class ConfirmationRequired(UnprocessableEntity):
     code = "CONFIRMATION_REQUIRED"
 
 
+class InvalidPeriod(UnprocessableEntity):
+    """A period whose end is before its start."""
+
+    code = "INVALID_PERIOD"
+
+
 class TooManyRequests(AppError):
     status, code, title = 429, "RATE_LIMITED", "Too many requests"
 

@@ -34,6 +34,7 @@ from sqlalchemy import Index, Integer, String, Text, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from src.core.clock import Clock
+from src.core.persistence import rowcount
 from src.core.types import JSONType, UTCDateTime
 from src.core.work import Work
 from src.database import Base, SessionFactory
@@ -183,7 +184,7 @@ class OutboxDispatcher[W: Work]:
                         attempts=OutboxMessage.attempts + 1,
                     )
                 )
-                if result.rowcount == 1:  # type: ignore[attr-defined]
+                if rowcount(result) == 1:
                     claimed.append(Delivery(row.id, row.topic, dict(row.payload), row.identity_id, row.attempts + 1))
         return claimed
 

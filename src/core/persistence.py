@@ -49,7 +49,7 @@ async def insert_ignore(session: AsyncSession, model: type[Base], values: dict[s
 
         statement = sqlite_insert(model).values(**values).on_conflict_do_nothing()
     result = await session.execute(statement)
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return rowcount(result) == 1
 
 
 async def lock_identity(session: AsyncSession, scope: str, identity_id: UUID) -> None:

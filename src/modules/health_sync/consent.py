@@ -147,15 +147,7 @@ class ConsentService:
 
 
 def _consent(row: HealthConsentRow) -> HealthConsent:
-    return HealthConsent(
-        status=ConsentStatus(row.status),
-        basis=ConsentBasis(row.basis),
-        platform=HealthPlatform(row.platform) if row.platform else None,
-        policy_version=row.policy_version,
-        granted_at=row.granted_at,
-        withdrawn_at=row.withdrawn_at,
-        updated_at=row.updated_at,
-    )
+    return HealthConsent.model_validate(row, from_attributes=True)
 
 
 async def on_device_data(uow: UnitOfWork, event: DeviceDataReceived) -> None:

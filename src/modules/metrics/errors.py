@@ -15,9 +15,5 @@ class FilterRequired(UnprocessableEntity):
     code = "FILTER_REQUIRED"
 
 
-class InvalidPeriod(UnprocessableEntity):
-    code = "INVALID_PERIOD"
-
-
 class MeasurementConflict(Conflict):
     code = "MEASUREMENT_CONFLICT"

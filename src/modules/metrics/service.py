@@ -6,13 +6,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from src.core.contracts import DeviceDataReceived, Reward, WeightLogged
+from src.core.errors import InvalidPeriod
+from src.core.persistence import rowcount
 from src.core.uow import UnitOfWork
 from src.modules.event_journal import EventSource, EventType, event_journal
 from src.modules.profile import OnboardingStep, profile_service
@@ -20,7 +21,6 @@ from src.modules.profile import OnboardingStep, profile_service
 from .errors import (
     FilterRequired,
     InvalidMetric,
-    InvalidPeriod,
     MeasurementConflict,
     MetricNotFound,
 )
@@ -52,23 +52,7 @@ def _escape_like(value: str) -> str:
 
 
 def to_model(row: Any) -> Metric:
-    return Metric(
-        id=row.id,
-        identity_id=row.identity_id,
-        metric_type=row.metric_type,
-        value=row.value,
-        value_text=row.value_text,
-        timestamp=row.timestamp,
-        day=row.day,
-        source=MetricSource(row.source),
-        note=row.note,
-        unit=row.unit,
-        reference_low=row.reference_low,
-        reference_high=row.reference_high,
-        flag=BiomarkerFlag(row.flag) if row.flag else None,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    return Metric.model_validate(row, from_attributes=True)
 
 
 @dataclass(frozen=True)
@@ -251,7 +235,7 @@ class MetricsService(MetricsInterface):
         }
         insert = pg_insert(M) if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert(M)
         result = await self.session.execute(insert.values(**values).on_conflict_do_nothing())
-        if result.rowcount == 1:  # type: ignore[attr-defined]
+        if rowcount(result) == 1:
             return row_id, True
         if not retry:
             # The clash is with another row than the one looked for (a daily total whose midnight
@@ -304,7 +288,7 @@ class MetricsService(MetricsInterface):
         if before is not None:
             query = query.where(M.timestamp < before)
         result = await self.session.execute(query)
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return rowcount(result)
 
     async def delete_by_source(
         self, identity_id: uuid.UUID, source: MetricSource, *, metric_types: Sequence[str] | None = None
@@ -313,7 +297,7 @@ class MetricsService(MetricsInterface):
         if metric_types is not None:
             query = query.where(M.metric_type.in_(metric_types))
         result = await self.session.execute(query)
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return rowcount(result)
 
     # Reading --------------------------------------------------------------------------------
 
@@ -499,7 +483,7 @@ class MetricsService(MetricsInterface):
     async def biomarkers_grouped(self, identity_id: uuid.UUID, *, limit: int) -> list[BiomarkerTestGroup]:
         """Results grouped by test date in the person's time zone, newest first. The grouping and
         counts run in the database; only the rows of the dates on the page are read."""
-        zone = ZoneInfo(await profile_service(self.uow).timezone_of(identity_id))
+        zone = await profile_service(self.uow).zone_of(identity_id)
         biomarker = and_(
             M.identity_id == identity_id, M.metric_type.like(_escape_like(BIOMARKER_PREFIX) + "%", escape="\\")
         )

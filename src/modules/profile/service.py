@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from src.adapters.storage import DELETE_TOPIC as STORAGE_DELETE_TOPIC
-from src.core.persistence import insert_ignore
+from src.core.persistence import insert_ignore, rowcount
 from src.core.uow import UnitOfWork
 from src.modules.event_journal import EventSource, EventType, event_journal
 
@@ -515,7 +515,7 @@ class ProfileService(ProfileInterface):
         total = 0
         for row_type in SECTION_ROWS:
             result = await self.session.execute(delete(row_type).where(row_type.identity_id == identity_id))
-            total += int(result.rowcount)  # type: ignore[attr-defined]
+            total += rowcount(result)
         return total
 
     async def reencrypt_all(self, *, batch: int = 500) -> int:
