@@ -13,8 +13,8 @@ from datetime import timedelta
 from _app import running_app
 
 from src.core.uow import UnitOfWork
-from src.modules.event_journal import event_journal
-from src.modules.research import research_service
+from src.modules.event_journal.manifest import purge_older_than
+from src.modules.research.manifest import purge_expired_searches
 
 
 async def main() -> int:
@@ -23,8 +23,8 @@ async def main() -> int:
         cutoff = resources.clock.now() - timedelta(days=resources.settings.event_retention_days)
         async with app.state.sessions.writer() as session:
             uow = UnitOfWork(session=session, resources=resources)
-            purged = await event_journal(uow).purge_older_than(cutoff)
-            searches = await research_service(uow).purge_expired_searches(resources.clock.now() - timedelta(days=1))
+            purged = await purge_older_than(uow, cutoff)
+            searches = await purge_expired_searches(uow, resources.clock.now() - timedelta(days=1))
             await session.commit()
     print(f"purged {purged} activity events older than {cutoff.isoformat()}")
     print(f"purged {searches} expired research search answers")

@@ -1,2 +1,2 @@
-"""Clients of outside services (HTTP APIs, language models, ...). They know nothing of the
-domain: modules call them and turn their results and failures into domain terms."""
+"""Clients of things outside the process (object storage, request bodies, documents, language
+models). Adapters hold no domain rules; modules call them."""

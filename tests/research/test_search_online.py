@@ -318,7 +318,7 @@ async def test_a_failed_topic_refresh_leaves_the_page_answering_and_is_retried_l
 async def test_maintenance_forgets_expired_search_answers(
     app: FastAPI, client: httpx.AsyncClient, eutils: FakeEUtils, clock: FrozenClock
 ) -> None:
-    from src.modules.research import research_service
+    from src.modules.research.manifest import purge_expired_searches
     from src.modules.research.orm import QueryCacheRow
 
     from .helpers import uow_for
@@ -331,7 +331,7 @@ async def test_maintenance_forgets_expired_search_answers(
     clock.advance(hours=12)
 
     async with app.state.sessions.writer() as session:
-        purged = await research_service(uow_for(app, session)).purge_expired_searches(clock.now())
+        purged = await purge_expired_searches(uow_for(app, session), clock.now())
         await session.commit()
         left = await session.scalar(select(func.count()).select_from(QueryCacheRow))
 

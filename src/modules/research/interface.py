@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from datetime import datetime
 from uuid import UUID
 
 from .models import ResearchPaper
@@ -13,7 +12,3 @@ class ResearchInterface(ABC):
     @abstractmethod
     async def paper(self, paper_id: UUID) -> ResearchPaper:
         """A stored paper with its digest. Raises PaperNotFound."""
-
-    @abstractmethod
-    async def purge_expired_searches(self, before: datetime) -> int:
-        """Forget cached PubMed answers that expired before `before` (maintenance)."""

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -11,6 +12,11 @@ from .digests import deliver_digest, deliver_topic_refresh
 from .library import seed_library
 from .routes import router
 from .service import DIGEST_TOPIC, REFRESH_TOPIC, ResearchService
+
+
+async def purge_expired_searches(uow: UnitOfWork, before: datetime) -> int:
+    """Forget cached PubMed answers that expired before `before` (maintenance script)."""
+    return await ResearchService(uow).purge_expired_searches(before)
 
 
 async def _seed(uow: UnitOfWork) -> None:
