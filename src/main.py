@@ -37,6 +37,7 @@ from src.core.settings import Settings, get_settings
 from src.core.uow import Resources, UnitOfWork
 from src.database import SessionFactory, create_engine
 from src.dependencies import enforce_rate_limit, enforce_rate_limit_once
+from src.modules.ai_coach.manifest import MANIFEST as AI_COACH
 from src.modules.content.manifest import MANIFEST as CONTENT
 from src.modules.event_journal.manifest import MANIFEST as EVENT_JOURNAL
 from src.modules.identity.manifest import MANIFEST as IDENTITY
@@ -64,6 +65,7 @@ MODULES: tuple[ModuleManifest, ...] = (
     PROGRESSION,
     CONTENT,
     METRICS,
+    AI_COACH,
 )
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
+from datetime import date
 from uuid import UUID
 
 from .models import (
+    DietaryProfile,
     FastingSafety,
     Goals,
     OnboardingStep,
@@ -34,6 +36,14 @@ class ProfileInterface(ABC):
 
     @abstractmethod
     async def workout_restrictions_of(self, identity_id: UUID) -> WorkoutRestrictions: ...
+
+    @abstractmethod
+    async def dietary_of(self, identity_id: UUID) -> DietaryProfile:
+        """Saved dietary profile or the defaults (never writes)."""
+
+    @abstractmethod
+    async def birth_date_of(self, identity_id: UUID) -> date | None:
+        """The person's date of birth, when they gave it."""
 
     @abstractmethod
     async def fasting_safety(self, identity_id: UUID) -> FastingSafety:

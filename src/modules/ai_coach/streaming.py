@@ -1,0 +1,122 @@
+"""The `/coach/stream` response body: server-sent events of `StreamChunk`s.
+
+The request has already committed the person's message (see `open_stream`). Here the agent runs in
+a unit of work of its own; every text delta is sent as it comes, and the reply that is stored is
+exactly the concatenation of the deltas sent. When the client goes away mid-stream, generation
+stops and what was sent is stored (marked interrupted), so the conversation stays consistent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+import anyio
+
+from src.core.uow import Resources, UnitOfWork
+from src.database import SessionFactory
+
+from .models import MessageType, StreamChunk
+from .offline import offline_model
+from .service import CoachService, StreamPlan, finish_text
+from .tools import coach_agent
+
+logger = logging.getLogger("ugoki.ai_coach")
+
+
+def sse(chunk: StreamChunk) -> str:
+    return f"data: {chunk.model_dump_json(exclude_none=True)}\n\n"
+
+
+async def event_stream(sessions: SessionFactory, resources: Resources, plan: StreamPlan) -> AsyncIterator[str]:
+    if plan.error is not None:
+        yield sse(StreamChunk(text=plan.error_text or "", complete=True, error=plan.error))
+        return
+    meta: dict[str, str | None] = (
+        {"session_id": plan.session_id, "conversation_title": plan.title} if plan.is_new else {}
+    )
+
+    def chunk(text: str, **extra: object) -> str:
+        nonlocal meta
+        out = StreamChunk(text=text, **meta, **extra)  # type: ignore[arg-type]
+        meta = {}
+        return sse(out)
+
+    if plan.fixed_reply is not None:
+        yield chunk(plan.fixed_reply)
+        yield chunk("", complete=True, safety_redirected=True)
+        return
+
+    sent: list[str] = []
+    session = sessions.writer()
+    uow = UnitOfWork(session=session, resources=resources)
+    service = CoachService(uow)
+    finished = False
+    try:
+        model, third_party, configured = service.model_for_stream(plan.personality)
+        deps = await service.deps_for(plan.identity_id, plan.personality, third_party=third_party, summary=plan.summary)
+        try:
+            async with coach_agent.run_stream(
+                plan.message, deps=deps, model=model, message_history=plan.history
+            ) as run:
+                async for delta in run.stream_text(delta=True, debounce_by=None):
+                    if delta:
+                        sent.append(delta)
+                        yield chunk(delta)
+        except Exception as exc:
+            if not third_party:
+                raise
+            logger.warning("coach model failed while streaming (%s)", type(exc).__name__)
+            if not sent:  # nothing was said yet: the offline coach answers instead
+                configured = None
+                deps = await service.deps_for(plan.identity_id, plan.personality, third_party=False, summary=plan.summary)
+                async with coach_agent.run_stream(
+                    plan.message, deps=deps, model=offline_model(plan.personality), message_history=plan.history
+                ) as run:
+                    async for delta in run.stream_text(delta=True, debounce_by=None):
+                        if delta:
+                            sent.append(delta)
+                            yield chunk(delta)
+            else:
+                note = "\n\n(The coach was interrupted. Please ask again.)"
+                sent.append(note)
+                yield chunk(note)
+        text = "".join(sent)
+        final_text, flagged = finish_text(text, plan.intent)
+        if len(final_text) > len(text):
+            extra = final_text[len(text) :]
+            sent.append(extra)
+            yield chunk(extra)
+        assert plan.session_id is not None
+        conversation = await service.owned_conversation(plan.identity_id, plan.session_id, lock=True)
+        stored = await service.add_message(conversation, MessageType.AI, "".join(sent), safety_redirected=flagged)
+        await service.compact(conversation)
+        service.maybe_judge(stored, configured)
+        await session.commit()
+        finished = True
+        if uow.enqueued and resources.outbox is not None:
+            resources.outbox.notify()
+        yield chunk("", complete=True, safety_redirected=flagged)
+    finally:
+        with anyio.CancelScope(shield=True):
+            if not finished:
+                await session.rollback()
+                if sent and plan.session_id is not None:
+                    await _store_interrupted(session, resources, plan, "".join(sent))
+            await session.close()
+
+
+async def _store_interrupted(session: object, resources: Resources, plan: StreamPlan, text: str) -> None:
+    """The client left (or the run failed) after part of the reply was sent: keep that part."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    assert isinstance(session, AsyncSession) and plan.session_id is not None
+    uow = UnitOfWork(session=session, resources=resources)
+    service = CoachService(uow)
+    try:
+        conversation = await service.owned_conversation(plan.identity_id, plan.session_id, lock=True)
+        await service.add_message(conversation, MessageType.AI, text, interrupted=True)
+        await session.commit()
+    except Exception:  # the conversation was deleted meanwhile, or the database is gone
+        logger.warning("could not store an interrupted coach reply")
+        await session.rollback()
