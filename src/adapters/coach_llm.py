@@ -50,9 +50,9 @@ def configured_model(settings: Settings, http: httpx.AsyncClient) -> ConfiguredM
             from pydantic_ai.models.anthropic import AnthropicModel
             from pydantic_ai.providers.anthropic import AnthropicProvider
 
-            provider = AnthropicProvider(
+            anthropic = AnthropicProvider(
                 api_key=settings.anthropic_api_key.get_secret_value(), base_url=settings.llm_base_url
             )
-            _built[key] = ConfiguredModel(AnthropicModel(name, provider=provider), f"anthropic:{name}")
+            _built[key] = ConfiguredModel(AnthropicModel(name, provider=anthropic), f"anthropic:{name}")
         return _built[key]
     return None

@@ -111,9 +111,7 @@ class PersonData:
         return await self._once("workout_stats", lambda: content(self.uow).stats(self.identity_id))
 
     async def recommendations(self) -> list[Recommendation]:
-        return await self._once(
-            "recommendations", lambda: content(self.uow).recommendations(self.identity_id, limit=3)
-        )
+        return await self._once("recommendations", lambda: content(self.uow).recommendations(self.identity_id, limit=3))
 
     # Health data (audited reads) ----------------------------------------------------------------
 

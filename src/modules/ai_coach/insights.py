@@ -103,7 +103,10 @@ async def insight(uow: UnitOfWork, identity_id: uuid.UUID) -> CoachingInsight:
         streak = max(at_risk, key=lambda s: s.current_count)
         return CoachingInsight(
             title="Keep your streak alive",
-            content=f"Your {streak.streak_type} streak is at {streak.current_count} days - one activity today keeps it going.",
+            content=(
+                f"Your {streak.streak_type} streak is at {streak.current_count} days - one activity today "
+                "keeps it going."
+            ),
             category="streak",
             priority=1,
         )
@@ -123,9 +126,8 @@ async def insight(uow: UnitOfWork, identity_id: uuid.UUID) -> CoachingInsight:
     goals = await data.goals()
     if stats.total_workouts:
         left = goals.weekly_workout_goal - stats.current_week_workouts
-        content = (
-            f"{stats.current_week_workouts} of your {goals.weekly_workout_goal} workouts done this week"
-            + (f" - {left} to go." if left > 0 else " - goal reached!")
+        content = f"{stats.current_week_workouts} of your {goals.weekly_workout_goal} workouts done this week" + (
+            f" - {left} to go." if left > 0 else " - goal reached!"
         )
         return CoachingInsight(title="Workout week", content=content, category="workout", priority=2)
     trend = await data.weight_trend(30)
@@ -174,7 +176,9 @@ CONTEXT_LINES = {
 }
 
 
-async def motivation(uow: UnitOfWork, identity_id: uuid.UUID, context: str | None, personality: Personality) -> Motivation:
+async def motivation(
+    uow: UnitOfWork, identity_id: uuid.UUID, context: str | None, personality: Personality
+) -> Motivation:
     lowered = (context or "").lower()
     for key, line in CONTEXT_LINES.items():
         if key in lowered:

@@ -41,7 +41,12 @@ async def _export(uow: UnitOfWork, identity_id: UUID) -> dict[str, Any]:
         .order_by(EvaluationRow.id)
     )
     exported["evaluations"] = [
-        {"message_id": r.message_id, "evaluated_at": r.evaluated_at.isoformat(), "scores": r.scores, "judge_model": r.judge_model}
+        {
+            "message_id": r.message_id,
+            "evaluated_at": r.evaluated_at.isoformat(),
+            "scores": r.scores,
+            "judge_model": r.judge_model,
+        }
         for r in evaluations
     ]
     usage = await uow.session.execute(
@@ -61,7 +66,15 @@ async def _export(uow: UnitOfWork, identity_id: UUID) -> dict[str, Any]:
 
 async def _erase(uow: UnitOfWork, identity_id: UUID) -> int:
     count = 0
-    for model in (EvaluationRow, MessageRow, ConversationRow, MemoryRow, DailyUsageRow, SafetyEventRow, CoachSettingsRow):
+    for model in (
+        EvaluationRow,
+        MessageRow,
+        ConversationRow,
+        MemoryRow,
+        DailyUsageRow,
+        SafetyEventRow,
+        CoachSettingsRow,
+    ):
         result = await uow.session.execute(delete(model).where(model.identity_id == identity_id))
         count += int(result.rowcount)  # type: ignore[attr-defined]
     return count

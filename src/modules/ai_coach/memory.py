@@ -30,9 +30,9 @@ class Candidate:
 _RULES: tuple[tuple[re.Pattern[str], MemoryType, MemoryCategory | None], ...] = tuple(
     (re.compile(p), t, c)
     for p, t, c in (
-        (r"\bmy (knee|knees|back|lower back|shoulder|shoulders|ankle|wrist|hip|neck|elbow) (hurts|is injured|is sore|"
-         r"is bad|gives me trouble|is weak)\b|\bi (have|had) (a |an )?(bad|injured|weak|sore|dodgy) (knee|back|shoulder|"
-         r"ankle|wrist|hip|neck|elbow)\b", MemoryType.CONSTRAINT, MemoryCategory.INJURY),
+        (r"\bmy (knee|knees|back|lower back|shoulder|shoulders|ankle|wrist|hip|neck|elbow) (hurts|is injured|"
+         r"is sore|is bad|gives me trouble|is weak)\b|\bi (have|had) (a |an )?(bad|injured|weak|sore|dodgy) "
+         r"(knee|back|shoulder|ankle|wrist|hip|neck|elbow)\b", MemoryType.CONSTRAINT, MemoryCategory.INJURY),
         (r"\bi (work|do) (night|nights|night shifts|shifts|early shifts|from home|long hours)\b", MemoryType.FACT,
          MemoryCategory.WORK),
         (r"\bi (only )?have (about )?\d+ (minutes|mins)\b|\bi can only (train|work out|exercise) (in the )?"
@@ -94,4 +94,6 @@ def overlap(a: str, b: str) -> float:
 
 def is_duplicate(candidate: Candidate, existing: list[tuple[str, str]]) -> bool:
     """More than 60 % word overlap with a memory of the same category."""
-    return any(category == candidate.category and overlap(content, candidate.content) > 0.6 for category, content in existing)
+    return any(
+        category == candidate.category and overlap(content, candidate.content) > 0.6 for category, content in existing
+    )

@@ -25,7 +25,6 @@ from pydantic_ai.models.function import AgentInfo, DeltaToolCall, DeltaToolCalls
 
 from .models import Personality
 from .safety import normalise
-from .tools import biomarker_name
 
 
 class Intent(StrEnum):
@@ -125,18 +124,36 @@ SIGN_OFFS = {
 }
 
 # Gentle foods to end a fast, per diet; tags say what each contains (to honour allergies).
-_BREAK_FAST_FOODS: tuple[tuple[str, frozenset[str], frozenset[str]], ...] = (
-    # (food, diets it suits, what it contains)
-    ("a cup of bone broth", frozenset({"none", "keto", "low_carb", "paleo", "whole30", "mediterranean"}), frozenset({"meat"})),
-    ("eggs with sautéed spinach", frozenset({"none", "vegetarian", "keto", "low_carb", "paleo", "whole30", "mediterranean", "pescatarian"}), frozenset({"egg", "eggs"})),
-    ("Greek yogurt with berries", frozenset({"none", "vegetarian", "mediterranean", "pescatarian", "low_carb"}), frozenset({"dairy", "milk", "lactose", "yogurt"})),
-    ("lentil soup", frozenset({"none", "vegan", "vegetarian", "mediterranean", "pescatarian"}), frozenset({"lentils", "legumes"})),
-    ("a tofu scramble with vegetables", frozenset({"vegan", "vegetarian"}), frozenset({"soy", "tofu"})),
-    ("salmon with steamed greens", frozenset({"none", "keto", "low_carb", "paleo", "whole30", "mediterranean", "pescatarian"}), frozenset({"fish", "salmon"})),
-    ("avocado on wholegrain toast", frozenset({"none", "vegan", "vegetarian", "mediterranean", "pescatarian"}), frozenset({"gluten", "wheat", "bread"})),
-    ("chia pudding with almond milk", frozenset({"vegan", "vegetarian", "paleo", "keto", "low_carb"}), frozenset({"nuts", "tree nuts", "almond", "almonds"})),
-    ("hummus with crunchy vegetables", frozenset({"none", "vegan", "vegetarian", "mediterranean", "pescatarian"}), frozenset({"sesame", "chickpeas", "legumes"})),
-)  # fmt: skip
+# (food, diets it suits, what it contains)
+_BREAK_FAST_FOODS: tuple[tuple[str, frozenset[str], frozenset[str]], ...] = tuple(
+    (food, frozenset(diets.split()), frozenset(contains.split()))
+    for food, diets, contains in (
+        ("a cup of bone broth", "none keto low_carb paleo whole30 mediterranean", "meat"),
+        (
+            "eggs with sautéed spinach",
+            "none vegetarian keto low_carb paleo whole30 mediterranean pescatarian",
+            "egg eggs",
+        ),
+        (
+            "Greek yogurt with berries",
+            "none vegetarian mediterranean pescatarian low_carb",
+            "dairy milk lactose yogurt",
+        ),
+        ("lentil soup", "none vegan vegetarian mediterranean pescatarian", "lentils legumes"),
+        ("a tofu scramble with vegetables", "vegan vegetarian", "soy tofu"),
+        ("salmon with steamed greens", "none keto low_carb paleo whole30 mediterranean pescatarian", "fish salmon"),
+        ("avocado on wholegrain toast", "none vegan vegetarian mediterranean pescatarian", "gluten wheat bread"),
+        ("chia pudding with almond milk", "vegan vegetarian paleo keto low_carb", "nuts almond almonds"),
+        (
+            "hummus with crunchy vegetables",
+            "none vegan vegetarian mediterranean pescatarian",
+            "sesame chickpeas legumes",
+        ),
+    )
+)
+
+
+_ALIASES = {"lactose": "dairy", "gluten free": "gluten", "coeliac": "gluten", "celiac": "gluten", "tree nuts": "nuts"}
 
 
 def break_fast_foods(diet: dict[str, Any]) -> list[str]:
@@ -147,7 +164,7 @@ def break_fast_foods(diet: dict[str, Any]) -> list[str]:
         if preference not in diets:
             continue
         words = set(normalise(food).split()) | {normalise(c) for c in contains}
-        if any(e and (e in words or e.rstrip("s") in words) for e in excluded):
+        if any(e and {e, e + "s", e.rstrip("s"), _ALIASES.get(e, e)} & words for e in excluded):
             continue
         chosen.append(food)
     return chosen[:3]
@@ -162,11 +179,16 @@ def _fast_sentence(fast: dict[str, Any]) -> str:
         text += f", in the {fast['stage']} stage"
     text += "."
     if fast.get("next_stage"):
-        text += f" {fast['next_stage'].capitalize()} starts at {fast['next_stage_at_hours']} h, in {fast['next_stage_in']}."
+        text += (
+            f" {fast['next_stage'].capitalize()} starts at {fast['next_stage_at_hours']} h, in {fast['next_stage_in']}."
+        )
     if fast.get("goal_met") and fast.get("target_hours"):
         text += f" You've reached your {fast['target_hours']:g} h target."
     elif fast.get("remaining") and fast.get("target_hours"):
-        text += f" Your {fast['target_hours']:g} h target is {fast['remaining']} away ({fast['progress_percent']:.0f}% done)."
+        text += (
+            f" Your {fast['target_hours']:g} h target is {fast['remaining']} away "
+            f"({fast['progress_percent']:.0f}% done)."
+        )
     return text
 
 
@@ -215,9 +237,11 @@ def compose(intent: Intent, results: dict[str, Any], personality: Personality, m
                 f"{first['reason']}."
             )
             if len(workouts) > 1:
-                text += " Alternatives: " + ", ".join(
-                    f"{w['name']} ({w['duration_minutes']} min)" for w in workouts[1:]
-                ) + "."
+                text += (
+                    " Alternatives: "
+                    + ", ".join(f"{w['name']} ({w['duration_minutes']} min)" for w in workouts[1:])
+                    + "."
+                )
         else:
             text = "I couldn't find a workout that fits your restrictions today - try a gentle walk or stretching."
         injuries = rec.get("respecting", {}).get("injury_areas") or []
@@ -273,7 +297,9 @@ def compose(intent: Intent, results: dict[str, Any], personality: Personality, m
         if not markers:
             return "I don't see any lab results yet. Upload a blood test report and I can explain each value."
         asked = normalise(message)
-        named = [m for m in markers if normalise(m["name"]) in asked or normalise(m["name"]).split()[0] in asked.split()]
+        named = [
+            m for m in markers if normalise(m["name"]) in asked or normalise(m["name"]).split()[0] in asked.split()
+        ]
         shown = named or sorted(markers, key=lambda m: m["flag"] in (None, "normal"))[:5]
         lines = []
         for marker in shown:
@@ -297,7 +323,10 @@ def compose(intent: Intent, results: dict[str, Any], personality: Personality, m
     if intent is Intent.SLEEP_RECOVERY:
         recovery = results.get("get_recovery_status", {})
         if _not_shared(recovery):
-            return "You haven't allowed me to share sleep and recovery data with the AI model; enable it in coach settings."
+            return (
+                "You haven't allowed me to share sleep and recovery data with the AI model; enable it in coach "
+                "settings."
+            )
         if recovery.get("recovery_score") is None and recovery.get("sleep_hours") is None:
             return "I don't have sleep or recovery data yet. Connect Apple Health or Health Connect and I'll track it."
         parts = []
@@ -381,7 +410,9 @@ class OfflineCoach:
     def respond(self, messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
         tools, answer = self._plan(messages, info)
         if answer is None and tools:
-            return ModelResponse(parts=[ToolCallPart(name, {}, tool_call_id=f"offline-{i}") for i, name in enumerate(tools)])
+            return ModelResponse(
+                parts=[ToolCallPart(name, {}, tool_call_id=f"offline-{i}") for i, name in enumerate(tools)]
+            )
         return ModelResponse(parts=[TextPart(answer or "")])
 
     async def stream(self, messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[str | DeltaToolCalls]:

@@ -42,7 +42,7 @@ STREAM_DESCRIPTION = (
     "Server-sent events on the default `message` event; each `data:` line is a JSON `StreamChunk`: "
     "`text` is a delta (the deltas concatenate to the stored reply), the first chunk of a new conversation "
     "carries `session_id` and `conversation_title`, the last has `complete: true` and `safety_redirected`. "
-    "An unknown or foreign `session_id` gives one chunk with `error: \"conversation_not_found\"`. Emergencies "
+    'An unknown or foreign `session_id` gives one chunk with `error: "conversation_not_found"`. Emergencies '
     "are answered with crisis guidance and emergency numbers without calling the model; medical questions are "
     "redirected to a clinician. Counts toward the daily message quota (free 10, premium 50 per local day; 429 "
     "with `Retry-After` past it). If the client disconnects, generation stops and what was sent is stored."
@@ -145,7 +145,7 @@ class PersonalityBody(BaseModel):
     "/personality",
     response_model=PersonalityUpdated,
     summary="Set the coach's personality",
-    description="Send the value as a bare JSON string body (`\"friendly\"`), as `{\"personality\": ...}`, or as "
+    description='Send the value as a bare JSON string body (`"friendly"`), as `{"personality": ...}`, or as '
     "the `personality` query parameter.",
     responses=_ERRORS,
 )
@@ -255,9 +255,7 @@ async def delete_memories(uow: UoWDep, me: CurrentIdentity) -> MemoriesDeleted:
     return MemoriesDeleted(deleted=await CoachService(uow).delete_memories(me.identity_id))
 
 
-@router.delete(
-    "/memories/{memory_id}", response_model=MemoriesDeleted, summary="Forget one memory", responses=_ERRORS
-)
+@router.delete("/memories/{memory_id}", response_model=MemoriesDeleted, summary="Forget one memory", responses=_ERRORS)
 async def delete_memory(uow: UoWDep, me: CurrentIdentity, memory_id: UUID) -> MemoriesDeleted:
     await CoachService(uow).delete_memory(me.identity_id, memory_id)
     return MemoriesDeleted(deleted=1)

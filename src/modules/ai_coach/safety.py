@@ -120,7 +120,9 @@ class CrisisLines:
 US = CrisisLines("US", "911", "988 (call or text, Suicide & Crisis Lifeline)")
 UK = CrisisLines("UK", "999", "116 123 (Samaritans, free, any time)")
 EU = CrisisLines("EU", "112", "your national crisis line (in Europe 112 also reaches emergency services)")
-INTERNATIONAL = CrisisLines("international", "your local emergency number (112 in Europe, 911 in the US, 999 in the UK)", "a local crisis line")
+INTERNATIONAL = CrisisLines(
+    "international", "your local emergency number (112 in Europe, 911 in the US, 999 in the UK)", "a local crisis line"
+)
 
 _US_REGIONS = {"us", "pr"}
 _UK_REGIONS = {"gb", "uk", "im", "je", "gg"}
@@ -141,7 +143,7 @@ def crisis_lines(language: str | None, timezone: str | None) -> CrisisLines:
     if region in _EU_REGIONS:
         return EU
     zone = timezone or ""
-    if zone.startswith("America/") and zone not in ("America/Toronto", "America/Vancouver") or zone.startswith("US/"):
+    if (zone.startswith("America/") and zone not in ("America/Toronto", "America/Vancouver")) or zone.startswith("US/"):
         return US
     if zone in ("Europe/London", "Europe/Belfast", "Europe/Isle_of_Man", "Europe/Jersey", "Europe/Guernsey"):
         return UK
@@ -196,9 +198,7 @@ MEDICAL_REPLIES: dict[str, str] = {
     ),
 }
 
-MEDICAL_DISCLAIMER = (
-    "I'm an AI coach, not a medical professional: for medical questions, please talk to your doctor."
-)
+MEDICAL_DISCLAIMER = "I'm an AI coach, not a medical professional: for medical questions, please talk to your doctor."
 
 FASTING_OFF_REPLY = (
     "Fasting coaching is turned off for you because your health profile lists {reasons}. Fasting isn't advised "

@@ -231,7 +231,9 @@ class CoachService:
 
     # Screening ------------------------------------------------------------------------------------
 
-    async def screen(self, principal: Principal, message: str, personality: Personality | None, endpoint: str) -> Screened:
+    async def screen(
+        self, principal: Principal, message: str, personality: Personality | None, endpoint: str
+    ) -> Screened:
         """Safety first (emergencies are answered even past the quota), then the quota, then
         medical redirects and the person's fasting restrictions."""
         identity_id = principal.identity_id
@@ -252,7 +254,9 @@ class CoachService:
             reasons = await PersonData(self.uow, identity_id).fasting_off_reasons()
             if reasons:
                 await self._safety_event(identity_id, "fasting_off", endpoint)
-                return Screened(chosen, intent, FASTING_OFF_REPLY.format(reasons=", ".join(reasons)), True, "fasting_off")
+                return Screened(
+                    chosen, intent, FASTING_OFF_REPLY.format(reasons=", ".join(reasons)), True, "fasting_off"
+                )
         return Screened(chosen, intent)
 
     async def _safety_event(self, identity_id: uuid.UUID, category: str, endpoint: str) -> None:
@@ -347,7 +351,9 @@ class CoachService:
 
     # Conversations -----------------------------------------------------------------------------------
 
-    async def owned_conversation(self, identity_id: uuid.UUID, session_id: str, *, lock: bool = False) -> ConversationRow:
+    async def owned_conversation(
+        self, identity_id: uuid.UUID, session_id: str, *, lock: bool = False
+    ) -> ConversationRow:
         query = select(ConversationRow).where(
             ConversationRow.session_id == session_id, ConversationRow.identity_id == identity_id
         )
@@ -501,10 +507,14 @@ class CoachService:
             )
         ).all()
         return ConversationList(
-            conversations=[Conversation.model_validate(r) for r in rows], total=total, has_more=offset + len(rows) < total
+            conversations=[Conversation.model_validate(r) for r in rows],
+            total=total,
+            has_more=offset + len(rows) < total,
         )
 
-    async def messages(self, identity_id: uuid.UUID, session_id: str, *, limit: int, offset: int) -> list[ConversationMessage]:
+    async def messages(
+        self, identity_id: uuid.UUID, session_id: str, *, limit: int, offset: int
+    ) -> list[ConversationMessage]:
         rows = (
             await self.session.scalars(
                 select(MessageRow)
@@ -526,7 +536,9 @@ class CoachService:
             for r in rows
         ]
 
-    async def update_conversation(self, identity_id: uuid.UUID, session_id: str, body: ConversationUpdate) -> Conversation:
+    async def update_conversation(
+        self, identity_id: uuid.UUID, session_id: str, body: ConversationUpdate
+    ) -> Conversation:
         row = await self.owned_conversation(identity_id, session_id, lock=True)
         if body.title is not None:
             row.title = body.title
@@ -637,7 +649,9 @@ class StreamPlan:
     summary: str | None = None
 
 
-async def open_stream(uow: UnitOfWork, principal: Principal, message: str, personality: Personality | None, session_id: str | None) -> StreamPlan:
+async def open_stream(
+    uow: UnitOfWork, principal: Principal, message: str, personality: Personality | None, session_id: str | None
+) -> StreamPlan:
     """Checks, quota, the conversation and the person's message, committed before streaming."""
     service = CoachService(uow)
     identity_id = principal.identity_id
@@ -651,7 +665,14 @@ async def open_stream(uow: UnitOfWork, principal: Principal, message: str, perso
             if verdict is not None and verdict.category is SafetyCategory.EMERGENCY:
                 preferences = await profile_service(uow).preferences_of(identity_id)
                 text = emergency_reply(verdict.kind, crisis_lines(preferences.language, preferences.timezone))
-            return StreamPlan(identity_id, message, Personality.MOTIVATIONAL, Intent.GENERAL, error="conversation_not_found", error_text=text)
+            return StreamPlan(
+                identity_id,
+                message,
+                Personality.MOTIVATIONAL,
+                Intent.GENERAL,
+                error="conversation_not_found",
+                error_text=text,
+            )
     screened = await service.screen(principal, message, personality, "stream")
     is_new = conversation is None
     if conversation is None:

@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator
 
 import anyio
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core.uow import Resources, UnitOfWork
 from src.database import SessionFactory
@@ -69,7 +70,9 @@ async def event_stream(sessions: SessionFactory, resources: Resources, plan: Str
             logger.warning("coach model failed while streaming (%s)", type(exc).__name__)
             if not sent:  # nothing was said yet: the offline coach answers instead
                 configured = None
-                deps = await service.deps_for(plan.identity_id, plan.personality, third_party=False, summary=plan.summary)
+                deps = await service.deps_for(
+                    plan.identity_id, plan.personality, third_party=False, summary=plan.summary
+                )
                 async with coach_agent.run_stream(
                     plan.message, deps=deps, model=offline_model(plan.personality), message_history=plan.history
                 ) as run:
@@ -87,8 +90,7 @@ async def event_stream(sessions: SessionFactory, resources: Resources, plan: Str
             extra = final_text[len(text) :]
             sent.append(extra)
             yield chunk(extra)
-        assert plan.session_id is not None
-        conversation = await service.owned_conversation(plan.identity_id, plan.session_id, lock=True)
+        conversation = await service.owned_conversation(plan.identity_id, plan.session_id or "", lock=True)
         stored = await service.add_message(conversation, MessageType.AI, "".join(sent), safety_redirected=flagged)
         await service.compact(conversation)
         service.maybe_judge(stored, configured)
@@ -106,15 +108,12 @@ async def event_stream(sessions: SessionFactory, resources: Resources, plan: Str
             await session.close()
 
 
-async def _store_interrupted(session: object, resources: Resources, plan: StreamPlan, text: str) -> None:
+async def _store_interrupted(session: AsyncSession, resources: Resources, plan: StreamPlan, text: str) -> None:
     """The client left (or the run failed) after part of the reply was sent: keep that part."""
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-    assert isinstance(session, AsyncSession) and plan.session_id is not None
     uow = UnitOfWork(session=session, resources=resources)
     service = CoachService(uow)
     try:
-        conversation = await service.owned_conversation(plan.identity_id, plan.session_id, lock=True)
+        conversation = await service.owned_conversation(plan.identity_id, plan.session_id or "", lock=True)
         await service.add_message(conversation, MessageType.AI, text, interrupted=True)
         await session.commit()
     except Exception:  # the conversation was deleted meanwhile, or the database is gone

@@ -17,8 +17,9 @@ from pydantic_ai import Agent, RunContext
 from pydantic_ai.framing import register_tag, wrap
 
 from src.modules.metrics import BIOMARKER_PREFIX
+from src.services.recovery import current_recovery
 
-from .data import WEIGHT, PersonData
+from .data import ACCESSED_BY, WEIGHT, PersonData
 from .models import Personality
 
 PERSON_DOCUMENT = register_tag("person_document")
@@ -209,36 +210,30 @@ async def biomarkers_info(deps: CoachDeps) -> dict[str, Any]:
     }
 
 
-def recovery_status(score: float) -> str:
-    if score >= 80:
-        return "excellent"
-    if score >= 60:
-        return "good"
-    if score >= 40:
-        return "moderate"
-    return "needs rest"
-
-
 async def recovery_info(deps: CoachDeps) -> dict[str, Any]:
+    """Today's recovery by the same formula as health sync (values of the last 72 h), not stored."""
     if not deps.may_see_wellbeing:
         return NOT_SHARED
     latest = await deps.data.latest_health()
     zone = await deps.data.zone()
-
-    def value(metric_type: str) -> float | None:
-        metric = latest.get(metric_type)
-        return round(metric.value, 1) if metric is not None else None
-
-    score = value("recovery_score")
+    today = await current_recovery(
+        deps.data.uow,
+        deps.data.identity_id,
+        accessed_by=ACCESSED_BY,
+        latest=latest,
+        timezone=zone.key,
+        store=False,
+    )
     out: dict[str, Any] = {
-        "recovery_score": score,
-        "status": recovery_status(score) if score is not None else None,
-        "sleep_hours": value("sleep_hours"),
-        "hrv_ms": value("health_hrv"),
-        "resting_hr_bpm": value("health_resting_hr"),
+        "recovery_score": today.recovery.score if today.recovery else None,
+        "status": str(today.recovery.status).replace("_", " ") if today.recovery else None,
+        "sleep_hours": today.sleep_hours,
+        "hrv_ms": today.hrv_ms,
+        "hrv_trend": today.hrv_trend,
+        "resting_hr_bpm": today.resting_hr,
     }
-    newest = max((m.timestamp for m in latest.values() if m.metric_type != WEIGHT), default=None)
-    out["measured_on"] = newest.astimezone(zone).date().isoformat() if newest else None
+    if today.recovery is not None:
+        out["factors"] = [{"input": f.input, "points": f.points} for f in today.recovery.factors]
     return out
 
 
