@@ -1,7 +1,7 @@
 """ai coach: settings, conversations, messages, memories, evaluations, daily usage, safety events
 
 Revision ID: b24e1b5e238e
-Revises: 5d1c7a9e2b40
+Revises: f38669213cdd
 Create Date: 2026-12-06 00:45:00.000000+00:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "b24e1b5e238e"
-down_revision: str | Sequence[str] | None = "5d1c7a9e2b40"
+down_revision: str | Sequence[str] | None = "f38669213cdd"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -192,6 +192,10 @@ def _fast_sentence(fast: dict[str, Any]) -> str:
     return text
 
 
+def _days(count: int) -> str:
+    return f"{count} day" if count == 1 else f"{count} days"
+
+
 def _not_shared(result: dict[str, Any]) -> bool:
     return result.get("shared") is False
 
@@ -283,7 +287,7 @@ def compose(intent: Intent, results: dict[str, Any], personality: Personality, m
             f"{level.get('xp_to_next_level', 0)} XP to level {level.get('level', 1) + 1}."
         )
         parts = [
-            f"{kind} {value['current_days']} days (best {value['longest_days']})"
+            f"{kind} {_days(value['current_days'])} (best {value['longest_days']})"
             for kind, value in streaks.items()
             if value["current_days"] or value["longest_days"]
         ]
@@ -359,7 +363,7 @@ def compose(intent: Intent, results: dict[str, Any], personality: Personality, m
         bits.append(_fast_sentence(fast))
     fasting_streak = today.get("streaks", {}).get("fasting", {}).get("current_days", 0)
     if fasting_streak:
-        bits.append(f"Your fasting streak is at {fasting_streak} days.")
+        bits.append(f"Your fasting streak is at {_days(fasting_streak)}.")
     bits.append(f"You're level {today.get('level', 1)}.")
     opener = GREETINGS[personality] if intent is Intent.GREETING else "Here's where you stand."
     return (
