@@ -94,12 +94,21 @@ async def person_with_history(app: FastAPI, client: httpx.AsyncClient, clock: Fr
     await _workout(app, client, clock, user, utc(3, 9, 18))
     clock.set(NOW)
     await fresh_token(app, user)
-    for start, end in ((utc(3, 6, 20), utc(3, 7, 12)), (utc(3, 7, 20), utc(3, 8, 11)), (utc(3, 8, 20), utc(3, 9, 10, 36))):
+    for start, end in (
+        (utc(3, 6, 20), utc(3, 7, 12)),
+        (utc(3, 7, 20), utc(3, 8, 11)),
+        (utc(3, 8, 20), utc(3, 9, 10, 36)),
+    ):
         ok(
             await client.post(
                 WINDOWS,
                 headers=user.headers,
-                json={"window_type": "fast", "protocol": "16:8", "start_time": start.isoformat(), "end_time": end.isoformat()},
+                json={
+                    "window_type": "fast",
+                    "protocol": "16:8",
+                    "start_time": start.isoformat(),
+                    "end_time": end.isoformat(),
+                },
             ),
             201,
         )
@@ -107,15 +116,39 @@ async def person_with_history(app: FastAPI, client: httpx.AsyncClient, clock: Fr
         await record(client, user, "weight_kg", kg, utc(2, day, 8))
     await record(client, user, "weight_kg", 82.4, utc(3, 9, 8))
     lab = utc(3, 2, 9)
-    await record(client, user, "biomarker_ldl_cholesterol", 3.4, lab, unit="mmol/L", reference_low=0, reference_high=3.0, flag="high")
-    await record(client, user, "biomarker_hdl_cholesterol", 1.5, lab, unit="mmol/L", reference_low=1.0, reference_high=2.5, flag="normal")
-    await record(client, user, "biomarker_ferritin", 85, lab, unit="ug/L", reference_low=30, reference_high=400, flag="normal")
+    await record(
+        client,
+        user,
+        "biomarker_ldl_cholesterol",
+        3.4,
+        lab,
+        unit="mmol/L",
+        reference_low=0,
+        reference_high=3.0,
+        flag="high",
+    )
+    await record(
+        client,
+        user,
+        "biomarker_hdl_cholesterol",
+        1.5,
+        lab,
+        unit="mmol/L",
+        reference_low=1.0,
+        reference_high=2.5,
+        flag="normal",
+    )
+    await record(
+        client, user, "biomarker_ferritin", 85, lab, unit="ug/L", reference_low=30, reference_high=400, flag="normal"
+    )
     await record(client, user, "sleep_hours", 6.5, NOW - timedelta(hours=5), source="device_sync")
     await record(client, user, "health_resting_hr", 58, NOW - timedelta(hours=4), source="device_sync")
     start = NOW - timedelta(hours=13, minutes=20)
     ok(
         await client.post(
-            WINDOWS, headers=user.headers, json={"window_type": "fast", "protocol": "16:8", "start_time": start.isoformat()}
+            WINDOWS,
+            headers=user.headers,
+            json={"window_type": "fast", "protocol": "16:8", "start_time": start.isoformat()},
         ),
         201,
     )

@@ -4,7 +4,6 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Body, Query, Request
-from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from src.core.errors import UnprocessableEntity, problem_schema
@@ -33,7 +32,7 @@ from .models import (
     UserContext,
 )
 from .service import CoachService, open_stream
-from .streaming import event_stream
+from .streaming import EventStreamResponse, event_stream
 
 router = ModuleRouter(prefix="/coach", tags=["coach"])
 _ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (401, 404, 422, 429)}
@@ -66,11 +65,10 @@ async def chat(uow: UoWDep, me: CurrentIdentity, body: ChatRequest) -> ChatRespo
     return await CoachService(uow).chat(me, body)
 
 
-async def _stream(request: Request, uow: UoWDep, me: CurrentIdentity, body: StreamRequest) -> StreamingResponse:
+async def _stream(request: Request, uow: UoWDep, me: CurrentIdentity, body: StreamRequest) -> EventStreamResponse:
     plan = await open_stream(uow, me, body.message, body.personality, body.session_id)
-    return StreamingResponse(
+    return EventStreamResponse(
         event_stream(request.app.state.sessions, uow.resources, plan),
-        media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
@@ -84,7 +82,7 @@ router.add_api_route(
     "/stream",
     _stream,
     methods=["POST"],
-    response_class=StreamingResponse,
+    response_class=EventStreamResponse,
     summary="Talk to the coach in a conversation, streamed as server-sent events",
     description=STREAM_DESCRIPTION,
     responses=_STREAM_RESPONSES,
@@ -95,7 +93,7 @@ router.add_api_route(
     "/chat/stream",
     _stream,
     methods=["POST"],
-    response_class=StreamingResponse,
+    response_class=EventStreamResponse,
     summary="The same as POST /coach/stream",
     description=STREAM_DESCRIPTION,
     responses=_STREAM_RESPONSES,

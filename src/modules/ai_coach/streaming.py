@@ -8,11 +8,15 @@ stops and what was sent is stored (marked interrupted), so the conversation stay
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 
 import anyio
+from pydantic_ai.models import Model
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import StreamingResponse
+from starlette.types import Send
 
 from src.core.uow import Resources, UnitOfWork
 from src.database import SessionFactory
@@ -20,9 +24,25 @@ from src.database import SessionFactory
 from .models import MessageType, StreamChunk
 from .offline import offline_model
 from .service import CoachService, StreamPlan, finish_text
-from .tools import coach_agent
+from .tools import CoachDeps, coach_agent
 
 logger = logging.getLogger("ugoki.ai_coach")
+
+
+class EventStreamResponse(StreamingResponse):
+    """A streaming response that always closes its body iterator, also when the client went away,
+    so the generator's clean-up (storing what was sent, releasing the database) runs at once."""
+
+    media_type = "text/event-stream"
+
+    async def stream_response(self, send: Send) -> None:
+        try:
+            await super().stream_response(send)
+        finally:
+            close = getattr(self.body_iterator, "aclose", None)
+            if close is not None:
+                with anyio.CancelScope(shield=True):
+                    await close()
 
 
 def sse(chunk: StreamChunk) -> str:
@@ -57,13 +77,9 @@ async def event_stream(sessions: SessionFactory, resources: Resources, plan: Str
         model, third_party, configured = service.model_for_stream(plan.personality)
         deps = await service.deps_for(plan.identity_id, plan.personality, third_party=third_party, summary=plan.summary)
         try:
-            async with coach_agent.run_stream(
-                plan.message, deps=deps, model=model, message_history=plan.history
-            ) as run:
-                async for delta in run.stream_text(delta=True, debounce_by=None):
-                    if delta:
-                        sent.append(delta)
-                        yield chunk(delta)
+            async for delta in _deltas(model, deps, plan):
+                sent.append(delta)
+                yield chunk(delta)
         except Exception as exc:
             if not third_party:
                 raise
@@ -73,13 +89,9 @@ async def event_stream(sessions: SessionFactory, resources: Resources, plan: Str
                 deps = await service.deps_for(
                     plan.identity_id, plan.personality, third_party=False, summary=plan.summary
                 )
-                async with coach_agent.run_stream(
-                    plan.message, deps=deps, model=offline_model(plan.personality), message_history=plan.history
-                ) as run:
-                    async for delta in run.stream_text(delta=True, debounce_by=None):
-                        if delta:
-                            sent.append(delta)
-                            yield chunk(delta)
+                async for delta in _deltas(offline_model(plan.personality), deps, plan):
+                    sent.append(delta)
+                    yield chunk(delta)
             else:
                 note = "\n\n(The coach was interrupted. Please ask again.)"
                 sent.append(note)
@@ -106,6 +118,34 @@ async def event_stream(sessions: SessionFactory, resources: Resources, plan: Str
                 if sent and plan.session_id is not None:
                     await _store_interrupted(session, resources, plan, "".join(sent))
             await session.close()
+
+
+async def _deltas(model: Model, deps: CoachDeps, plan: StreamPlan) -> AsyncIterator[str]:
+    """The model's text deltas. The run happens in a task of its own that hands deltas over a
+    bounded channel, so that a client going away (the response body is closed from another task)
+    cancels the run cleanly instead of tearing through its open scopes."""
+    sender, receiver = anyio.create_memory_object_stream[str](max_buffer_size=64)
+
+    async def produce() -> None:
+        async with sender:
+            async with coach_agent.run_stream(
+                plan.message, deps=deps, model=model, message_history=plan.history
+            ) as run:
+                async for delta in run.stream_text(delta=True, debounce_by=None):
+                    if delta:
+                        await sender.send(delta)
+
+    task = asyncio.get_running_loop().create_task(produce())
+    try:
+        async with receiver:
+            async for delta in receiver:
+                yield delta
+        await task
+    finally:
+        if not task.done():
+            task.cancel()
+            with anyio.CancelScope(shield=True):
+                await asyncio.gather(task, return_exceptions=True)
 
 
 async def _store_interrupted(session: AsyncSession, resources: Resources, plan: StreamPlan, text: str) -> None:
