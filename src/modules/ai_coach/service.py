@@ -438,7 +438,8 @@ class CoachService:
                 .order_by(MessageRow.id)
             )
         ).all()
-        older = rows[:-KEEP_VERBATIM]
+        keep = min(KEEP_VERBATIM, max(2, self.uow.settings.coach_compact_after_messages // 2))
+        older = rows[:-keep]
         if not older:
             return
         topics = [" ".join(r.content.split())[:80] for r in older if r.type == MessageType.HUMAN]
