@@ -2,8 +2,9 @@
 
 `LLM_PROVIDER=anthropic` uses the Anthropic Messages API (`LLM_BASE_URL`, `ANTHROPIC_API_KEY`);
 `LLM_PROVIDER=openai` uses any OpenAI-compatible chat-completions API at `OPENAI_BASE_URL`
-(OpenAI, Ollama, Groq, vLLM…) through the shared outbound HTTP client; `none` returns no model
-and the caller runs its offline coach. Nothing here knows about the coach's domain.
+(OpenAI, Ollama, Groq, vLLM…); `none` returns no model and the caller runs its offline coach.
+Each provider keeps one HTTP client per process (the SDKs' own, built once here and reused), with
+`LLM_TIMEOUT_SECONDS` per request. Nothing here knows about the coach's domain.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    import httpx
     from pydantic_ai.models import Model
 
     from src.core.settings import Settings
@@ -27,21 +27,20 @@ class ConfiguredModel:
 _built: dict[tuple[object, ...], ConfiguredModel] = {}
 
 
-def configured_model(settings: Settings, http: httpx.AsyncClient) -> ConfiguredModel | None:
+def configured_model(settings: Settings) -> ConfiguredModel | None:
     """The configured chat model, or None when no provider is configured (offline)."""
     if settings.llm_provider == "openai" and settings.openai_api_key is not None:
         name = settings.coach_model or settings.openai_model
-        key: tuple[object, ...] = ("openai", settings.openai_base_url, name, settings.openai_api_key, id(http))
+        key: tuple[object, ...] = ("openai", settings.openai_base_url, name, settings.openai_api_key)
         if key not in _built:
             from pydantic_ai.models.openai import OpenAIChatModel
             from pydantic_ai.providers.openai import OpenAIProvider
 
             provider = OpenAIProvider(
-                base_url=settings.openai_base_url,
-                api_key=settings.openai_api_key.get_secret_value(),
-                http_client=http,
+                base_url=settings.openai_base_url, api_key=settings.openai_api_key.get_secret_value()
             )
-            _built[key] = ConfiguredModel(OpenAIChatModel(name, provider=provider), f"openai:{name}")
+            model = OpenAIChatModel(name, provider=provider, settings={"timeout": settings.llm_timeout_seconds})
+            _built[key] = ConfiguredModel(model, f"openai:{name}")
         return _built[key]
     if settings.llm_provider == "anthropic" and settings.anthropic_api_key is not None:
         name = settings.coach_model or settings.llm_model
@@ -53,6 +52,7 @@ def configured_model(settings: Settings, http: httpx.AsyncClient) -> ConfiguredM
             anthropic = AnthropicProvider(
                 api_key=settings.anthropic_api_key.get_secret_value(), base_url=settings.llm_base_url
             )
-            _built[key] = ConfiguredModel(AnthropicModel(name, provider=anthropic), f"anthropic:{name}")
+            claude = AnthropicModel(name, provider=anthropic, settings={"timeout": settings.llm_timeout_seconds})
+            _built[key] = ConfiguredModel(claude, f"anthropic:{name}")
         return _built[key]
     return None

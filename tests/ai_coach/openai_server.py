@@ -93,9 +93,7 @@ class FakeOpenAI:
                     "object": "chat.completion",
                     "created": created,
                     "model": body["model"],
-                    "choices": [
-                        {"index": 0, "message": message, "finish_reason": "tool_calls" if calls else "stop"}
-                    ],
+                    "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if calls else "stop"}],
                     "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
                 }
             )

@@ -7,7 +7,6 @@ import httpx
 from fastapi import FastAPI
 
 from src.core.clock import FrozenClock
-
 from tests.ai_coach.helpers import (
     COACH,
     CONVERSATIONS,
@@ -50,7 +49,9 @@ async def test_conversations_are_listed_renamed_archived_and_deleted(
     assert ok(await client.get(CONVERSATIONS, headers=user.headers, params={"limit": 1}))["has_more"] is True
 
     renamed = ok(
-        await client.patch(f"{CONVERSATIONS}/{first}", headers=user.headers, json={"title": "Mornings", "is_archived": True})
+        await client.patch(
+            f"{CONVERSATIONS}/{first}", headers=user.headers, json={"title": "Mornings", "is_archived": True}
+        )
     )
     assert renamed["title"] == "Mornings"
     assert renamed["message_count"] == 2
@@ -107,6 +108,12 @@ async def test_erasing_the_account_removes_everything_the_coach_holds(app: FastA
     from sqlalchemy import text
 
     async with app.state.sessions.reader() as session:
-        for table in ("coach_conversations", "coach_messages", "coach_memories", "coach_user_settings", "coach_daily_usage"):
+        for table in (
+            "coach_conversations",
+            "coach_messages",
+            "coach_memories",
+            "coach_user_settings",
+            "coach_daily_usage",
+        ):
             count = await session.scalar(text(f"SELECT count(*) FROM {table}"))  # noqa: S608 - fixed table names
             assert count == 0, table

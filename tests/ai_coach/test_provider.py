@@ -48,7 +48,9 @@ async def test_the_stream_runs_on_the_configured_model_and_stores_the_concatenat
 
 
 @OPENAI
-async def test_an_emergency_never_reaches_the_model(app: FastAPI, client: httpx.AsyncClient, fake_openai: FakeOpenAI) -> None:
+async def test_an_emergency_never_reaches_the_model(
+    app: FastAPI, client: httpx.AsyncClient, fake_openai: FakeOpenAI
+) -> None:
     user = await anonymous_user(app)
     body = await ask(client, user, "I want to end my life")
     assert body["safety_redirected"] is True
@@ -94,9 +96,7 @@ async def test_a_failing_provider_falls_back_to_the_offline_coach(
     assert "13 h 20 min into your 16:8 fast" in "".join(c["text"] for c in chunks)
 
 
-@pytest.mark.parametrize(
-    "settings_overrides", [{"provider": "openai", "coach_judge_sample_rate": 1.0}], indirect=True
-)
+@pytest.mark.parametrize("settings_overrides", [{"provider": "openai", "coach_judge_sample_rate": 1.0}], indirect=True)
 async def test_sampled_answers_are_judged_after_commit_through_the_outbox(
     app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock, fake_openai: FakeOpenAI
 ) -> None:

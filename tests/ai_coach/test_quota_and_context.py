@@ -89,9 +89,7 @@ async def test_context_holds_the_persons_real_figures(
 async def test_insight_comes_from_the_persons_data(app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock) -> None:
     person = await person_with_history(app, client, clock)
     insight = ok(await client.get(f"{COACH}/insight", headers=person.user.headers))
-    assert insight["content"] == (
-        "You're 13 h 20 min into your fast; fat burning starts at 16 h, in 2 h 40 min."
-    )
+    assert insight["content"] == ("You're 13 h 20 min into your fast; fat burning starts at 16 h, in 2 h 40 min.")
     assert insight["priority"] == 1
     motivation = ok(
         await client.get(f"{COACH}/motivation", headers=person.user.headers, params={"context": "completed fast"})

@@ -36,7 +36,7 @@ judge_agent = Agent(
 
 
 async def judge_answer(uow: UnitOfWork, delivery: Delivery) -> None:
-    configured = configured_model(uow.settings, uow.resources.http())
+    configured = configured_model(uow.settings)
     message_id = int(delivery.payload["message_id"])
     answer = await uow.session.get(MessageRow, message_id)
     if configured is None or answer is None:

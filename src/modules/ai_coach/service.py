@@ -267,7 +267,7 @@ class CoachService:
     # The agent --------------------------------------------------------------------------------------
 
     def provider(self) -> ConfiguredModel | None:
-        return configured_model(self.uow.settings, self.uow.resources.http())
+        return configured_model(self.uow.settings)
 
     async def deps_for(
         self, identity_id: uuid.UUID, personality: Personality, *, third_party: bool, summary: str | None = None
