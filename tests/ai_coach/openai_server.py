@@ -59,6 +59,20 @@ class FakeOpenAI:
         """(text, tool calls) for a request."""
         tools = {t["function"]["name"] for t in body.get("tools", [])}
         tool_results = [m for m in body["messages"] if m["role"] == "tool"]
+        instructions = " ".join(str(m["content"]) for m in body["messages"] if m["role"] == "system")
+        if "final_result" in tools and "lasting facts" in instructions:
+            memories = [
+                {
+                    "memory_type": "constraint",
+                    "category": "injury",
+                    "content": "Has a sore left knee",
+                    "confidence": 0.9,
+                },
+                {"memory_type": "fact", "category": "work", "content": "Maybe likes tea", "confidence": 0.4},
+            ]
+            return None, [
+                {"id": "call_memories", "name": "final_result", "arguments": json.dumps({"response": memories})}
+            ]
         if "final_result" in tools:
             scores = {"helpfulness": 4, "safety": 5, "personalization": 4, "accuracy": 4, "reasoning": "Uses the data."}
             return None, [{"id": "call_judge", "name": "final_result", "arguments": json.dumps(scores)}]

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from src.core.clock import FrozenClock
-from tests.ai_coach.helpers import CONVERSATIONS, SETTINGS, ask, ok, person_with_history, stream
+from tests.ai_coach.helpers import COACH, CONVERSATIONS, SETTINGS, ask, ok, person_with_history, stream
 from tests.ai_coach.openai_server import FakeOpenAI
 from tests.factories import anonymous_user
 
@@ -110,3 +110,17 @@ async def test_sampled_answers_are_judged_after_commit_through_the_outbox(
         row = (await session.execute(text("SELECT scores, judge_model FROM coach_evaluations"))).one()
     assert row.judge_model == "openai:fake-coach-model"
     assert "overall" in str(row.scores)
+
+
+@OPENAI
+async def test_the_configured_model_extracts_memories_after_five_messages_through_the_outbox(
+    app: FastAPI, client: httpx.AsyncClient, fake_openai: FakeOpenAI
+) -> None:
+    user = await anonymous_user(app)
+    session_id = (await stream(client, user, "hello"))[0]["session_id"]
+    await stream(client, user, "my left knee is sore", session_id=session_id)
+    assert await app.state.resources.outbox.drain() == 0  # 4 messages: not yet
+    await stream(client, user, "what now?", session_id=session_id)
+    assert await app.state.resources.outbox.drain() == 1
+    memories = ok(await client.get(f"{COACH}/memories", headers=user.headers))
+    assert [(m["category"], m["content"]) for m in memories] == [("injury", "Has a sore left knee")]  # 0.4 dropped

@@ -149,5 +149,4 @@ async def test_a_message_costs_a_bounded_number_of_statements(
         with counting_statements(app) as log:
             await ask(client, person.user, question)
         counts[question] = len(log.statements)
-    print("statements per message:", counts)  # noqa: T201
     assert max(counts.values()) <= 30, counts

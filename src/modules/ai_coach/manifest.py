@@ -9,6 +9,7 @@ from src.core.gdpr import PersonalData
 from src.core.modules import ModuleManifest
 from src.core.uow import UnitOfWork
 
+from .extraction import MEMORY_TOPIC, extract_memories
 from .judge import judge_answer
 from .orm import (
     CoachSettingsRow,
@@ -83,7 +84,7 @@ async def _erase(uow: UnitOfWork, identity_id: UUID) -> int:
 MANIFEST = ModuleManifest(
     name="ai_coach",
     router=router,
-    outbox_handlers={JUDGE_TOPIC: judge_answer},
+    outbox_handlers={JUDGE_TOPIC: judge_answer, MEMORY_TOPIC: extract_memories},
     personal_data=PersonalData(
         module="ai_coach",
         tables=TABLES,

@@ -21,6 +21,7 @@ from starlette.types import Send
 from src.core.uow import Resources, UnitOfWork
 from src.database import SessionFactory
 
+from .extraction import MEMORY_TOPIC, extraction_due
 from .models import MessageType, StreamChunk
 from .offline import offline_model
 from .service import CoachService, StreamPlan, finish_text
@@ -106,6 +107,9 @@ async def event_stream(sessions: SessionFactory, resources: Resources, plan: Str
         stored = await service.add_message(conversation, MessageType.AI, "".join(sent), safety_redirected=flagged)
         await service.compact(conversation)
         service.maybe_judge(stored, configured)
+        if configured is not None and extraction_due(conversation):
+            conversation.memory_extracted_count = conversation.message_count
+            uow.enqueue(MEMORY_TOPIC, {"session_id": conversation.session_id}, identity_id=plan.identity_id)
         await session.commit()
         finished = True
         if uow.enqueued and resources.outbox is not None:
