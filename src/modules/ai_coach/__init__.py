@@ -2,9 +2,11 @@
 offline by default, any supported language model when configured."""
 
 from .errors import CoachQuotaExceeded, ConversationNotFound, MemoryNotFound
+from .interface import AICoachInterface
 from .models import MemoryCategory, MemoryType, MessageType, Personality
 
 __all__ = [
+    "AICoachInterface",
     "CoachQuotaExceeded",
     "ConversationNotFound",
     "MemoryCategory",

@@ -53,9 +53,9 @@ STREAM_DESCRIPTION = (
     response_model=ChatResponse,
     summary="Ask the coach (one message, no history kept)",
     description=(
-        "Answers from the person's own data (active fast, history, streaks, level, workouts, weight, lab results, "
-        "recovery, diet). Emergencies get crisis guidance with emergency numbers and the model is not called; "
-        "medical questions are redirected. `safety_redirected` is true when the reply was redirected or carries "
+        "Grounded in the person's own data (active fast, fasting history, streak counts, level, workout stats, "
+        "weight, lab results, recovery, diet). Emergencies get crisis guidance with emergency numbers and the "
+        "model is not called; medical questions are redirected. `safety_redirected` is true when the reply was redirected or carries "
         "the medical disclaimer. Counts toward the daily message quota (429 with `Retry-After` past it)."
     ),
     responses=_ERRORS,
