@@ -56,7 +56,8 @@ STREAM_DESCRIPTION = (
         "Grounded in the person's own data (active fast, fasting history, streak counts, level, workout stats, "
         "weight, lab results, recovery, diet). Emergencies get crisis guidance with emergency numbers and the "
         "model is not called; medical questions are redirected. `safety_redirected` is true when the reply "
-        "was redirected or carries the medical disclaimer. Counts toward the daily message quota (429 with `Retry-After` past it)."
+        "was redirected or carries the medical disclaimer. Counts toward the daily message quota (429 with "
+        "`Retry-After` past it)."
     ),
     responses=_ERRORS,
     openapi_extra=limits("AI_CHAT"),
