@@ -3,10 +3,15 @@ numbers (each answer is checked for them)."""
 
 from __future__ import annotations
 
+import json
+import uuid
+
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from src.core.clock import FrozenClock
+from src.database import Base
 from tests.ai_coach.helpers import API, ask, ok, person_with_history
 
 
@@ -64,3 +69,24 @@ async def test_eight_typical_questions_are_answered_with_the_persons_own_numbers
     hello = await ask(client, user, "Hello!")
     assert "13 h 20 min" in hello["response"]["message"]
     assert hello["quick_actions"][0] == {"label": "Start Fast", "action": "start_fast", "params": {"protocol": "16:8"}}
+
+
+async def test_every_read_of_health_data_by_the_coach_is_journalled(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    person = await person_with_history(app, client, clock)
+    await ask(client, person.user, "How is my weight progress?")
+    await ask(client, person.user, "Is my LDL cholesterol ok?")
+    events = Base.metadata.tables["activity_events"]
+    async with app.state.sessions.reader() as session:
+        rows = (
+            await session.execute(
+                select(events.c.metadata).where(
+                    events.c.identity_id == uuid.UUID(person.user.id), events.c.event_type == "health_data_accessed"
+                )
+            )
+        ).all()
+    reads = [json.loads(r[0]) if isinstance(r[0], str) else r[0] for r in rows]
+    by_coach = [r for r in reads if r["accessed_by"] == "ai_coach"]
+    assert any("weight_kg" in r["metric_types"] for r in by_coach)
+    assert any("biomarker_ldl_cholesterol" in r["metric_types"] for r in by_coach)
