@@ -33,6 +33,7 @@ class FakeOpenAI:
     base_url: str = ""
     tool_to_call: str = "get_active_fast"
     status: int = 200
+    answer: str | None = None  # said instead of quoting the tool's result
     requests: list[dict[str, Any]] = field(default_factory=list)
     _server: uvicorn.Server | None = None
     _thread: threading.Thread | None = None
@@ -40,6 +41,7 @@ class FakeOpenAI:
     def reset(self) -> None:
         self.tool_to_call = "get_active_fast"
         self.status = 200
+        self.answer = None
         self.requests.clear()
 
     def settings(self, **overrides: object) -> dict[str, object]:
@@ -78,6 +80,8 @@ class FakeOpenAI:
             return None, [{"id": "call_judge", "name": "final_result", "arguments": json.dumps(scores)}]
         if tools and not tool_results and self.tool_to_call in tools:
             return None, [{"id": "call_1", "name": self.tool_to_call, "arguments": "{}"}]
+        if tool_results and self.answer is not None:
+            return self.answer, []
         if tool_results:
             data = json.loads(tool_results[-1]["content"])
             if isinstance(data, dict) and data.get("active"):

@@ -150,3 +150,29 @@ async def test_a_message_costs_a_bounded_number_of_statements(
             await ask(client, person.user, question)
         counts[question] = len(log.statements)
     assert max(counts.values()) <= 30, counts
+
+
+async def test_parallel_messages_never_exceed_the_quota(app: FastAPI, client: httpx.AsyncClient) -> None:
+    import asyncio
+
+    from tests.conftest import client_for
+
+    user = await anonymous_user(app)
+
+    async def one() -> int:
+        async with client_for(app) as c:
+            return (await c.post(CHAT, headers=user.headers, json={"message": "Suggest a workout"})).status_code
+
+    statuses = await asyncio.gather(*(one() for _ in range(14)))
+    assert sorted(statuses) == [200] * 10 + [429] * 4
+    context = ok(await client.get(f"{COACH}/context", headers=user.headers))
+    assert context["messages_today"] == 10
+
+
+async def test_fasting_coaching_is_off_for_someone_under_18(app: FastAPI, client: httpx.AsyncClient) -> None:
+    user = await anonymous_user(app)
+    ok(await client.post("/api/v1/profile", headers=user.headers, json={"display_name": "Sam"}), 201)
+    ok(await client.patch("/api/v1/profile", headers=user.headers, json={"date_of_birth": "2010-05-01"}))
+    body = await ask(client, user, "How is my fast going?")
+    assert body["safety_redirected"] is True
+    assert "an age under 18" in body["response"]["message"]
