@@ -80,6 +80,8 @@ class FakeOpenAI:
             return None, [{"id": "call_judge", "name": "final_result", "arguments": json.dumps(scores)}]
         if tools and not tool_results and self.tool_to_call in tools:
             return None, [{"id": "call_1", "name": self.tool_to_call, "arguments": "{}"}]
+        if "Summarise this conversation" in instructions:
+            return "The person asked about workouts and their fast; the coach suggested a short session.", []
         if tool_results and self.answer is not None:
             return self.answer, []
         if tool_results:

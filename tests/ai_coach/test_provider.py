@@ -175,3 +175,28 @@ async def test_remembered_text_reaches_the_model_as_delimited_data(
     assert '<person_document kind="memories">' in system
     assert "&lt;/person_document>" in system  # the memory cannot close the frame
     assert "&lt;system>" in system
+
+
+@pytest.mark.parametrize(
+    "settings_overrides", [{"provider": "openai", "coach_compact_after_messages": 6}], indirect=True
+)
+async def test_the_configured_model_rewrites_the_summary_after_commit(
+    app: FastAPI, client: httpx.AsyncClient, fake_openai: FakeOpenAI
+) -> None:
+    user = await anonymous_user(app)
+    session_id = (await stream(client, user, "hello"))[0]["session_id"]
+    for question in ("Suggest a workout", "How is my fast?"):
+        await stream(client, user, question, session_id=session_id)
+    exported = ok(await client.get(f"{COACH}/export", headers=user.headers))
+    assert exported["conversations"][0]["summary"].startswith("The person asked about: hello")  # extractive at once
+    await app.state.resources.outbox.drain()
+    exported = ok(await client.get(f"{COACH}/export", headers=user.headers))
+    assert exported["conversations"][0]["summary"] == (
+        "The person asked about workouts and their fast; the coach suggested a short session."
+    )
+    fake_openai.requests.clear()
+    await stream(client, user, "thanks", session_id=session_id)
+    system = " ".join(str(m["content"]) for m in fake_openai.requests[0]["messages"] if m["role"] == "system")
+    assert "the coach suggested a short session" in system  # the model sees the summary
+    seen = [m for m in fake_openai.requests[0]["messages"] if m["role"] == "user"]
+    assert len(seen) < 4  # and not every earlier message

@@ -22,6 +22,7 @@ from .orm import (
 )
 from .routes import router
 from .service import JUDGE_TOPIC, CoachService
+from .summary import SUMMARY_TOPIC, summarise
 
 TABLES = (
     "coach_user_settings",
@@ -84,7 +85,7 @@ async def _erase(uow: UnitOfWork, identity_id: UUID) -> int:
 MANIFEST = ModuleManifest(
     name="ai_coach",
     router=router,
-    outbox_handlers={JUDGE_TOPIC: judge_answer, MEMORY_TOPIC: extract_memories},
+    outbox_handlers={JUDGE_TOPIC: judge_answer, MEMORY_TOPIC: extract_memories, SUMMARY_TOPIC: summarise},
     personal_data=PersonalData(
         module="ai_coach",
         tables=TABLES,

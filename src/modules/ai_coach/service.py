@@ -415,9 +415,11 @@ class CoachService:
         rows = (await self.session.execute(query.order_by(MessageRow.id.desc()).limit(HISTORY_LIMIT))).all()
         return history_messages([(r.type, r.content) for r in reversed(rows)])
 
-    async def compact(self, conversation: ConversationRow) -> None:
+    async def compact(self, conversation: ConversationRow) -> bool:
         """Once a conversation is long, older messages are folded into a summary and the last
-        KEEP_VERBATIM messages stay verbatim (the model sees the summary plus those)."""
+        messages stay verbatim (the model sees the summary plus those). The summary written here
+        is extractive (what the person asked about); with a provider, the model rewrites it after
+        commit (see `summary.py`). True when this call compacted."""
         unsummarised = await self.session.scalar(
             select(func.count())
             .select_from(MessageRow)
@@ -427,7 +429,7 @@ class CoachService:
             )
         )
         if int(unsummarised or 0) < self.uow.settings.coach_compact_after_messages:
-            return
+            return False
         rows = (
             await self.session.execute(
                 select(MessageRow.id, MessageRow.type, MessageRow.content)
@@ -441,13 +443,14 @@ class CoachService:
         keep = min(KEEP_VERBATIM, max(2, self.uow.settings.coach_compact_after_messages // 2))
         older = rows[:-keep]
         if not older:
-            return
+            return False
         topics = [" ".join(r.content.split())[:80] for r in older if r.type == MessageType.HUMAN]
         summary = (conversation.summary + " " if conversation.summary else "") + (
             "The person asked about: " + "; ".join(topics) + "." if topics else ""
         )
         conversation.summary = summary.strip()[-SUMMARY_LIMIT:]
         conversation.summary_upto_id = older[-1].id
+        return True
 
     async def remember(self, identity_id: uuid.UUID, session_id: str, message: str) -> int:
         """Rule-based memory extraction from one message of the person (offline)."""

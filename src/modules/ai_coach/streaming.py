@@ -25,6 +25,7 @@ from .extraction import MEMORY_TOPIC, extraction_due
 from .models import MessageType, StreamChunk
 from .offline import offline_model
 from .service import CoachService, StreamPlan, finish_text
+from .summary import SUMMARY_TOPIC
 from .tools import CoachDeps, coach_agent
 
 logger = logging.getLogger("ugoki.ai_coach")
@@ -105,7 +106,13 @@ async def event_stream(sessions: SessionFactory, resources: Resources, plan: Str
             yield chunk(extra)
         conversation = await service.owned_conversation(plan.identity_id, plan.session_id or "", lock=True)
         stored = await service.add_message(conversation, MessageType.AI, "".join(sent), safety_redirected=flagged)
-        await service.compact(conversation)
+        compacted = await service.compact(conversation)
+        if compacted and configured is not None:
+            uow.enqueue(
+                SUMMARY_TOPIC,
+                {"session_id": conversation.session_id, "upto_id": conversation.summary_upto_id},
+                identity_id=plan.identity_id,
+            )
         service.maybe_judge(stored, configured)
         if configured is not None and extraction_due(conversation):
             conversation.memory_extracted_count = conversation.message_count
