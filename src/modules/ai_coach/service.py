@@ -113,6 +113,7 @@ class Answer:
     text: str
     intent: Intent
     safety_redirected: bool
+    data: PersonData
     tools: list[str] = field(default_factory=list)
 
 
@@ -304,7 +305,7 @@ class CoachService:
             try:
                 result = await coach_agent.run(message, deps=deps, model=configured.model, message_history=history)
                 text, flagged = finish_text(result.output, screened.intent)
-                return Answer(text, screened.intent, flagged, deps.tools_called)
+                return Answer(text, screened.intent, flagged, deps.data, deps.tools_called)
             except Exception as exc:  # the provider failed: answer offline instead of failing
                 logger.warning("coach model failed (%s); answering offline", type(exc).__name__)
         deps = await self.deps_for(identity_id, screened.personality, third_party=False, summary=summary)
@@ -312,7 +313,7 @@ class CoachService:
             message, deps=deps, model=offline_model(screened.personality), message_history=history
         )
         text, flagged = finish_text(result.output, screened.intent)
-        return Answer(text, screened.intent, flagged, deps.tools_called)
+        return Answer(text, screened.intent, flagged, deps.data, deps.tools_called)
 
     async def chat(self, principal: Principal, request: ChatRequest) -> ChatResponse:
         screened = await self.screen(principal, request.message, request.personality, "chat")
@@ -326,7 +327,7 @@ class CoachService:
         answer = await self.run_agent(principal.identity_id, screened, request.message, [], None)
         recommendation: WorkoutSuggestion | None = None
         if answer.intent is Intent.WORKOUT:
-            recs = await PersonData(self.uow, principal.identity_id).recommendations()
+            recs = await answer.data.recommendations()  # already read for the answer
             if recs:
                 first = recs[0]
                 recommendation = WorkoutSuggestion(

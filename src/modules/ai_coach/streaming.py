@@ -80,8 +80,8 @@ async def event_stream(sessions: SessionFactory, resources: Resources, plan: Str
         deps = await service.deps_for(plan.identity_id, plan.personality, third_party=third_party, summary=plan.summary)
         try:
             async for delta in _deltas(model, deps, plan):
-                sent.append(delta)
                 yield chunk(delta)
+                sent.append(delta)  # only once the client took it
         except Exception as exc:
             if not third_party:
                 raise
@@ -92,18 +92,18 @@ async def event_stream(sessions: SessionFactory, resources: Resources, plan: Str
                     plan.identity_id, plan.personality, third_party=False, summary=plan.summary
                 )
                 async for delta in _deltas(offline_model(plan.personality), deps, plan):
-                    sent.append(delta)
                     yield chunk(delta)
+                    sent.append(delta)
             else:
                 note = "\n\n(The coach was interrupted. Please ask again.)"
-                sent.append(note)
                 yield chunk(note)
+                sent.append(note)
         text = "".join(sent)
         final_text, flagged = finish_text(text, plan.intent)
         if len(final_text) > len(text):
             extra = final_text[len(text) :]
-            sent.append(extra)
             yield chunk(extra)
+            sent.append(extra)
         conversation = await service.owned_conversation(plan.identity_id, plan.session_id or "", lock=True)
         stored = await service.add_message(conversation, MessageType.AI, "".join(sent), safety_redirected=flagged)
         compacted = await service.compact(conversation)
@@ -122,6 +122,9 @@ async def event_stream(sessions: SessionFactory, resources: Resources, plan: Str
         if uow.enqueued and resources.outbox is not None:
             resources.outbox.notify()
         yield chunk("", complete=True, safety_redirected=flagged)
+    except Exception:  # a failure of ours: the client still gets a last chunk, what was sent is kept
+        logger.exception("coach stream failed")
+        yield chunk("", complete=True, error="coach_unavailable")
     finally:
         with anyio.CancelScope(shield=True):
             if not finished:
