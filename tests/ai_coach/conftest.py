@@ -29,6 +29,8 @@ def fake_openai(openai_server: FakeOpenAI) -> Iterator[FakeOpenAI]:
 @pytest.fixture
 def settings_overrides(request: pytest.FixtureRequest) -> dict[str, object]:
     param = getattr(request, "param", {})
+    if param == "anthropic":
+        return request.getfixturevalue("fake_openai").anthropic_settings()  # type: ignore[no-any-return]
     if param == "openai" or (isinstance(param, dict) and param.get("provider") == "openai"):
         server: FakeOpenAI = request.getfixturevalue("fake_openai")
         extra = {k: v for k, v in param.items() if k != "provider"} if isinstance(param, dict) else {}

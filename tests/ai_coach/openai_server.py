@@ -1,5 +1,6 @@
 """A local stand-in for an OpenAI-compatible chat-completions API (`POST /v1/chat/completions`),
-as served by OpenAI, Ollama, Groq or vLLM: a small ASGI app run by uvicorn on a free port.
+as served by OpenAI, Ollama, Groq or vLLM, and for the Anthropic Messages API (`POST /v1/messages`):
+a small ASGI app run by uvicorn on a free port.
 
 It checks the bearer key, records every request, and answers in the real shapes, streamed
 (`text/event-stream` chunks ending with `data: [DONE]`) or not. Its "model" first calls the tool
@@ -43,6 +44,17 @@ class FakeOpenAI:
         self.status = 200
         self.answer = None
         self.requests.clear()
+
+    def anthropic_settings(self, **overrides: object) -> dict[str, object]:
+        values: dict[str, object] = {
+            "llm_provider": "anthropic",
+            "anthropic_api_key": API_KEY,
+            "llm_base_url": self.base_url.removesuffix("/v1"),
+            "llm_model": "claude-fake",
+            "llm_timeout_seconds": 5.0,
+        }
+        values.update(overrides)
+        return values
 
     def settings(self, **overrides: object) -> dict[str, object]:
         values: dict[str, object] = {
@@ -155,10 +167,78 @@ class FakeOpenAI:
 
         return StreamingResponse(events(), media_type="text/event-stream")
 
+    async def messages(self, request: Request) -> Response:
+        """The Anthropic Messages API, translated to the same model behaviour."""
+        keys = {request.headers.get("x-api-key"), request.headers.get("authorization", "").removeprefix("Bearer ")}
+        if API_KEY not in keys:
+            return JSONResponse({"type": "error", "error": {"type": "authentication_error"}}, status_code=401)
+        body = await request.json()
+        self.requests.append(body)
+        as_openai: list[dict[str, Any]] = [{"role": "system", "content": str(body.get("system", ""))}]
+        for message in body["messages"]:
+            blocks = message["content"] if isinstance(message["content"], list) else [message["content"]]
+            for block in blocks:
+                if isinstance(block, dict) and block.get("type") == "tool_result":
+                    content = block["content"]
+                    if isinstance(content, list):
+                        content = "".join(part.get("text", "") for part in content)
+                    as_openai.append({"role": "tool", "content": content})
+        tools = [{"function": {"name": t["name"]}} for t in body.get("tools", [])]
+        text, calls = self._reply({"messages": as_openai, "tools": tools})
+        usage = {"input_tokens": 10, "output_tokens": 5}
+        content: list[dict[str, Any]] = (
+            [
+                {"type": "tool_use", "id": "toolu_1", "name": c["name"], "input": json.loads(c["arguments"])}
+                for c in calls
+            ]
+            if calls
+            else [{"type": "text", "text": text or ""}]
+        )
+        stop = "tool_use" if calls else "end_turn"
+        message = {
+            "id": "msg_1",
+            "type": "message",
+            "role": "assistant",
+            "model": body["model"],
+            "content": content,
+            "stop_reason": stop,
+            "stop_sequence": None,
+            "usage": usage,
+        }
+        if not body.get("stream"):
+            return JSONResponse(message)
+
+        def event(kind: str, data: dict[str, Any]) -> str:
+            return f"event: {kind}\ndata: {json.dumps({'type': kind, **data})}\n\n"
+
+        async def events() -> Any:
+            yield event("message_start", {"message": {**message, "content": [], "stop_reason": None}})
+            if calls:
+                yield event("content_block_start", {"index": 0, "content_block": {**content[0], "input": {}}})
+                partial = {"type": "input_json_delta", "partial_json": calls[0]["arguments"]}
+                yield event("content_block_delta", {"index": 0, "delta": partial})
+            else:
+                yield event("content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}})
+                for word in (text or "").split(" "):
+                    await asyncio.sleep(0)
+                    yield event(
+                        "content_block_delta", {"index": 0, "delta": {"type": "text_delta", "text": word + " "}}
+                    )
+            yield event("content_block_stop", {"index": 0})
+            yield event("message_delta", {"delta": {"stop_reason": stop, "stop_sequence": None}, "usage": usage})
+            yield event("message_stop", {})
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
     # Serving -----------------------------------------------------------------------------------------
 
     def start(self) -> None:
-        app = Starlette(routes=[Route("/v1/chat/completions", self.completions, methods=["POST"])])
+        app = Starlette(
+            routes=[
+                Route("/v1/chat/completions", self.completions, methods=["POST"]),
+                Route("/v1/messages", self.messages, methods=["POST"]),
+            ]
+        )
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]

@@ -200,3 +200,17 @@ async def test_the_configured_model_rewrites_the_summary_after_commit(
     assert "the coach suggested a short session" in system  # the model sees the summary
     seen = [m for m in fake_openai.requests[0]["messages"] if m["role"] == "user"]
     assert len(seen) < 4  # and not every earlier message
+
+
+@pytest.mark.parametrize("settings_overrides", ["anthropic"], indirect=True)
+async def test_the_same_conversation_runs_on_anthropic(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock, fake_openai: FakeOpenAI
+) -> None:
+    person = await person_with_history(app, client, clock)
+    body = await ask(client, person.user, "How is my fast going?")
+    assert body["response"]["message"] == "Model says: 13 h 20 min into your fast, catabolic stage."
+    chunks = await stream(client, person.user, "How is my fast going?")
+    reply = "".join(c["text"] for c in chunks)
+    assert reply.strip() == "Model says: 13 h 20 min into your fast, catabolic stage."
+    assert fake_openai.requests[0]["model"] == "claude-fake"
+    assert any(r.get("stream") for r in fake_openai.requests)
