@@ -116,7 +116,7 @@ async def insight(uow: UnitOfWork, identity_id: uuid.UUID) -> CoachingInsight:
         return CoachingInsight(
             title="Your fasting week",
             content=(
-                f"Your fasts this week averaged {sum(hours) / len(hours):.1f} h across {len(fasts)} "
+                f"Your fasts of the last 7 days averaged {sum(hours) / len(hours):.1f} h across {len(fasts)} "
                 f"{'fast' if len(fasts) == 1 else 'fasts'} (longest {max(hours):.1f} h)."
             ),
             category="fasting",
