@@ -141,3 +141,13 @@ async def test_a_disconnect_mid_stream_stores_what_was_sent(
     chunks = await stream(client, user, "and my streaks?", session_id=session_id)
     assert chunks[-1]["complete"] is True
     assert len(ok(await client.get(f"{CONVERSATIONS}/{session_id}/messages", headers=user.headers))) == 4
+
+
+async def test_an_emergency_sent_to_an_unknown_session_still_gets_crisis_guidance(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    user = await anonymous_user(app)
+    chunks = await stream(client, user, "I want to die", session_id="gone")
+    assert len(chunks) == 1
+    assert chunks[0]["error"] == "conversation_not_found"
+    assert "112" in chunks[0]["text"]
