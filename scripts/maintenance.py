@@ -12,7 +12,7 @@ from datetime import timedelta
 from _app import running_app
 
 from src.core.uow import UnitOfWork
-from src.modules.event_journal import event_journal
+from src.modules.event_journal.manifest import purge_older_than
 
 
 async def main() -> int:
@@ -20,7 +20,7 @@ async def main() -> int:
         resources = app.state.resources
         cutoff = resources.clock.now() - timedelta(days=resources.settings.event_retention_days)
         async with app.state.sessions.writer() as session:
-            purged = await event_journal(UnitOfWork(session=session, resources=resources)).purge_older_than(cutoff)
+            purged = await purge_older_than(UnitOfWork(session=session, resources=resources), cutoff)
             await session.commit()
     print(f"purged {purged} activity events older than {cutoff.isoformat()}")
     return 0

@@ -16,8 +16,8 @@ from typing import Any
 from pydantic_ai import Agent, RunContext
 from pydantic_ai.framing import register_tag, wrap
 
+from src.modules.health_sync import health_sync
 from src.modules.metrics import BIOMARKER_PREFIX
-from src.services.recovery import current_recovery
 
 from .data import ACCESSED_BY, WEIGHT, PersonData
 from .models import Personality
@@ -216,13 +216,8 @@ async def recovery_info(deps: CoachDeps) -> dict[str, Any]:
         return NOT_SHARED
     latest = await deps.data.latest_health()
     zone = await deps.data.zone()
-    today = await current_recovery(
-        deps.data.uow,
-        deps.data.identity_id,
-        accessed_by=ACCESSED_BY,
-        latest=latest,
-        timezone=zone.key,
-        store=False,
+    today = await health_sync(deps.data.uow).recovery_today(
+        deps.data.identity_id, accessed_by=ACCESSED_BY, latest=latest, zone=zone
     )
     out: dict[str, Any] = {
         "recovery_score": today.recovery.score if today.recovery else None,

@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from datetime import date
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from .models import (
     DietaryProfile,
@@ -22,6 +23,10 @@ class ProfileInterface(ABC):
     @abstractmethod
     async def timezone_of(self, identity_id: UUID) -> str:
         """The person's IANA time zone (`UTC` until they set one): every "day" is computed in it."""
+
+    @abstractmethod
+    async def zone_of(self, identity_id: UUID) -> ZoneInfo:
+        """The person's time zone as a `ZoneInfo` (UTC until they set one, or if it is unknown here)."""
 
     @abstractmethod
     async def timezones_of(self, identity_ids: Iterable[UUID]) -> dict[UUID, str]:
@@ -73,12 +78,3 @@ class ProfileInterface(ABC):
         self, identity_id: UUID, *, friends: int = 0, followers: int = 0, following: int = 0
     ) -> None:
         """Keep the denormalised friend/follower counters in step (used by the social module)."""
-
-    @abstractmethod
-    async def set_avatar(self, identity_id: UUID, *, url: str | None, key: str | None) -> str | None:
-        """Point the profile at a new avatar; returns the previous storage key (to delete after
-        commit)."""
-
-    @abstractmethod
-    async def reencrypt_all(self, *, batch: int = 500) -> int:
-        """Key rotation: rewrite every encrypted field with the primary key; returns how many."""

@@ -17,7 +17,7 @@ from src.modules.event_journal import EventSource, EventType, event_journal
 
 from .models import AnonymizationResult, DeletionResult
 
-logger = logging.getLogger("ugoki.profile")
+logger = logging.getLogger("ugoki.account")
 
 ERASE_SWEEP_TOPIC = "account.erase_sweep"
 # Far longer than any request takes (uploads are parsed within a time limit of at most 5 minutes).

@@ -14,11 +14,15 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect
 
-from src.core.errors import AppError, BadRequest
+from src.core.errors import AppError, BadRequest, UnprocessableEntity, UnsupportedMediaType
 
 
-class MultipartRequired(AppError):
-    status, code, title = 415, "MULTIPART_REQUIRED", "Unsupported media type"
+class MultipartRequired(UnsupportedMediaType):
+    code = "MULTIPART_REQUIRED"
+
+
+class EmptyFile(UnprocessableEntity):
+    code = "EMPTY_FILE"
 
 
 class MalformedUpload(BadRequest):
@@ -121,3 +125,21 @@ async def read_file_field(request: Request, *, field: str, limit: int, too_large
             [{"loc": ("body", field), "msg": "Field required", "type": "missing", "input": None}]
         )
     return UploadedFile(bytes(part.data), part.digest.hexdigest())
+
+
+def upload_body(field: str, description: str) -> dict[str, Any]:
+    """The OpenAPI `requestBody` of an upload route (`openapi_extra`): one required binary field."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": [field],
+                        "properties": {field: {"type": "string", "format": "binary", "description": description}},
+                    }
+                }
+            },
+        }
+    }

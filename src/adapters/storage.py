@@ -27,8 +27,11 @@ from urllib.parse import quote
 
 import httpx
 
+from src.core.errors import ServiceUnavailable
+
 if TYPE_CHECKING:
     from src.core.outbox import Delivery
+    from src.core.ports import ObjectStorage
     from src.core.settings import Settings
     from src.core.uow import Resources, UnitOfWork
 
@@ -36,14 +39,17 @@ logger = logging.getLogger("ugoki.storage")
 
 _KEY = re.compile(r"^[a-z0-9-]+(/[A-Za-z0-9._-]+)+$")
 
-# Where the API itself serves public objects of the local backend (see src/routes/avatar.py).
+# Where the API itself serves public objects of the local backend (see src/modules/profile/avatar.py).
 LOCAL_MEDIA_PATH = "/api/v1/uploads/media"
 DELETE_TOPIC = "storage.delete"
-RESOURCE_KEY = "storage"
 
 
 class StorageError(Exception):
     pass
+
+
+class StorageUnavailable(ServiceUnavailable):
+    code = "STORAGE_UNAVAILABLE"
 
 
 def check_key(key: str) -> str:
@@ -315,9 +321,28 @@ def build_storage(settings: Settings, http: httpx.AsyncClient) -> Storage:
     return LocalStorage(settings.data_dir / "uploads", public_base_url=configured_base or LOCAL_MEDIA_PATH)
 
 
-def storage_of(resources: Resources) -> Storage:
-    """The process's storage adapter (built on first use; a configuration error raises StorageError)."""
-    return resources.singleton(RESOURCE_KEY, lambda: build_storage(resources.settings, resources.http()))
+def storage_or_none(settings: Settings, http: httpx.AsyncClient) -> Storage | None:
+    """The configured backend, or None (logged) when its configuration is unusable: the app still
+    starts, and uploads answer 503 STORAGE_UNAVAILABLE until the configuration is fixed."""
+    try:
+        return build_storage(settings, http)
+    except StorageError as exc:
+        logger.error("storage not usable: %s", exc)
+        return None
+
+
+def storage_of(resources: Resources) -> ObjectStorage:
+    """The process's storage adapter (built when the app starts); StorageError when unusable."""
+    if resources.storage is None:
+        raise StorageError("object storage is not configured correctly")
+    return resources.storage
+
+
+def usable_storage(resources: Resources) -> ObjectStorage:
+    """The process's storage adapter, or a 503 STORAGE_UNAVAILABLE problem."""
+    if resources.storage is None:
+        raise StorageUnavailable("File storage is not available right now; try again later.")
+    return resources.storage
 
 
 async def delete_stored_object(uow: UnitOfWork, delivery: Delivery) -> None:

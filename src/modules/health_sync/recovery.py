@@ -21,13 +21,13 @@ from zoneinfo import ZoneInfo
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from src.core.uow import UnitOfWork
-from src.modules.metrics import Measurement, Metric, MetricSource, metrics
+from src.modules.metrics import Measurement, Metric, MetricSource, MetricType, metrics
 from src.modules.profile import profile_service
 
-RESTING_HR = "health_resting_hr"
-HRV = "health_hrv"
-SLEEP = "sleep_hours"
-RECOVERY = "recovery_score"
+RESTING_HR = MetricType.RESTING_HR
+HRV = MetricType.HRV
+SLEEP = MetricType.SLEEP
+RECOVERY = MetricType.RECOVERY_SCORE
 RECOVERY_INPUTS = (RESTING_HR, HRV, SLEEP)
 
 # A value older than this is history, not the person's current state: it is shown, but it does not
@@ -207,7 +207,7 @@ async def current_recovery(
     *,
     accessed_by: str,
     latest: Mapping[str, Metric] | None = None,
-    timezone: str | None = None,
+    zone: ZoneInfo | None = None,
     store: bool = True,
 ) -> CurrentRecovery:
     """Compute today's recovery from recent values and (unless `store=False`) upsert it as the
@@ -216,7 +216,7 @@ async def current_recovery(
     store_api = metrics(uow)
     if latest is None:
         latest = await store_api.latest_values(identity_id, RECOVERY_INPUTS, accessed_by=accessed_by)
-    zone = ZoneInfo(timezone or await profile_service(uow).timezone_of(identity_id))
+    zone = zone or await profile_service(uow).zone_of(identity_id)
     now = uow.now()
     today = now.astimezone(zone).date()
 

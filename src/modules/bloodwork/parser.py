@@ -31,122 +31,59 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import io
 import json
 import logging
 import math
 import re
-import shutil
-import subprocess
-import tempfile
 import time
 import unicodedata
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from src.core.errors import AppError, ServiceUnavailable, UnprocessableEntity
+from src.adapters.documents import (  # noqa: F401 - MAX_PAGE_PIXELS, OCR_DPI, render_resolution: re-exported
+    MAX_PAGE_PIXELS,
+    MAX_TEXT_CHARS,
+    MEDIA_TYPES,
+    OCR_DPI,
+    DocumentKind,
+    ImageTooLarge,
+    UnreadableDocument,
+    check_image,
+    extract_pdf_text,
+    image_for_model,
+    ocr_images,
+    render_pdf_pages,
+    render_resolution,
+    tesseract_program,
+)
+from src.adapters.llm import AnthropicClient, LanguageModelUnavailable, anthropic_client
+
+from .errors import (
+    EmptyFile,
+    ImageNotSupportedOffline,
+    NoBiomarkersFound,
+    NoTextFound,
+    ParseTimeout,
+    UnsupportedFileType,
+)
+from .models import FlagName, ParsedBiomarker, ParsedReport
 
 if TYPE_CHECKING:
     from src.core.settings import Settings
 
 logger = logging.getLogger("ugoki.bloodwork")
 
-DocumentKind = Literal["pdf", "jpeg", "png"]
-FlagName = Literal["low", "normal", "high", "abnormal"]
-
-MEDIA_TYPES: dict[DocumentKind, str] = {"pdf": "application/pdf", "jpeg": "image/jpeg", "png": "image/png"}
-EXTENSIONS: dict[DocumentKind, str] = {"pdf": "pdf", "jpeg": "jpg", "png": "png"}
 
 METRIC_PREFIX = "biomarker_"
-MAX_PAGES = 30
-MAX_TEXT_CHARS = 400_000
 MAX_LINE_CHARS = 400
 MIN_TEXT_CHARS = 20  # fewer non-blank characters than this is "no text"
 MAX_VALUE = 1_000_000.0  # what the metrics store accepts for a biomarker
-MAX_IMAGE_PIXELS = 40_000_000
-OCR_DPI = 200  # scanned PDF pages are rendered at this resolution for OCR (A4: 3.9 megapixels)
-MAX_PAGE_PIXELS = 12_000_000  # ...or less, so that no rendered page is larger than this
-MIN_OCR_DPI = 50  # below this, text is too small to read: the page is refused
-MODEL_IMAGE_SIDE = 1568  # long side the model reads images at; larger photos are scaled down
-MODEL_IMAGE_BYTES = 3_500_000
-MODEL_MAX_TOKENS = 4096
-ANTHROPIC_VERSION = "2023-06-01"
-
-
-# Errors (all problem bodies with a stable code) ---------------------------------------------
-
-
-class UnsupportedFileType(AppError):
-    status, code, title = 415, "UNSUPPORTED_FILE_TYPE", "Unsupported file type"
-
-
-class EmptyFile(UnprocessableEntity):
-    code = "EMPTY_FILE"
-
-
-class UnreadableDocument(UnprocessableEntity):
-    code = "UNREADABLE_DOCUMENT"
-
-
-class ImageTooLarge(UnprocessableEntity):
-    code = "IMAGE_TOO_LARGE"
-
-
-class NoTextFound(UnprocessableEntity):
-    code = "NO_TEXT_FOUND"
-
-
-class NoBiomarkersFound(UnprocessableEntity):
-    code = "NO_BIOMARKERS_FOUND"
-
-
-class ImageNotSupportedOffline(UnprocessableEntity):
-    code = "IMAGE_NOT_SUPPORTED_OFFLINE"
-
-
-class ParseTimeout(UnprocessableEntity):
-    code = "PARSE_TIMEOUT"
-
-
-class LanguageModelUnavailable(ServiceUnavailable):
-    code = "LLM_UNAVAILABLE"
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail, headers={"Retry-After": "30"})
-
-
-# Results -------------------------------------------------------------------------------------
-
-
-class ParsedBiomarker(BaseModel):
-    """One result as read from the document (field names as the mobile app knows them)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    raw_name: str = Field(max_length=100, description="The test name as printed")
-    standardised_name: str = Field(max_length=100, description="Lowercase, abbreviations expanded")
-    metric_type: str = Field(max_length=100, description="Where the value is stored: biomarker_<snake name>")
-    value: float | None = Field(default=None, description="The number (the numeric part of '<0.5')")
-    value_text: str = Field(max_length=50, description="The result as printed, e.g. '<0.5'")
-    unit: str | None = Field(default=None, max_length=30)
-    reference_low: float | None = None
-    reference_high: float | None = None
-    flag: FlagName | None = None
-
-
-class ParsedReport(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    biomarkers: list[ParsedBiomarker]
-    test_date: date | None = None
-    lab_name: str | None = None
 
 
 # Standardised names --------------------------------------------------------------------------
@@ -755,147 +692,6 @@ def has_text(text: str) -> bool:
     return len("".join(text.split())) >= MIN_TEXT_CHARS
 
 
-def _check_deadline(deadline: float) -> None:
-    if time.monotonic() > deadline:
-        raise ParseTimeout("The document took too long to read; try a smaller or simpler file.")
-
-
-def _clean_cell(cell: object) -> str:
-    return " ".join(str(cell).split()) if cell is not None else ""
-
-
-def extract_pdf_text(data: bytes, deadline: float, max_pages: int = MAX_PAGES) -> str:
-    """Text of a PDF: for each page, its table rows ("cell | cell") and then its text. Blocking."""
-    import pdfplumber
-
-    parts: list[str] = []
-    try:
-        with pdfplumber.open(io.BytesIO(data)) as pdf:
-            for page in pdf.pages[:max_pages]:
-                _check_deadline(deadline)
-                for table in page.extract_tables():
-                    for row in table:
-                        cells = [_clean_cell(cell) for cell in row]
-                        if any(cells):
-                            parts.append(" | ".join(cells))
-                _check_deadline(deadline)
-                parts.append(page.extract_text() or "")
-    except AppError:
-        raise
-    except Exception as exc:  # whatever a broken or hostile file makes the PDF reader raise
-        logger.info("pdf unreadable: %s", type(exc).__name__)
-        raise UnreadableDocument("The PDF could not be read; it may be damaged or password-protected.") from None
-    return "\n".join(parts)[:MAX_TEXT_CHARS]
-
-
-def render_resolution(width_points: float, height_points: float) -> float:
-    """Dots per inch to render a page at for OCR: `OCR_DPI`, less for a page so large that it would
-    exceed `MAX_PAGE_PIXELS` (a hostile PDF can declare a page of hundreds of inches)."""
-    if width_points <= 0 or height_points <= 0:
-        raise UnreadableDocument("The PDF could not be read; it may be damaged or password-protected.")
-    square_inches = (width_points / 72) * (height_points / 72)
-    dpi = min(OCR_DPI, math.sqrt(MAX_PAGE_PIXELS / square_inches))
-    if dpi < MIN_OCR_DPI:
-        raise ImageTooLarge("A page of the PDF is too large to read; upload the report as your lab sent it.")
-    return dpi
-
-
-def render_pdf_pages(data: bytes, deadline: float, max_pages: int = MAX_PAGES) -> list[bytes]:
-    """PNG images of a scanned PDF's pages, for OCR (pixel count bounded). Blocking."""
-    import pdfplumber
-
-    images: list[bytes] = []
-    try:
-        with pdfplumber.open(io.BytesIO(data)) as pdf:
-            for page in pdf.pages[:max_pages]:
-                _check_deadline(deadline)
-                resolution = render_resolution(float(page.width), float(page.height))
-                out = io.BytesIO()
-                page.to_image(resolution=resolution).original.save(out, format="PNG")
-                images.append(out.getvalue())
-    except AppError:
-        raise
-    except Exception as exc:
-        logger.info("pdf pages could not be rendered: %s", type(exc).__name__)
-        raise UnreadableDocument("The PDF could not be read; it may be damaged or password-protected.") from None
-    return images
-
-
-def check_image(data: bytes, kind: DocumentKind) -> tuple[int, int]:
-    """Size of an image after checking that it decodes and is not a decompression bomb. Blocking."""
-    from PIL import Image
-
-    pil_format = "JPEG" if kind == "jpeg" else "PNG"
-    try:
-        with Image.open(io.BytesIO(data), formats=[pil_format]) as probe:
-            width, height = probe.size
-            if width < 1 or height < 1 or width * height > MAX_IMAGE_PIXELS:
-                raise ImageTooLarge("The image has more pixels than we accept; send a smaller photo.")
-            probe.verify()
-    except AppError:
-        raise
-    except Image.DecompressionBombError:
-        raise ImageTooLarge("The image has more pixels than we accept; send a smaller photo.") from None
-    except Exception as exc:
-        logger.info("image unreadable: %s", type(exc).__name__)
-        raise UnreadableDocument("The image could not be read; it may be damaged or incomplete.") from None
-    return width, height
-
-
-def image_for_model(data: bytes, kind: DocumentKind) -> tuple[bytes, str]:
-    """The image as the model should receive it: as uploaded when small, else scaled down to the
-    size the model reads at and re-encoded as JPEG. Blocking."""
-    from PIL import Image
-
-    width, height = check_image(data, kind)
-    if max(width, height) <= MODEL_IMAGE_SIDE and len(data) <= MODEL_IMAGE_BYTES:
-        return data, MEDIA_TYPES[kind]
-    try:
-        with Image.open(io.BytesIO(data), formats=["JPEG" if kind == "jpeg" else "PNG"]) as image:
-            image.thumbnail((MODEL_IMAGE_SIDE, MODEL_IMAGE_SIDE))
-            out = io.BytesIO()
-            image.convert("RGB").save(out, format="JPEG", quality=85)
-    except Exception as exc:
-        logger.info("image could not be scaled: %s", type(exc).__name__)
-        raise UnreadableDocument("The image could not be read; it may be damaged or incomplete.") from None
-    return out.getvalue(), "image/jpeg"
-
-
-def tesseract_program() -> str | None:
-    """Path of the OCR program when it is installed."""
-    return shutil.which("tesseract")
-
-
-def ocr_images(images: Sequence[bytes], program: str, deadline: float) -> str:
-    """Text of images through the tesseract program (one run per image). Blocking."""
-    texts: list[str] = []
-    for image in images:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise ParseTimeout("The document took too long to read; try a smaller or simpler file.")
-        with tempfile.TemporaryDirectory(prefix="ugoki-ocr-") as folder:
-            path = Path(folder) / "page.img"
-            path.write_bytes(image)
-            try:
-                # The program path comes from the PATH lookup, the arguments are ours.
-                done = subprocess.run(  # noqa: S603
-                    [program, str(path), "stdout", "--psm", "6"],
-                    capture_output=True,
-                    timeout=remaining,
-                    check=False,
-                )
-            except subprocess.TimeoutExpired:
-                raise ParseTimeout("The document took too long to read; try a smaller or simpler file.") from None
-            except OSError as exc:
-                logger.warning("ocr could not run: %s", type(exc).__name__)
-                raise UnreadableDocument("The document could not be read.") from None
-        if done.returncode != 0:
-            logger.info("ocr failed with exit status %s", done.returncode)
-            raise UnreadableDocument("The document could not be read.")
-        texts.append(done.stdout.decode("utf-8", "replace"))
-    return "\n".join(texts)[:MAX_TEXT_CHARS]
-
-
 # The language model ----------------------------------------------------------------------------
 
 EXTRACTION_SYSTEM = """You read laboratory blood test reports and report their results as JSON.
@@ -1063,72 +859,13 @@ class LabReportModel(ABC):
         """Results of a report's text, checked against that text."""
 
 
-class _Reply(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    content: list[dict[str, Any]]
-
-
 class AnthropicLabReportModel(LabReportModel):
-    """Anthropic Messages API (`POST {base_url}/v1/messages`) over the shared HTTP client."""
+    """Lab reports read by an Anthropic model: our prompts, its answers checked against the text."""
 
     name = "anthropic"
 
-    def __init__(
-        self,
-        http: httpx.AsyncClient,
-        *,
-        base_url: str,
-        api_key: str,
-        model: str,
-        timeout: float,
-        max_tokens: int = MODEL_MAX_TOKENS,
-    ) -> None:
-        self.http = http
-        self.url = base_url.rstrip("/") + "/v1/messages"
-        self._api_key = api_key
-        self.model = model
-        self.timeout = timeout
-        self.max_tokens = max_tokens
-
-    def __repr__(self) -> str:  # never show the key
-        return f"AnthropicLabReportModel(url={self.url!r}, model={self.model!r})"
-
-    async def _ask(self, system: str, content: list[dict[str, Any]]) -> str:
-        try:
-            response = await self.http.post(
-                self.url,
-                headers={
-                    "x-api-key": self._api_key,
-                    "anthropic-version": ANTHROPIC_VERSION,
-                    "content-type": "application/json",
-                    "accept": "application/json",
-                },
-                json={
-                    "model": self.model,
-                    "max_tokens": self.max_tokens,
-                    "system": system,
-                    "messages": [{"role": "user", "content": content}],
-                },
-                timeout=self.timeout,
-            )
-        except httpx.HTTPError as exc:
-            logger.warning("language model unreachable: %s", type(exc).__name__)
-            raise LanguageModelUnavailable(
-                "The document reader is not reachable right now; try again in a minute."
-            ) from None
-        if response.status_code != 200:
-            logger.warning("language model answered %s", response.status_code)
-            raise LanguageModelUnavailable("The document reader is not available right now; try again in a minute.")
-        try:
-            reply = _Reply.model_validate(response.json())
-        except (ValueError, ValidationError):
-            logger.warning("language model sent an unexpected body")
-            raise LanguageModelUnavailable("The document reader sent an unusable answer; try again later.") from None
-        text = "".join(str(block.get("text", "")) for block in reply.content if block.get("type") == "text")
-        if not text.strip():
-            raise LanguageModelUnavailable("The document reader sent an empty answer; try again later.")
-        return text
+    def __init__(self, client: AnthropicClient) -> None:
+        self.client = client
 
     async def transcribe(self, data: bytes, media_type: str) -> str:
         encoded = base64.b64encode(data).decode("ascii")
@@ -1137,7 +874,7 @@ class AnthropicLabReportModel(LabReportModel):
             {"type": block_type, "source": {"type": "base64", "media_type": media_type, "data": encoded}},
             {"type": "text", "text": "Transcribe this laboratory report."},
         ]
-        return (await self._ask(TRANSCRIPTION_SYSTEM, content))[:MAX_TEXT_CHARS]
+        return (await self.client.ask(TRANSCRIPTION_SYSTEM, content))[:MAX_TEXT_CHARS]
 
     async def extract(self, text: str) -> ParsedReport:
         content: list[dict[str, Any]] = [
@@ -1146,7 +883,7 @@ class AnthropicLabReportModel(LabReportModel):
                 "text": "Report the results of this lab report as JSON.\n" + _delimited(text[:MAX_TEXT_CHARS]),
             }
         ]
-        reply = await self._ask(EXTRACTION_SYSTEM, content)
+        reply = await self.client.ask(EXTRACTION_SYSTEM, content)
         payload = json_object_from_reply(reply)
         if payload is None:
             logger.warning("language model reply was not JSON")
@@ -1161,18 +898,8 @@ class AnthropicLabReportModel(LabReportModel):
 
 def language_model(settings: Settings, http: httpx.AsyncClient) -> LabReportModel | None:
     """The configured model, or None offline (`LLM_PROVIDER=none` or no key)."""
-    if settings.llm_provider != "anthropic" or settings.anthropic_api_key is None:
-        return None
-    key = settings.anthropic_api_key.get_secret_value()
-    if not key:
-        return None
-    return AnthropicLabReportModel(
-        http,
-        base_url=settings.llm_base_url,
-        api_key=key,
-        model=settings.llm_model,
-        timeout=settings.llm_timeout_seconds,
-    )
+    client = anthropic_client(settings, http)
+    return AnthropicLabReportModel(client) if client is not None else None
 
 
 # The whole reading ----------------------------------------------------------------------------

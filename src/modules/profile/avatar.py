@@ -1,4 +1,4 @@
-"""`/uploads/avatar` and `/uploads/media/{key}`: profile pictures.
+"""Avatars (profile pictures) at `/uploads/avatar` and `/uploads/media/{key}`: profile pictures.
 
 An upload is read from the request stream and refused as soon as it passes `MAX_AVATAR_BYTES`
 (413). Its type is decided from its first bytes (JPEG, PNG or WebP), never from the client's
@@ -28,20 +28,15 @@ from fastapi.responses import FileResponse
 from PIL import Image, ImageOps
 from pydantic import BaseModel
 
-from src.core.errors import (
-    AppError,
-    NotFound,
-    PayloadTooLarge,
-    ServiceUnavailable,
-    UnprocessableEntity,
-    problem_schema,
-)
+from src.adapters.multipart import EmptyFile, read_file_field, upload_body
+from src.adapters.storage import DELETE_TOPIC, LocalStorage, StorageError, StorageUnavailable, usable_storage
+from src.core.errors import AppError, NotFound, problem_schema
 from src.core.rate_limit import limits
 from src.core.uow import UnitOfWork
 from src.dependencies import CurrentIdentity, UoWDep
-from src.modules.profile import profile_service
-from src.services.multipart import read_file_field
-from src.services.storage import DELETE_TOPIC, LocalStorage, Storage, StorageError, storage_of
+
+from .errors import AvatarNotFound, AvatarTooLarge, ImageTooManyPixels, ImageUnreadable, UnsupportedImageType
+from .service import ProfileService
 
 logger = logging.getLogger("ugoki.avatar")
 
@@ -54,46 +49,10 @@ CACHE_CONTROL = "public, max-age=31536000, immutable"
 # reduced scale, so a large photo costs little; PNG and WebP are decoded in full).
 MAX_DECLARED_PIXELS = 80_000_000
 MAX_DECODED_PIXELS = 25_000_000
-# Decoding is memory-hungry: at most this many avatars are decoded at once per process.
-DECODE_SLOTS = 2
+# Decoding is memory-hungry: at most `Resources.image_slots` avatars are decoded at once per process.
 FILE_FIELD = "file"
 
 _AVATAR_KEY = re.compile(r"^avatars/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/[0-9a-f]{32}\.jpg$")
-
-
-# Errors ------------------------------------------------------------------------------------
-
-
-class UnsupportedMediaType(AppError):
-    status, code, title = 415, "UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"
-
-
-class UnsupportedImageType(UnsupportedMediaType):
-    code = "UNSUPPORTED_IMAGE_TYPE"
-
-
-class AvatarTooLarge(PayloadTooLarge):
-    code = "AVATAR_TOO_LARGE"
-
-
-class EmptyFile(UnprocessableEntity):
-    code = "EMPTY_FILE"
-
-
-class ImageUnreadable(UnprocessableEntity):
-    code = "IMAGE_UNREADABLE"
-
-
-class ImageTooManyPixels(UnprocessableEntity):
-    code = "IMAGE_TOO_MANY_PIXELS"
-
-
-class StorageUnavailable(ServiceUnavailable):
-    code = "STORAGE_UNAVAILABLE"
-
-
-class AvatarNotFound(NotFound):
-    code = "AVATAR_NOT_FOUND"
 
 
 # Responses ---------------------------------------------------------------------------------
@@ -173,44 +132,53 @@ def render_avatar(data: bytes, image_format: str) -> bytes:
     return out.getvalue()
 
 
-async def _render_off_loop(request: Request, data: bytes, image_format: str) -> bytes:
-    slots: asyncio.Semaphore = request.app.state.resources.singleton(
-        "avatar_decode_slots", lambda: asyncio.Semaphore(DECODE_SLOTS)
-    )
-    async with slots:
-        return await asyncio.to_thread(render_avatar, data, image_format)
+class AvatarService:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
 
+    async def upload(self, identity_id: uuid.UUID, data: bytes, *, api_base_url: str) -> str:
+        """Check, render and store the picture, point the profile at it; its absolute URL."""
+        if not data:
+            raise EmptyFile("The file is empty.")
+        image_format = sniff_image_format(data)
+        if image_format is None:
+            raise UnsupportedImageType("Only JPEG, PNG and WebP images are accepted.")
+        async with self.uow.resources.image_slots:
+            avatar = await asyncio.to_thread(render_avatar, data, image_format)
+        storage = usable_storage(self.uow.resources)
+        key = f"avatars/{identity_id}/{uuid.uuid4().hex}.jpg"
+        try:
+            await storage.put(key, avatar, content_type="image/jpeg", cache_control=CACHE_CONTROL)
+        except StorageError as exc:
+            logger.error("avatar upload to storage failed: %s", exc)
+            raise StorageUnavailable("The picture could not be stored right now; try again later.") from exc
+        url = storage.public_url(key)
+        if url.startswith("/"):
+            # The local backend serves pictures from this API: an absolute URL, as image components need.
+            url = f"{api_base_url.rstrip('/')}{url}"
+        previous = await ProfileService(self.uow).set_avatar(identity_id, url=url, key=key)
+        self._delete_after_commit(identity_id, previous)
+        return url
 
-def _storage(request: Request) -> Storage:
-    try:
-        return storage_of(request.app.state.resources)
-    except StorageError as exc:
-        logger.error("storage not usable: %s", exc)
-        raise StorageUnavailable("File storage is not available right now; try again later.") from exc
+    async def delete(self, identity_id: uuid.UUID) -> None:
+        previous = await ProfileService(self.uow).set_avatar(identity_id, url=None, key=None)
+        if previous is None:
+            raise AvatarNotFound("No avatar to delete.")  # rolls back the (no-op) change
+        self._delete_after_commit(identity_id, previous)
+
+    def _delete_after_commit(self, identity_id: uuid.UUID, key: str | None) -> None:
+        if key is None:
+            return
+        if not key.startswith(f"avatars/{identity_id}/"):  # only ever this person's own pictures
+            logger.warning("previous avatar key outside the owner's prefix; not deleted")
+            return
+        # No identity on the message: erasing the account's outbox rows must not drop the deletion.
+        self.uow.enqueue(DELETE_TOPIC, {"key": key})
 
 
 # Routes ------------------------------------------------------------------------------------
 
-_UPLOAD_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": [FILE_FIELD],
-                    "properties": {
-                        FILE_FIELD: {
-                            "type": "string",
-                            "format": "binary",
-                            "description": "A JPEG, PNG or WebP image (type read from the file itself)",
-                        }
-                    },
-                }
-            }
-        },
-    }
-}
+_UPLOAD_BODY = upload_body(FILE_FIELD, "A JPEG, PNG or WebP image (type read from the file itself)")
 _ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (400, 401, 413, 415, 422, 429, 503)}
 
 
@@ -227,36 +195,10 @@ _ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (
     openapi_extra={**limits("UPLOAD"), **_UPLOAD_BODY},
 )
 async def upload_avatar(request: Request, uow: UoWDep, me: CurrentIdentity) -> AvatarUploadResponse:
-    settings = uow.settings
-    data = (
-        await read_file_field(
-            request,
-            field=FILE_FIELD,
-            limit=settings.max_avatar_bytes,
-            too_large=AvatarTooLarge(f"The image is larger than {settings.max_avatar_bytes // 1_048_576} MB."),
-        )
-    ).data
-    if not data:
-        raise EmptyFile("The file is empty.")
-    image_format = sniff_image_format(data)
-    if image_format is None:
-        raise UnsupportedImageType("Only JPEG, PNG and WebP images are accepted.")
-    avatar = await _render_off_loop(request, data, image_format)
-
-    storage = _storage(request)
-    key = f"avatars/{me.identity_id}/{uuid.uuid4().hex}.jpg"
-    try:
-        await storage.put(key, avatar, content_type="image/jpeg", cache_control=CACHE_CONTROL)
-    except StorageError as exc:
-        logger.error("avatar upload to storage failed: %s", exc)
-        raise StorageUnavailable("The picture could not be stored right now; try again later.") from exc
-
-    url = storage.public_url(key)
-    if url.startswith("/"):
-        # The local backend serves pictures from this API: an absolute URL, as image components need.
-        url = f"{str(request.base_url).rstrip('/')}{url}"
-    previous = await profile_service(uow).set_avatar(me.identity_id, url=url, key=key)
-    _delete_after_commit(uow, me.identity_id, previous)
+    limit = uow.settings.max_avatar_bytes
+    too_large = AvatarTooLarge(f"The image is larger than {limit // 1_048_576} MB.")
+    uploaded = await read_file_field(request, field=FILE_FIELD, limit=limit, too_large=too_large)
+    url = await AvatarService(uow).upload(me.identity_id, uploaded.data, api_base_url=str(request.base_url))
     return AvatarUploadResponse(avatar_url=url, message="Avatar uploaded successfully.")
 
 
@@ -268,21 +210,8 @@ async def upload_avatar(request: Request, uow: UoWDep, me: CurrentIdentity) -> A
     responses=_ERRORS,
 )
 async def delete_avatar(uow: UoWDep, me: CurrentIdentity) -> AvatarDeleteResponse:
-    previous = await profile_service(uow).set_avatar(me.identity_id, url=None, key=None)
-    if previous is None:
-        raise AvatarNotFound("No avatar to delete.")  # rolls back the (no-op) change
-    _delete_after_commit(uow, me.identity_id, previous)
+    await AvatarService(uow).delete(me.identity_id)
     return AvatarDeleteResponse(message="Avatar deleted successfully.")
-
-
-def _delete_after_commit(uow: UnitOfWork, identity_id: uuid.UUID, key: str | None) -> None:
-    if key is None:
-        return
-    if not key.startswith(f"avatars/{identity_id}/"):  # only ever this person's own pictures
-        logger.warning("previous avatar key outside the owner's prefix; not deleted")
-        return
-    # No identity on the message: erasing the account's outbox rows must not drop the deletion.
-    uow.enqueue(DELETE_TOPIC, {"key": key})
 
 
 @router.get(
@@ -295,7 +224,7 @@ async def serve_media(request: Request, key: str) -> FileResponse:
     resources = request.app.state.resources
     if resources.settings.storage_backend != "local" or not _AVATAR_KEY.match(key):
         raise NotFound("No such file.")
-    storage = storage_of(resources)
+    storage = resources.storage
     if not isinstance(storage, LocalStorage):
         raise NotFound("No such file.")
     path = storage.file_path(key)
