@@ -39,6 +39,7 @@ from src.core.uow import Resources, UnitOfWork
 from src.database import SessionFactory, create_engine
 from src.dependencies import enforce_rate_limit, enforce_rate_limit_once
 from src.modules.account.manifest import MANIFEST as ACCOUNT
+from src.modules.ai_coach.manifest import MANIFEST as AI_COACH
 from src.modules.bloodwork.manifest import MANIFEST as BLOODWORK
 from src.modules.content.manifest import MANIFEST as CONTENT
 from src.modules.event_journal.manifest import MANIFEST as EVENT_JOURNAL
@@ -68,6 +69,7 @@ MODULES: tuple[ModuleManifest, ...] = (
     HEALTH_SYNC,
     BLOODWORK,
     RESEARCH,
+    AI_COACH,
 )
 
 

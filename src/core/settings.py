@@ -85,10 +85,22 @@ class Settings(BaseSettings):
     max_avatar_bytes: int = Field(default=5 * 1_048_576, ge=1024)
 
     # Language model (coach, bloodwork parsing, research digests). "none": offline, deterministic.
-    llm_provider: Literal["none", "anthropic"] = "none"
+    # "openai" is any OpenAI-compatible chat-completions API (OpenAI, Ollama, Groq, vLLM…) at
+    # OPENAI_BASE_URL; bloodwork parsing uses only "anthropic".
+    llm_provider: Literal["none", "anthropic", "openai"] = "none"
     anthropic_api_key: SecretStr | None = None
     llm_base_url: str = "https://api.anthropic.com"
     llm_model: str = "claude-sonnet-4-20250514"
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str = "https://api.openai.com/v1"
+    openai_model: str = "gpt-4o-mini"
+
+    # AI coach
+    coach_model: str | None = None  # None: LLM_MODEL (anthropic) or OPENAI_MODEL (openai)
+    coach_daily_messages_free: int = Field(default=10, ge=1, le=10_000)
+    coach_daily_messages_premium: int = Field(default=50, ge=1, le=10_000)
+    coach_judge_sample_rate: float = Field(default=0.1, ge=0, le=1)
+    coach_compact_after_messages: int = Field(default=30, ge=6, le=1000)
     llm_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
     bloodwork_parse_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
 
@@ -165,6 +177,8 @@ class Settings(BaseSettings):
             problems.append("LLM_PROVIDER=anthropic needs ANTHROPIC_API_KEY")
         if self.research_online and not self.pubmed_email:
             problems.append("RESEARCH_ONLINE=true needs PUBMED_EMAIL (NCBI's contact address for this service)")
+        if self.llm_provider == "openai" and not self.openai_api_key:
+            problems.append("LLM_PROVIDER=openai needs OPENAI_API_KEY")
         if not self.cors_origins or "*" in self.cors_origins:
             problems.append("CORS_ORIGINS must list the allowed origins explicitly")
         if problems:

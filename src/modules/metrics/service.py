@@ -564,6 +564,30 @@ class MetricsService(MetricsInterface):
         await self._audit(identity_id, accessed_by, metric_types)
         return found
 
+    async def latest_biomarkers(self, identity_id: uuid.UUID, *, accessed_by: str, limit: int = 40) -> list[Metric]:
+        ranked = (
+            select(
+                M.id,
+                func.row_number().over(partition_by=M.metric_type, order_by=(M.timestamp.desc(), M.id)).label("rank"),
+            )
+            .where(
+                M.identity_id == identity_id,
+                M.metric_type.like(_escape_like(BIOMARKER_PREFIX) + "%", escape="\\"),
+            )
+            .subquery()
+        )
+        rows = (
+            await self.session.execute(
+                select(M)
+                .join(ranked, and_(ranked.c.id == M.id, ranked.c.rank == 1))
+                .order_by(M.timestamp.desc(), M.metric_type)
+                .limit(limit)
+            )
+        ).scalars()
+        found = [to_model(row) for row in rows]
+        await self._audit(identity_id, accessed_by, [m.metric_type for m in found] or [BIOMARKER_PREFIX + "*"])
+        return found
+
     async def trend_for(
         self, identity_id: uuid.UUID, metric_type: str, *, period_days: int, accessed_by: str
     ) -> MetricTrend | None:

@@ -4,6 +4,7 @@ import re
 import secrets
 import uuid
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -474,6 +475,13 @@ class ProfileService(ProfileInterface):
 
     async def workout_restrictions_of(self, identity_id: uuid.UUID) -> WorkoutRestrictions:
         return await self.get_workout_restrictions(identity_id)
+
+    async def dietary_of(self, identity_id: uuid.UUID) -> DietaryProfile:
+        return await self.get_dietary(identity_id)
+
+    async def birth_date_of(self, identity_id: uuid.UUID) -> date | None:
+        row = await self._find(UserProfileRow, identity_id)
+        return _read(Profile, row).date_of_birth if row else None
 
     async def set_avatar(self, identity_id: uuid.UUID, *, url: str | None, key: str | None) -> str | None:
         row: UserProfileRow = await self._ensure(UserProfileRow, identity_id, {})
