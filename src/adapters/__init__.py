@@ -1,1 +1,2 @@
-"""Clients of outside services (push, email): protocol only, no domain rules."""
+"""Clients of things outside the process (object storage, request bodies, documents, language
+models, push, email). Adapters hold no domain rules; modules call them."""

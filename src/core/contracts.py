@@ -42,6 +42,12 @@ class SignedOut(DomainEvent):
     session_id: UUID
 
 
+class DeviceDataReceived(DomainEvent):
+    """Device health data is about to be stored outside a health sync (the generic metrics
+    endpoint with source `device_sync`). Health sync refuses it (raises) after the person
+    withdrew consent, and records consent on the basis of the first sync when none is recorded."""
+
+
 class WorkoutCompleted(DomainEvent):
     session_id: UUID
     workout_id: UUID

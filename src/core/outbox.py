@@ -7,11 +7,20 @@ a handler that raises is retried with exponential back-off, and after `outbox_ma
 message is parked as dead (kept for inspection). Several processes may run dispatchers at once
 (API processes and `python -m src.worker`): a batch is claimed under `FOR UPDATE SKIP LOCKED` on
 PostgreSQL (SQLite serialises writers), each claimed message leased until `locked_until` (renewed
-while its handler runs). A claim whose lease expires (a worker killed mid-delivery) is taken again by another worker; the claim's
-attempt number fences the late worker out, so its delivery is rolled back instead of recorded
-twice. Handlers with outside effects make them idempotent themselves (a stored ticket or id).
+while its handler runs). A claim whose lease expires (a worker killed mid-delivery) is taken again
+by another worker; the claim's attempt number fences the late worker out, so its delivery is
+rolled back instead of recorded twice.
 A delivered message keeps its topic and times but not its payload, which may name a person (an
 address, a storage key, an identity to erase): nothing personal lingers in the table.
+
+Handlers must be idempotent: a worker that dies after the handler's effect but before recording
+the delivery leaves the message to be delivered again once its lease (`OUTBOX_LEASE_SECONDS`)
+expires; handlers with outside effects store what they sent (a ticket or message id). A failure
+is logged with its traceback and keeps the end of that traceback (at most `LAST_ERROR_CHARS`) in
+`last_error` for inspection.
+
+The dispatcher does not know the unit-of-work class: the app shell gives it a factory
+(`unit_of_work`), so this module never imports `uow` (which imports it).
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import traceback
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -29,14 +39,19 @@ from sqlalchemy import Index, Integer, String, Text, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from src.core.clock import Clock
+from src.core.persistence import rowcount
 from src.core.types import JSONType, UTCDateTime
+from src.core.work import Work
 from src.database import Base, SessionFactory
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from src.core.settings import Settings
-    from src.core.uow import Resources, UnitOfWork
 
 logger = logging.getLogger("ugoki.outbox")
+
+LAST_ERROR_CHARS = 4000  # the end of a failure's traceback kept in `last_error`
 
 
 class OutboxMessage(Base):
@@ -68,26 +83,55 @@ class Delivery:
     created_at: datetime | None = None
 
 
-OutboxHandler = Callable[["UnitOfWork", Delivery], Awaitable[None]]
+def new_message(
+    topic: str,
+    payload: dict[str, Any],
+    *,
+    now: datetime,
+    identity_id: uuid.UUID | None = None,
+    available_at: datetime | None = None,
+) -> OutboxMessage:
+    """The row `uow.enqueue` adds to the request's transaction."""
+    return OutboxMessage(
+        topic=topic,
+        payload=payload,
+        identity_id=identity_id,
+        created_at=now,
+        available_at=available_at or now,
+        attempts=0,
+    )
 
 
-class OutboxDispatcher:
+# An outbox handler: `async def handle(uow: UnitOfWork, delivery: Delivery) -> None`. It runs in
+# its own transaction and must be idempotent (see the module docstring).
+type OutboxHandler[W: Work] = Callable[[W, Delivery], Awaitable[None]]
+
+
+def describe_failure(exc: BaseException) -> str:
+    """The end of the traceback of `exc`, at most `LAST_ERROR_CHARS` characters."""
+    text = "".join(traceback.format_exception(exc))
+    return text if len(text) <= LAST_ERROR_CHARS else "…" + text[-(LAST_ERROR_CHARS - 1) :]
+
+
+class OutboxDispatcher[W: Work]:
     def __init__(
         self,
         sessions: SessionFactory,
-        resources: Resources,
         *,
-        handlers: dict[str, OutboxHandler] | None = None,
+        clock: Clock,
+        settings: Settings,
+        unit_of_work: Callable[[AsyncSession], W],
+        handlers: dict[str, OutboxHandler[W]] | None = None,
     ) -> None:
         self.sessions = sessions
-        self.resources = resources
-        self.clock: Clock = resources.clock
-        self.settings: Settings = resources.settings
-        self.handlers: dict[str, OutboxHandler] = dict(handlers or {})
+        self.clock = clock
+        self.settings = settings
+        self.unit_of_work = unit_of_work
+        self.handlers: dict[str, OutboxHandler[W]] = dict(handlers or {})
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
-    def register(self, topic: str, handler: OutboxHandler) -> None:
+    def register(self, topic: str, handler: OutboxHandler[W]) -> None:
         if topic in self.handlers:
             raise ValueError(f"outbox topic {topic!r} already has a handler")
         self.handlers[topic] = handler
@@ -170,17 +214,15 @@ class OutboxDispatcher:
         )
 
     async def _deliver(self, message: Delivery) -> bool:
-        from src.core.uow import UnitOfWork
-
         handler = self.handlers.get(message.topic)
         try:
             if handler is None:
                 raise LookupError(f"no handler for outbox topic {message.topic!r}")
             async with self.sessions.writer() as session:
-                uow = UnitOfWork(session=session, resources=self.resources)
+                work = self.unit_of_work(session)
                 keeper = asyncio.create_task(self._keep_claim(message), name="outbox-lease")
                 try:
-                    await handler(uow, message)
+                    await handler(work, message)
                 finally:
                     keeper.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
@@ -190,16 +232,16 @@ class OutboxDispatcher:
                     .where(self._still_ours(message))
                     .values(delivered_at=self.clock.now(), locked_until=None, last_error=None, payload={})
                 )
-                if result.rowcount != 1:  # type: ignore[attr-defined]
+                if rowcount(result) != 1:
                     await session.rollback()
                     logger.warning("outbox claim lost (lease expired): topic=%s", message.topic)
                     return False
                 await session.commit()
-            if uow.enqueued:
+            if getattr(work, "enqueued", 0):  # follow-up messages (e.g. held until later): look again
                 self.notify()
             return True
         except Exception as exc:  # a failing handler must not stop the others
-            logger.warning("outbox delivery failed: topic=%s attempt=%d", message.topic, message.attempt)
+            logger.warning("outbox delivery failed: topic=%s attempt=%d", message.topic, message.attempt, exc_info=exc)
             await self._record_failure(message, exc)
             return False
 
@@ -215,7 +257,7 @@ class OutboxDispatcher:
                     .where(self._still_ours(message))
                     .values(locked_until=self.clock.now() + timedelta(seconds=lease))
                 )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
+            if rowcount(result) != 1:
                 return
 
     async def _record_failure(self, message: Delivery, exc: Exception) -> None:
@@ -228,7 +270,7 @@ class OutboxDispatcher:
                 .where(self._still_ours(message))
                 .values(
                     locked_until=None,
-                    last_error=type(exc).__name__,
+                    last_error=describe_failure(exc),
                     available_at=now + backoff,
                     dead_at=now if dead else None,
                 )

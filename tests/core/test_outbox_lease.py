@@ -33,8 +33,18 @@ async def test_a_slow_handler_keeps_its_claim_past_the_first_lease(app: FastAPI,
         clock.advance(seconds=2)  # past the first lease's end
         taken_by_other.append(await other.drain())
 
-    first = OutboxDispatcher(app.state.sessions, app.state.resources, handlers={"test.slow": slow})
-    other = OutboxDispatcher(app.state.sessions, app.state.resources, handlers={"test.slow": slow})
+    resources = app.state.resources
+
+    def dispatcher() -> OutboxDispatcher[UnitOfWork]:
+        return OutboxDispatcher(
+            app.state.sessions,
+            clock=resources.clock,
+            settings=resources.settings,
+            unit_of_work=lambda session: UnitOfWork(session=session, resources=resources),
+            handlers={"test.slow": slow},
+        )
+
+    first, other = dispatcher(), dispatcher()
     async with app.state.sessions.writer() as session:
         UnitOfWork(session=session, resources=app.state.resources).enqueue("test.slow", {})
         await session.commit()

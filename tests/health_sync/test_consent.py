@@ -318,7 +318,7 @@ async def test_the_consent_record_is_exported_and_erased_with_the_account(
 ) -> None:
     user = await anonymous_user(app)
     await decide(client, user, {"granted": True, "platform": "health_connect", "policy_version": "v1"})
-    exported = ok(await client.get(EXPORT, headers=user.headers))["modules"]["metrics"]["health_sync_consent"]
+    exported = ok(await client.get(EXPORT, headers=user.headers))["modules"]["health_sync"]["consent"]
     assert (exported["status"], exported["platform"], exported["policy_version"]) == (
         "granted",
         "health_connect",

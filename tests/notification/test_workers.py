@@ -47,7 +47,14 @@ async def queue(app: FastAPI, identity_id: str, titles: list[str]) -> None:
 
 def second_dispatcher(app: FastAPI) -> OutboxDispatcher:
     first = dispatcher(app)
-    return OutboxDispatcher(app.state.sessions, app.state.resources, handlers=dict(first.handlers))
+    resources = app.state.resources
+    return OutboxDispatcher(
+        app.state.sessions,
+        clock=resources.clock,
+        settings=resources.settings,
+        unit_of_work=lambda session: UnitOfWork(session=session, resources=resources),
+        handlers=dict(first.handlers),
+    )
 
 
 async def undelivered(app: FastAPI) -> int:

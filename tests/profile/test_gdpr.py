@@ -537,7 +537,7 @@ async def test_export_holds_what_every_module_stores(
     assert [r["rating"] for r in modules["content"]["workout_ratings"]] == [4]
     assert len(modules["content"]["saved_recipes"]) == 1
     assert {m["metric_type"] for m in modules["metrics"]["metrics"]} >= {"weight_kg", "health_hrv", "steps"}
-    assert modules["metrics"]["health_sync_consent"]["basis"] == "first_sync"
+    assert modules["health_sync"]["consent"]["basis"] == "first_sync"
 
 
 async def test_erasing_a_person_who_used_every_module_leaves_no_row_of_them(

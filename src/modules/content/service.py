@@ -10,7 +10,7 @@ from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from src.core.contracts import Reward, WorkoutCompleted
-from src.core.persistence import insert_ignore
+from src.core.persistence import insert_ignore, rowcount
 from src.core.uow import UnitOfWork
 from src.modules.event_journal import EventType, event_journal
 from src.modules.profile import OnboardingStep, profile_service
@@ -529,7 +529,7 @@ class ContentService(ContentInterface):
     # Stats ----------------------------------------------------------------------------------
 
     async def stats(self, identity_id: uuid.UUID) -> WorkoutStats:
-        zone = ZoneInfo(await profile_service(self.uow).timezone_of(identity_id))
+        zone = await profile_service(self.uow).zone_of(identity_id)
         local_now = self.uow.now().astimezone(zone)
         today_start = datetime.combine(local_now.date(), time.min, zone)
         week_start = today_start - timedelta(days=local_now.weekday())
@@ -715,7 +715,7 @@ class ContentService(ContentInterface):
                 SavedRecipeRow.identity_id == identity_id, SavedRecipeRow.recipe_id == recipe_id
             )
         )
-        removed = bool(result.rowcount)  # type: ignore[attr-defined]
+        removed = bool(rowcount(result))
         if removed:
             await self.session.execute(
                 update(RecipeRow)
@@ -819,7 +819,7 @@ class ContentService(ContentInterface):
             )
         for row_type in (WorkoutRatingRow, SavedRecipeRow, WorkoutSessionRow):
             result = await self.session.execute(delete(row_type).where(row_type.identity_id == identity_id))
-            total += int(result.rowcount)  # type: ignore[attr-defined]
+            total += rowcount(result)
         return total
 
     async def anonymize(self, identity_id: uuid.UUID, replacement_id: uuid.UUID) -> int:
@@ -828,7 +828,7 @@ class ContentService(ContentInterface):
             result = await self.session.execute(
                 update(row_type).where(row_type.identity_id == identity_id).values(identity_id=replacement_id)
             )
-            total += int(result.rowcount)  # type: ignore[attr-defined]
+            total += rowcount(result)
         return total
 
 

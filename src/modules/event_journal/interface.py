@@ -35,7 +35,3 @@ class EventJournalInterface(ABC):
     @abstractmethod
     async def last_occurred_at(self, identity_id: UUID, event_type: EventType) -> datetime | None:
         """When the person's newest event of this type happened (one indexed read), or None."""
-
-    @abstractmethod
-    async def purge_older_than(self, cutoff: datetime) -> int:
-        """Retention: delete every event (of every identity) older than `cutoff`."""

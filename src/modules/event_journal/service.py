@@ -7,9 +7,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, delete, func, or_, select, update
 
+from src.core.errors import InvalidPeriod
+from src.core.persistence import rowcount
 from src.core.uow import UnitOfWork
 
-from .errors import EventNotFound, EventTypeNotAllowed, InvalidCursor, InvalidPeriod, TimestampOutOfRange
+from .errors import EventNotFound, EventTypeNotAllowed, InvalidCursor, TimestampOutOfRange
 from .feed import describe, title_and_icon
 from .interface import EventJournalInterface
 from .models import (
@@ -303,7 +305,7 @@ class EventJournalService(EventJournalInterface):
 
     async def erase(self, identity_id: uuid.UUID) -> int:
         result = await self.session.execute(delete(T).where(T.identity_id == identity_id))
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return rowcount(result)
 
     async def anonymize(self, identity_id: uuid.UUID, replacement_id: uuid.UUID) -> int:
         result = await self.session.execute(
@@ -311,11 +313,11 @@ class EventJournalService(EventJournalInterface):
             .where(T.identity_id == identity_id)
             .values(identity_id=replacement_id, event_metadata={}, description=None, related_id=None)
         )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return rowcount(result)
 
     async def purge_older_than(self, cutoff: datetime) -> int:
         result = await self.session.execute(delete(T).where(T.occurred_at < cutoff))
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return rowcount(result)
 
 
 def _check_period(start: datetime | None, end: datetime | None) -> None:

@@ -10,7 +10,8 @@ from sqlalchemy import and_, delete, literal, or_, select, union_all, update
 
 from src.core.contracts import SignedOut
 from src.core.errors import UnprocessableEntity
-from src.core.persistence import try_insert
+from src.core.persistence import rowcount, try_insert
+from src.core.ports import IdTokenVerifying
 from src.core.security import Principal
 from src.core.uow import UnitOfWork
 from src.modules.event_journal import EventSource, EventType, event_journal
@@ -40,7 +41,6 @@ from .models import (
     Identity,
     IdentityType,
 )
-from .oauth import IdTokenVerifier
 from .orm import AuthSessionRow, CapabilityRow, CredentialRow, IdentityRow, RefreshTokenRow
 from .passwords import hash_password, needs_rehash, verify_password
 
@@ -150,7 +150,7 @@ class IdentityService(IdentityInterface):
             .where(RefreshTokenRow.id == token.id, RefreshTokenRow.used_at.is_(None))
             .values(used_at=now)
         )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        if rowcount(claimed) != 1:
             # Exchanged by a concurrent request between our read and our claim: that is a race.
             await self._used_again(auth_session, used_at=now, now=now)
         identity = await self.session.get(IdentityRow, auth_session.identity_id)
@@ -331,7 +331,7 @@ class IdentityService(IdentityInterface):
             )
         )
         self._forget_principals(identity_id=identity_id)
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(rowcount(result))
 
     async def has_capability(self, identity_id: uuid.UUID, capability: str) -> bool:
         now = self.uow.now()
@@ -400,7 +400,7 @@ class IdentityService(IdentityInterface):
         it (foreign-key cascades). Its tokens stop working at once on this worker."""
         result = await self.session.execute(delete(IdentityRow).where(IdentityRow.id == identity_id))
         self._forget_principals(identity_id=identity_id)
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return rowcount(result)
 
     # Internals ----------------------------------------------------------------------------
 
@@ -413,27 +413,8 @@ class IdentityService(IdentityInterface):
         )
         return provider, verified.subject
 
-    def _verifier(self, provider: AuthProvider) -> IdTokenVerifier:
-        settings = self.uow.settings
-
-        def build() -> IdTokenVerifier:
-            if provider == AuthProvider.GOOGLE:
-                return IdTokenVerifier(
-                    provider="Google",
-                    jwks_url=settings.google_jwks_url,
-                    client_ids=settings.google_client_ids,
-                    issuers=settings.google_issuers,
-                    cache_seconds=settings.jwks_cache_seconds,
-                )
-            return IdTokenVerifier(
-                provider="Apple",
-                jwks_url=settings.apple_jwks_url,
-                client_ids=settings.apple_client_ids,
-                issuers=settings.apple_issuers,
-                cache_seconds=settings.jwks_cache_seconds,
-            )
-
-        return self.uow.resources.singleton(f"identity.verifier.{provider}", build)
+    def _verifier(self, provider: AuthProvider) -> IdTokenVerifying:
+        return self.uow.resources.id_token_verifiers[provider]
 
     async def _login_email(self, email: str, password: str) -> AuthResult:
         credential = await self._find_credential(AuthProvider.EMAIL, normalise_email(email))

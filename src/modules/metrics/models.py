@@ -11,6 +11,29 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from src.core.validation import storable_text
 
 
+class MetricType(StrEnum):
+    """The known metric types, as stored. Lab results (`biomarker_<name>`) and person-defined
+    series (`custom_<name>`) are open-ended and not listed; imperial input names (`weight_lbs`)
+    are converted to these on the way in."""
+
+    WEIGHT = "weight_kg"
+    BODY_FAT = "body_fat_pct"
+    MUSCLE_MASS = "muscle_mass_kg"
+    WAIST = "waist_cm"
+    WATER = "water_ml"
+    CALORIES_CONSUMED = "calories_consumed"
+    CALORIES_BURNED = "calories_burned"
+    STEPS = "steps"
+    WORKOUT_MINUTES = "workout_minutes"
+    FASTING_HOURS = "fasting_hours"
+    SLEEP = "sleep_hours"
+    RESTING_HR = "health_resting_hr"
+    HRV = "health_hrv"
+    BLOOD_GLUCOSE = "blood_glucose_mmol"
+    KETONES = "ketones_mmol"
+    RECOVERY_SCORE = "recovery_score"
+
+
 class MetricSource(StrEnum):
     USER_INPUT = "user_input"
     CALCULATED = "calculated"
@@ -29,33 +52,6 @@ class BiomarkerFlag(StrEnum):
 
 
 OUT_OF_RANGE = (BiomarkerFlag.LOW, BiomarkerFlag.HIGH, BiomarkerFlag.ABNORMAL)
-
-
-class ConsentStatus(StrEnum):
-    GRANTED = "granted"
-    WITHDRAWN = "withdrawn"
-
-
-class ConsentBasis(StrEnum):
-    EXPLICIT = "explicit"  # given or withdrawn by the person through the consent endpoint
-    FIRST_SYNC = "first_sync"  # the app sent device data after the OS permission prompt; recorded then
-
-
-class HealthPlatform(StrEnum):
-    APPLE_HEALTH = "apple_health"
-    HEALTH_CONNECT = "health_connect"
-
-
-class HealthConsent(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    status: ConsentStatus
-    basis: ConsentBasis
-    platform: HealthPlatform | None = None
-    policy_version: str | None = None
-    granted_at: AwareDatetime | None = None
-    withdrawn_at: AwareDatetime | None = None
-    updated_at: AwareDatetime
 
 
 def _finite_or_none(value: float | None) -> float | None:

@@ -10,6 +10,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from .models import MetricType
+
 BIOMARKER_PREFIX = "biomarker_"
 CUSTOM_PREFIX = "custom_"
 _SNAKE = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
@@ -29,31 +31,31 @@ class MetricTypeInfo:
 KNOWN: dict[str, MetricTypeInfo] = {
     info.name: info
     for info in (
-        MetricTypeInfo("weight_kg", "kg", 20, 400, "Weight"),
-        MetricTypeInfo("body_fat_pct", "%", 2, 75, "Body fat"),
-        MetricTypeInfo("muscle_mass_kg", "kg", 5, 200, "Muscle mass"),
-        MetricTypeInfo("waist_cm", "cm", 30, 300, "Waist"),
-        MetricTypeInfo("water_ml", "ml", 0, 10_000, "Water"),
-        MetricTypeInfo("calories_consumed", "kcal", 0, 20_000, "Calories eaten"),
-        MetricTypeInfo("calories_burned", "kcal", 0, 20_000, "Active calories"),
-        MetricTypeInfo("steps", "count", 0, 100_000, "Steps"),
-        MetricTypeInfo("workout_minutes", "min", 0, 1_440, "Workout minutes"),
-        MetricTypeInfo("fasting_hours", "hours", 0, 240, "Fasting hours"),
-        MetricTypeInfo("sleep_hours", "hours", 0, 24, "Sleep"),
-        MetricTypeInfo("health_resting_hr", "bpm", 25, 220, "Resting heart rate"),
-        MetricTypeInfo("health_hrv", "ms", 1, 300, "Heart rate variability"),
-        MetricTypeInfo("blood_glucose_mmol", "mmol/L", 1, 40, "Blood glucose"),
-        MetricTypeInfo("ketones_mmol", "mmol/L", 0, 10, "Blood ketones"),
-        MetricTypeInfo("recovery_score", "score", 0, 100, "Recovery score"),
+        MetricTypeInfo(MetricType.WEIGHT, "kg", 20, 400, "Weight"),
+        MetricTypeInfo(MetricType.BODY_FAT, "%", 2, 75, "Body fat"),
+        MetricTypeInfo(MetricType.MUSCLE_MASS, "kg", 5, 200, "Muscle mass"),
+        MetricTypeInfo(MetricType.WAIST, "cm", 30, 300, "Waist"),
+        MetricTypeInfo(MetricType.WATER, "ml", 0, 10_000, "Water"),
+        MetricTypeInfo(MetricType.CALORIES_CONSUMED, "kcal", 0, 20_000, "Calories eaten"),
+        MetricTypeInfo(MetricType.CALORIES_BURNED, "kcal", 0, 20_000, "Active calories"),
+        MetricTypeInfo(MetricType.STEPS, "count", 0, 100_000, "Steps"),
+        MetricTypeInfo(MetricType.WORKOUT_MINUTES, "min", 0, 1_440, "Workout minutes"),
+        MetricTypeInfo(MetricType.FASTING_HOURS, "hours", 0, 240, "Fasting hours"),
+        MetricTypeInfo(MetricType.SLEEP, "hours", 0, 24, "Sleep"),
+        MetricTypeInfo(MetricType.RESTING_HR, "bpm", 25, 220, "Resting heart rate"),
+        MetricTypeInfo(MetricType.HRV, "ms", 1, 300, "Heart rate variability"),
+        MetricTypeInfo(MetricType.BLOOD_GLUCOSE, "mmol/L", 1, 40, "Blood glucose"),
+        MetricTypeInfo(MetricType.KETONES, "mmol/L", 0, 10, "Blood ketones"),
+        MetricTypeInfo(MetricType.RECOVERY_SCORE, "score", 0, 100, "Recovery score"),
     )
 }
 # Imperial (or alternative) input: stored as the metric type on the right, converted.
 CONVERSIONS: dict[str, tuple[str, float]] = {
-    "weight_lbs": ("weight_kg", LBS_TO_KG),
-    "weight_lb": ("weight_kg", LBS_TO_KG),
-    "muscle_mass_lbs": ("muscle_mass_kg", LBS_TO_KG),
-    "waist_in": ("waist_cm", 2.54),
-    "water_oz": ("water_ml", 29.5735),
+    "weight_lbs": (MetricType.WEIGHT, LBS_TO_KG),
+    "weight_lb": (MetricType.WEIGHT, LBS_TO_KG),
+    "muscle_mass_lbs": (MetricType.MUSCLE_MASS, LBS_TO_KG),
+    "waist_in": (MetricType.WAIST, 2.54),
+    "water_oz": (MetricType.WATER, 29.5735),
 }
 
 
@@ -103,4 +105,4 @@ def default_unit(metric_type: str) -> str | None:
 
 
 def is_weight(metric_type: str) -> bool:
-    return metric_type == "weight_kg"
+    return metric_type == MetricType.WEIGHT

@@ -6,35 +6,29 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from src.core.contracts import Reward, WeightLogged
-from src.core.persistence import insert_ignore
+from src.core.contracts import DeviceDataReceived, Reward, WeightLogged
+from src.core.errors import InvalidPeriod
+from src.core.persistence import rowcount
 from src.core.uow import UnitOfWork
 from src.modules.event_journal import EventSource, EventType, event_journal
 from src.modules.profile import OnboardingStep, profile_service
 
 from .errors import (
     FilterRequired,
-    HealthConsentWithdrawn,
     InvalidMetric,
-    InvalidPeriod,
     MeasurementConflict,
     MetricNotFound,
 )
-from .interface import LabReport, Measurement, MetricsInterface, StoredMeasurement
+from .interface import Measurement, MetricsInterface, StoredMeasurement
 from .models import (
     OUT_OF_RANGE,
     BiomarkerFlag,
     BiomarkerTestGroup,
-    ConsentBasis,
-    ConsentStatus,
-    HealthConsent,
-    HealthPlatform,
     Metric,
     MetricAggregate,
     MetricSource,
@@ -44,7 +38,7 @@ from .models import (
     RecordMetricRequest,
     UpdateMetricRequest,
 )
-from .orm import HealthConsentRow, LabReportRow, MetricRow
+from .orm import MetricRow
 from .registry import BIOMARKER_PREFIX, MetricTypeError, canonical, default_unit, is_weight, stored_type
 
 M = MetricRow
@@ -58,23 +52,7 @@ def _escape_like(value: str) -> str:
 
 
 def to_model(row: Any) -> Metric:
-    return Metric(
-        id=row.id,
-        identity_id=row.identity_id,
-        metric_type=row.metric_type,
-        value=row.value,
-        value_text=row.value_text,
-        timestamp=row.timestamp,
-        day=row.day,
-        source=MetricSource(row.source),
-        note=row.note,
-        unit=row.unit,
-        reference_low=row.reference_low,
-        reference_high=row.reference_high,
-        flag=BiomarkerFlag(row.flag) if row.flag else None,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    return Metric.model_validate(row, from_attributes=True)
 
 
 @dataclass(frozen=True)
@@ -109,8 +87,9 @@ class MetricsService(MetricsInterface):
         if timestamp > now + timedelta(minutes=5):
             raise InvalidMetric("timestamp cannot be in the future")
         if request.source == MetricSource.DEVICE_SYNC:
-            # Device data sent through the generic endpoint is held to the same consent as a sync.
-            await self.require_health_consent(identity_id)
+            # Device data sent through the generic endpoint is held to the same consent as a sync
+            # (health sync's subscriber refuses it after a withdrawal).
+            await self.uow.publish(DeviceDataReceived(identity_id=identity_id, occurred_at=now))
         stored = await self.store(
             identity_id,
             [
@@ -256,7 +235,7 @@ class MetricsService(MetricsInterface):
         }
         insert = pg_insert(M) if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert(M)
         result = await self.session.execute(insert.values(**values).on_conflict_do_nothing())
-        if result.rowcount == 1:  # type: ignore[attr-defined]
+        if rowcount(result) == 1:
             return row_id, True
         if not retry:
             # The clash is with another row than the one looked for (a daily total whose midnight
@@ -309,7 +288,7 @@ class MetricsService(MetricsInterface):
         if before is not None:
             query = query.where(M.timestamp < before)
         result = await self.session.execute(query)
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return rowcount(result)
 
     async def delete_by_source(
         self, identity_id: uuid.UUID, source: MetricSource, *, metric_types: Sequence[str] | None = None
@@ -318,129 +297,7 @@ class MetricsService(MetricsInterface):
         if metric_types is not None:
             query = query.where(M.metric_type.in_(metric_types))
         result = await self.session.execute(query)
-        return int(result.rowcount)  # type: ignore[attr-defined]
-
-    # Consent to device health sync ----------------------------------------------------------
-
-    async def _consent_row(
-        self, identity_id: uuid.UUID, *, lock: bool = False, share: bool = False
-    ) -> HealthConsentRow | None:
-        query = select(HealthConsentRow).where(HealthConsentRow.identity_id == identity_id)
-        if lock or share:
-            # share: a sync holds the decision it checked until it commits, so a withdrawal
-            # (which takes the row exclusively) waits for it, and a later sync sees the withdrawal.
-            query = query.with_for_update(read=share and not lock)
-        return (await self.session.execute(query)).scalar_one_or_none()
-
-    async def health_consent(self, identity_id: uuid.UUID) -> HealthConsent | None:
-        row = await self._consent_row(identity_id)
-        return _consent(row) if row is not None else None
-
-    async def _record_consent_event(self, identity_id: uuid.UUID, consent: HealthConsent) -> None:
-        event = (
-            EventType.HEALTH_CONSENT_GRANTED
-            if consent.status == ConsentStatus.GRANTED
-            else EventType.HEALTH_CONSENT_WITHDRAWN
-        )
-        await event_journal(self.uow).record(
-            identity_id,
-            event,
-            source=EventSource.SYSTEM if consent.basis == ConsentBasis.FIRST_SYNC else EventSource.API,
-            metadata={
-                "basis": consent.basis.value,
-                "platform": consent.platform.value if consent.platform else None,
-                "policy_version": consent.policy_version,
-            },
-        )
-
-    async def set_health_consent(
-        self,
-        identity_id: uuid.UUID,
-        *,
-        granted: bool,
-        platform: HealthPlatform | None = None,
-        policy_version: str | None = None,
-    ) -> HealthConsent:
-        now = self.uow.now()
-        status = ConsentStatus.GRANTED if granted else ConsentStatus.WITHDRAWN
-        values: dict[str, Any] = {
-            "status": status.value,
-            "basis": ConsentBasis.EXPLICIT.value,
-            "platform": platform.value if platform else None,
-            "policy_version": policy_version,
-            "granted_at": now if granted else None,
-            "withdrawn_at": None if granted else now,
-            "updated_at": now,
-        }
-        if await insert_ignore(self.session, HealthConsentRow, {"identity_id": identity_id, **values}):
-            consent = _consent(await self._locked_consent(identity_id))
-            await self._record_consent_event(identity_id, consent)
-            return consent
-        row = await self._locked_consent(identity_id)
-        before = _consent(row)
-        if granted:
-            # A repeated grant keeps its first instant; a new platform or policy version is a new grant.
-            same = (
-                before.status == ConsentStatus.GRANTED
-                and before.basis == ConsentBasis.EXPLICIT
-                and before.platform == platform
-                and before.policy_version == policy_version
-            )
-            if same:
-                return before
-            row.granted_at = now
-            row.withdrawn_at = None
-            row.platform = values["platform"]
-            row.policy_version = policy_version
-        else:
-            if before.status == ConsentStatus.WITHDRAWN:
-                return before
-            row.withdrawn_at = now
-        row.status = status.value
-        row.basis = ConsentBasis.EXPLICIT.value
-        row.updated_at = now
-        await self.session.flush()
-        consent = _consent(row)
-        await self._record_consent_event(identity_id, consent)
-        return consent
-
-    async def _locked_consent(self, identity_id: uuid.UUID) -> HealthConsentRow:
-        """The row insert_ignore has just inserted or found, locked for this transaction."""
-        query = select(HealthConsentRow).where(HealthConsentRow.identity_id == identity_id).with_for_update()
-        return (await self.session.execute(query)).scalar_one()
-
-    async def require_health_consent(
-        self, identity_id: uuid.UUID, *, platform: HealthPlatform | None = None, record: bool = True
-    ) -> HealthConsent | None:
-        row = await self._consent_row(identity_id, share=record)
-        if row is None:
-            if not record:
-                return None
-            now = self.uow.now()
-            inserted = await insert_ignore(
-                self.session,
-                HealthConsentRow,
-                {
-                    "identity_id": identity_id,
-                    "status": ConsentStatus.GRANTED.value,
-                    "basis": ConsentBasis.FIRST_SYNC.value,
-                    "platform": platform.value if platform else None,
-                    "policy_version": None,
-                    "granted_at": now,
-                    "withdrawn_at": None,
-                    "updated_at": now,
-                },
-            )
-            row = await self._locked_consent(identity_id)
-            if inserted:
-                await self._record_consent_event(identity_id, _consent(row))
-        consent = _consent(row)
-        if consent.status == ConsentStatus.WITHDRAWN:
-            raise HealthConsentWithdrawn(
-                "You stopped device health sync; allow it again with PUT /api/v1/health-sync/consent "
-                "before sending data"
-            )
-        return consent
+        return rowcount(result)
 
     # Reading --------------------------------------------------------------------------------
 
@@ -626,7 +483,7 @@ class MetricsService(MetricsInterface):
     async def biomarkers_grouped(self, identity_id: uuid.UUID, *, limit: int) -> list[BiomarkerTestGroup]:
         """Results grouped by test date in the person's time zone, newest first. The grouping and
         counts run in the database; only the rows of the dates on the page are read."""
-        zone = ZoneInfo(await profile_service(self.uow).timezone_of(identity_id))
+        zone = await profile_service(self.uow).zone_of(identity_id)
         biomarker = and_(
             M.identity_id == identity_id, M.metric_type.like(_escape_like(BIOMARKER_PREFIX) + "%", escape="\\")
         )
@@ -707,71 +564,36 @@ class MetricsService(MetricsInterface):
         await self._audit(identity_id, accessed_by, metric_types)
         return found
 
+    async def latest_biomarkers(self, identity_id: uuid.UUID, *, accessed_by: str, limit: int = 40) -> list[Metric]:
+        ranked = (
+            select(
+                M.id,
+                func.row_number().over(partition_by=M.metric_type, order_by=(M.timestamp.desc(), M.id)).label("rank"),
+            )
+            .where(
+                M.identity_id == identity_id,
+                M.metric_type.like(_escape_like(BIOMARKER_PREFIX) + "%", escape="\\"),
+            )
+            .subquery()
+        )
+        rows = (
+            await self.session.execute(
+                select(M)
+                .join(ranked, and_(ranked.c.id == M.id, ranked.c.rank == 1))
+                .order_by(M.timestamp.desc(), M.metric_type)
+                .limit(limit)
+            )
+        ).scalars()
+        found = [to_model(row) for row in rows]
+        await self._audit(identity_id, accessed_by, [m.metric_type for m in found] or [BIOMARKER_PREFIX + "*"])
+        return found
+
     async def trend_for(
         self, identity_id: uuid.UUID, metric_type: str, *, period_days: int, accessed_by: str
     ) -> MetricTrend | None:
         trend = await self.trend(identity_id, metric_type=metric_type, period_days=period_days)
         await self._audit(identity_id, accessed_by, [metric_type])
         return trend
-
-    # Lab reports ----------------------------------------------------------------------------
-
-    async def find_lab_report(self, identity_id: uuid.UUID, sha256: str) -> LabReport | None:
-        row = (
-            await self.session.execute(
-                select(LabReportRow).where(LabReportRow.identity_id == identity_id, LabReportRow.sha256 == sha256)
-            )
-        ).scalar_one_or_none()
-        return LabReport.model_validate(row, from_attributes=True) if row else None
-
-    async def create_lab_report(
-        self,
-        identity_id: uuid.UUID,
-        *,
-        sha256: str,
-        storage_key: str | None,
-        content_type: str,
-        size_bytes: int,
-        test_date: datetime | None,
-        parser: str,
-        lab_name: str | None,
-        parsed: list[dict[str, object]],
-    ) -> tuple[LabReport, bool]:
-        created = await insert_ignore(
-            self.session,
-            LabReportRow,
-            {
-                "id": uuid.uuid4(),
-                "identity_id": identity_id,
-                "sha256": sha256,
-                "storage_key": storage_key,
-                "content_type": content_type,
-                "size_bytes": size_bytes,
-                "test_date": test_date,
-                "parser": parser,
-                "biomarker_count": 0,
-                "lab_name": lab_name,
-                "parsed": parsed,
-                "created_at": self.uow.now(),
-            },
-        )
-        report = await self.find_lab_report(identity_id, sha256)
-        assert report is not None  # noqa: S101 - inserted or already there
-        return report, created
-
-    async def set_lab_report_count(self, report_id: uuid.UUID, biomarker_count: int) -> None:
-        row = await self.session.get(LabReportRow, report_id)
-        if row is not None:
-            row.biomarker_count = biomarker_count
-            await self.session.flush()
-
-    async def lab_report_keys(self, identity_id: uuid.UUID) -> list[str]:
-        rows = await self.session.execute(
-            select(LabReportRow.storage_key).where(
-                LabReportRow.identity_id == identity_id, LabReportRow.storage_key.is_not(None)
-            )
-        )
-        return [key for key in rows.scalars() if key]
 
     # Personal data --------------------------------------------------------------------------
 
@@ -780,18 +602,6 @@ class MetricsService(MetricsInterface):
             await self.session.execute(select(M).where(M.identity_id == identity_id).order_by(M.timestamp, M.id))
         ).scalars()
         return [to_model(r).model_dump(mode="json") for r in rows]
-
-
-def _consent(row: HealthConsentRow) -> HealthConsent:
-    return HealthConsent(
-        status=ConsentStatus(row.status),
-        basis=ConsentBasis(row.basis),
-        platform=HealthPlatform(row.platform) if row.platform else None,
-        policy_version=row.policy_version,
-        granted_at=row.granted_at,
-        withdrawn_at=row.withdrawn_at,
-        updated_at=row.updated_at,
-    )
 
 
 def _checked(measurement: Measurement) -> Measurement:

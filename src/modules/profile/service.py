@@ -4,16 +4,18 @@ import re
 import secrets
 import uuid
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from src.core.persistence import insert_ignore
+from src.adapters.storage import DELETE_TOPIC as STORAGE_DELETE_TOPIC
+from src.core.persistence import insert_ignore, rowcount
 from src.core.uow import UnitOfWork
 from src.modules.event_journal import EventSource, EventType, event_journal
-from src.services.storage import DELETE_TOPIC as STORAGE_DELETE_TOPIC
 
 from .errors import (
     FriendCodeNotFound,
@@ -446,6 +448,12 @@ class ProfileService(ProfileInterface):
         )
         return found.scalar_one_or_none() or "UTC"
 
+    async def zone_of(self, identity_id: uuid.UUID) -> ZoneInfo:
+        try:
+            return ZoneInfo(await self.timezone_of(identity_id))
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo("UTC")
+
     async def timezones_of(self, identity_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
         ids = list(dict.fromkeys(identity_ids))
         zones = dict.fromkeys(ids, "UTC")
@@ -467,6 +475,13 @@ class ProfileService(ProfileInterface):
 
     async def workout_restrictions_of(self, identity_id: uuid.UUID) -> WorkoutRestrictions:
         return await self.get_workout_restrictions(identity_id)
+
+    async def dietary_of(self, identity_id: uuid.UUID) -> DietaryProfile:
+        return await self.get_dietary(identity_id)
+
+    async def birth_date_of(self, identity_id: uuid.UUID) -> date | None:
+        row = await self._find(UserProfileRow, identity_id)
+        return _read(Profile, row).date_of_birth if row else None
 
     async def set_avatar(self, identity_id: uuid.UUID, *, url: str | None, key: str | None) -> str | None:
         row: UserProfileRow = await self._ensure(UserProfileRow, identity_id, {})
@@ -508,7 +523,7 @@ class ProfileService(ProfileInterface):
         total = 0
         for row_type in SECTION_ROWS:
             result = await self.session.execute(delete(row_type).where(row_type.identity_id == identity_id))
-            total += int(result.rowcount)  # type: ignore[attr-defined]
+            total += rowcount(result)
         return total
 
     async def reencrypt_all(self, *, batch: int = 500) -> int:

@@ -9,6 +9,7 @@ from src.core.bus import Order, Subscription
 from src.core.contracts import FastCompleted, Reward, SocialProgress, WeightLogged, WorkoutCompleted
 from src.core.gdpr import PersonalData
 from src.core.modules import ModuleManifest
+from src.core.persistence import rowcount
 from src.core.uow import UnitOfWork
 
 from .orm import ProgressionStatsRow, StreakRow, UserAchievementRow, UserLevelRow, XPTransactionRow
@@ -76,7 +77,7 @@ async def _erase(uow: UnitOfWork, identity_id: UUID) -> int:
     total = 0
     for row_type in _PERSONAL:
         result = await uow.session.execute(delete(row_type).where(row_type.identity_id == identity_id))
-        total += int(result.rowcount)  # type: ignore[attr-defined]
+        total += rowcount(result)
     return total
 
 
@@ -87,7 +88,7 @@ async def _anonymize(uow: UnitOfWork, identity_id: UUID, replacement_id: UUID) -
         if row_type is XPTransactionRow:
             values["description"] = None
         result = await uow.session.execute(update(row_type).where(row_type.identity_id == identity_id).values(**values))
-        total += int(result.rowcount)  # type: ignore[attr-defined]
+        total += rowcount(result)
     return total
 
 

@@ -21,11 +21,11 @@ from src.core.contracts import (
 from src.core.persistence import insert_ignore, try_insert
 from src.core.uow import UnitOfWork
 from src.modules.event_journal import EventSource, EventType, event_journal
-from src.modules.identity import identity_service
+from src.modules.identity import IdentityNotFound, identity_service
 from src.modules.profile import profile_service
 
 from .catalogue import CATALOGUE
-from .errors import IdentityUnknown, InvalidActivityDate
+from .errors import InvalidActivityDate
 from .interface import ProgressionInterface
 from .models import (
     Achievement,
@@ -522,7 +522,7 @@ class ProgressionService(ProgressionInterface):
 
     async def _require_identity(self, identity_id: uuid.UUID) -> None:
         if await identity_service(self.uow).find_identity(identity_id) is None:
-            raise IdentityUnknown("Identity not found")
+            raise IdentityNotFound("Identity not found")
 
     async def grant_xp(self, admin_id: uuid.UUID, request: GrantXPRequest) -> UserLevel:
         target = request.identity_id or admin_id
