@@ -8,7 +8,7 @@ other.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -48,6 +48,33 @@ class SocialProgress(DomainEvent):
     friends_count: int | None = None
     challenge_joined: bool = False
     challenge_won: bool = False
+
+
+class XPCredited(DomainEvent):
+    """A row appended to the XP ledger (any kind: activity, streak bonus, achievement, admin grant),
+    published by progression in the crediting transaction. `occurred_at` is the ledger row's
+    `created_at`: the instant the XP counts for in per-period totals."""
+
+    amount: int
+    transaction_type: str
+    source_key: str
+
+
+class StreakChanged(DomainEvent):
+    """A streak's stored state after progression credited a day to it (or rebuilt it)."""
+
+    streak_type: str
+    current_count: int
+    longest_count: int
+    last_activity_date: date | None = Field(description="The last credited streak day, in the person's zone")
+
+
+class SocialProfileChanged(DomainEvent):
+    """The privacy flags of a social profile as saved (published by the profile module)."""
+
+    profile_public: bool
+    show_level: bool
+    show_streaks: bool
 
 
 class UnlockedAchievement(BaseModel):

@@ -13,10 +13,12 @@ from src.core.contracts import (
     FastCompleted,
     Reward,
     SocialProgress,
+    StreakChanged,
     StreakSnapshot,
     UnlockedAchievement,
     WeightLogged,
     WorkoutCompleted,
+    XPCredited,
 )
 from src.core.persistence import insert_ignore, try_insert
 from src.core.uow import UnitOfWork
@@ -184,6 +186,16 @@ class ProgressionService(ProgressionInterface):
         if not await try_insert(self.session, row):
             return False
         credit.level.total_xp += amount
+        # Per-period totals elsewhere (leaderboards, challenges) follow the ledger in this transaction.
+        await self.uow.publish(
+            XPCredited(
+                identity_id=credit.identity_id,
+                occurred_at=row.created_at,
+                amount=amount,
+                transaction_type=str(kind),
+                source_key=source_key,
+            )
+        )
         return True
 
     # Crediting ------------------------------------------------------------------------------
@@ -383,6 +395,16 @@ class ProgressionService(ProgressionInterface):
             current_count=step.count,
             longest_count=step.longest,
             extended=step.extended,
+        )
+        await self.uow.publish(
+            StreakChanged(
+                identity_id=credit.identity_id,
+                occurred_at=self.uow.now(),
+                streak_type=str(streak_type),
+                current_count=step.count,
+                longest_count=step.longest,
+                last_activity_date=step.last_day,
+            )
         )
         return row
 
