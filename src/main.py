@@ -43,6 +43,7 @@ from src.modules.identity.manifest import MANIFEST as IDENTITY
 from src.modules.metrics.manifest import MANIFEST as METRICS
 from src.modules.profile.manifest import MANIFEST as PROFILE
 from src.modules.progression.manifest import MANIFEST as PROGRESSION
+from src.modules.social.manifest import MANIFEST as SOCIAL
 from src.modules.time_keeper.manifest import MANIFEST as TIME_KEEPER
 from src.routes.health_sync import router as HEALTH_SYNC_ROUTER
 from src.routes.uploads import router as UPLOADS_ROUTER
@@ -64,6 +65,7 @@ MODULES: tuple[ModuleManifest, ...] = (
     PROGRESSION,
     CONTENT,
     METRICS,
+    SOCIAL,
 )
 
 

@@ -729,6 +729,15 @@ class ProgressionService(ProgressionInterface):
         ).one()
         return XPSummary(total=total, today=int(today), this_week=int(week))
 
+    async def unlocked_achievements(self, identity_id: uuid.UUID) -> list[UnlockedAchievement]:
+        rows = await self.session.execute(
+            select(AchievementRow)
+            .join(UserAchievementRow, UserAchievementRow.achievement_id == AchievementRow.id)
+            .where(UserAchievementRow.identity_id == identity_id)
+            .order_by(UserAchievementRow.unlocked_at.desc(), AchievementRow.sort_order)
+        )
+        return [_unlocked(row) for row in rows.scalars()]
+
     async def total_xp_since(self, identity_ids: list[uuid.UUID], since: datetime | None) -> dict[uuid.UUID, int]:
         ids = list(dict.fromkeys(identity_ids))
         totals = dict.fromkeys(ids, 0)
