@@ -30,7 +30,9 @@ async def test_request_by_code_then_accept_makes_friends_and_counts_them(
     bob, bob_social = await person(app, client, "bob")
 
     sent = ok(
-        await client.post(FRIEND_REQUEST, json={"friend_code": bob_social["friend_code"].lower()}, headers=alice.headers),
+        await client.post(
+            FRIEND_REQUEST, json={"friend_code": bob_social["friend_code"].lower()}, headers=alice.headers
+        ),
         201,
     )
     assert sent["status"] == "pending"
@@ -95,7 +97,9 @@ async def test_only_the_person_asked_can_answer(app: FastAPI, client: httpx.Asyn
         await client.post(FRIEND_REQUEST, json={"friend_code": bob_social["friend_code"]}, headers=alice.headers), 201
     )
     respond = f"{FRIENDS}/requests/{sent['id']}/respond"
-    assert_problem(await client.post(respond, json={"accept": True}, headers=alice.headers), 403, "NOT_REQUEST_ADDRESSEE")
+    assert_problem(
+        await client.post(respond, json={"accept": True}, headers=alice.headers), 403, "NOT_REQUEST_ADDRESSEE"
+    )
     assert_problem(await client.post(respond, json={"accept": True}, headers=carol.headers), 404)
     assert ok(await client.post(respond, json={"accept": False}, headers=bob.headers)) is None
     assert ok(await client.get(OUTGOING, headers=alice.headers)) == []
@@ -138,9 +142,9 @@ async def test_block_ends_friendship_and_follows_and_only_the_blocker_can_unbloc
     blocked = ok(await client.get(FRIENDS, params={"status": "blocked"}, headers=alice.headers))
     assert [b["friend_id"] for b in blocked] == [bob.id]
     # Each sees only their own blocks, never who blocked them.
-    assert [b["friend_id"] for b in ok(await client.get(FRIENDS, params={"status": "blocked"}, headers=bob.headers))] == [
-        alice.id
-    ]
+    assert [
+        b["friend_id"] for b in ok(await client.get(FRIENDS, params={"status": "blocked"}, headers=bob.headers))
+    ] == [alice.id]
 
     assert (await client.delete(f"{FRIENDS}/{bob.id}/block", headers=alice.headers)).status_code == 204
     assert ok(await client.get(FRIENDS, params={"status": "blocked"}, headers=alice.headers)) == []
