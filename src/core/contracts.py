@@ -58,6 +58,9 @@ class XPCredited(DomainEvent):
     amount: int
     transaction_type: str
     source_key: str
+    activity_day: date | None = Field(
+        default=None, description="For activity XP: the activity's streak day in the person's zone"
+    )
 
 
 class StreakChanged(DomainEvent):

@@ -194,6 +194,7 @@ class ProgressionService(ProgressionInterface):
                 amount=amount,
                 transaction_type=str(kind),
                 source_key=source_key,
+                activity_day=activity_day,
             )
         )
         return True

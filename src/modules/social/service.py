@@ -672,7 +672,10 @@ class SocialService(SocialInterface):
             ],
             add=("xp",),
         )
-        await self._add_activity(event.identity_id, activity_day(event.occurred_at, zone), xp=event.amount)
+        # A challenge counts the XP of its own days: activity XP on the activity's day (a fast
+        # logged later counts for the day it was kept), any other XP on the day it was credited.
+        day_of_activity = event.activity_day or activity_day(event.occurred_at, zone)
+        await self._add_activity(event.identity_id, day_of_activity, xp=event.amount)
 
     async def on_fast_completed(self, event: FastCompleted) -> None:
         if event.fasted_seconds < MIN_STREAK_FAST_SECONDS:
