@@ -37,7 +37,7 @@ def upgrade() -> None:
         sa.Column("created_at", TS, nullable=False),
         sa.Column("updated_at", TS, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_friendships")),
-        sa.UniqueConstraint("identity_id_a", "identity_id_b", name=op.f("uq_friendships_identity_id_a")),
+        sa.UniqueConstraint("identity_id_a", "identity_id_b", name=op.f("uq_friendships_identity_id_a_identity_id_b")),
     )
     op.create_index("ix_friendships_b", "friendships", ["identity_id_b"])
     op.create_table(
@@ -98,7 +98,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_challenge_participants")),
-        sa.UniqueConstraint("challenge_id", "identity_id", name=op.f("uq_challenge_participants_challenge_id")),
+        sa.UniqueConstraint("challenge_id", "identity_id", name=op.f("uq_challenge_participants_challenge_id_identity_id")),
     )
     op.create_index(op.f("ix_challenge_participants_identity_id"), "challenge_participants", ["identity_id"])
     op.create_table(

@@ -51,13 +51,12 @@ class SocialProgress(DomainEvent):
 
 
 class XPCredited(DomainEvent):
-    """A row appended to the XP ledger (any kind: activity, streak bonus, achievement, admin grant),
-    published by progression in the crediting transaction. `occurred_at` is the ledger row's
-    `created_at`: the instant the XP counts for in per-period totals."""
+    """XP appended to the ledger by one credit (the activity's XP, its streak bonus and the
+    achievements it unlocked; or an admin grant), published by progression in the crediting
+    transaction. `occurred_at` is when the ledger rows were written: the instant the XP counts for
+    in per-period totals."""
 
     amount: int
-    transaction_type: str
-    source_key: str
     activity_day: date | None = Field(
         default=None, description="For activity XP: the activity's streak day in the person's zone"
     )

@@ -100,6 +100,8 @@ class _Credit:
     achievement_xp: int = 0
     streak: StreakSnapshot | None = None
     unlocked: list[UnlockedAchievement] = field(default_factory=list)
+    ledgered: int = 0  # XP written to the ledger by this credit, of every kind
+    activity_day: date | None = None  # the credited activity's day, when it has one
 
 
 class ProgressionService(ProgressionInterface):
@@ -186,17 +188,8 @@ class ProgressionService(ProgressionInterface):
         if not await try_insert(self.session, row):
             return False
         credit.level.total_xp += amount
-        # Per-period totals elsewhere (leaderboards, challenges) follow the ledger in this transaction.
-        await self.uow.publish(
-            XPCredited(
-                identity_id=credit.identity_id,
-                occurred_at=row.created_at,
-                amount=amount,
-                transaction_type=str(kind),
-                source_key=source_key,
-                activity_day=activity_day,
-            )
-        )
+        credit.ledgered += amount
+        credit.activity_day = credit.activity_day or activity_day
         return True
 
     # Crediting ------------------------------------------------------------------------------
@@ -427,6 +420,17 @@ class ProgressionService(ProgressionInterface):
                 credit.identity_id, "level_up", f"Level {level}: {title}", "You reached a new level!", {"level": level}
             )
         await self.session.flush()
+        if credit.ledgered:
+            # Per-period totals elsewhere (leaderboards, challenges) follow the ledger in this
+            # transaction: one event for everything this activity wrote.
+            await self.uow.publish(
+                XPCredited(
+                    identity_id=credit.identity_id,
+                    occurred_at=self.uow.now(),
+                    amount=credit.ledgered,
+                    activity_day=credit.activity_day,
+                )
+            )
         earned = credit.base_xp + credit.bonus_xp + credit.achievement_xp
         return Reward(
             xp_earned=earned,
