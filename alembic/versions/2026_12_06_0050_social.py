@@ -167,10 +167,30 @@ def _zone(name: str | None) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+_TYPES: dict[str, Any] = {
+    "day": sa.Date(),
+    "period_start": sa.Date(),
+    "last_day": sa.Date(),
+    "alive_until": sa.DateTime(timezone=True),
+    "updated_at": sa.DateTime(timezone=True),
+}
+
+
 def _insert(table: str, columns: list[str], rows: list[dict[str, Any]]) -> None:
-    target = sa.table(table, *(sa.column(c) for c in columns))
+    """Identity ids go back as they were read (the dialect's own form); dates and instants through
+    SQLAlchemy's types (instants as naive UTC, as the app writes them on SQLite)."""
+    target = sa.table(table, *(sa.column(c, _TYPES.get(c)) for c in columns))
+    if bind_is_sqlite():
+        for row in rows:
+            for key in ("alive_until", "updated_at"):
+                if row.get(key) is not None:
+                    row[key] = row[key].astimezone(UTC).replace(tzinfo=None)
     for start in range(0, len(rows), BATCH):
         op.get_bind().execute(target.insert(), rows[start : start + BATCH])
+
+
+def bind_is_sqlite() -> bool:
+    return bool(op.get_bind().dialect.name == "sqlite")
 
 
 def _backfill() -> None:
