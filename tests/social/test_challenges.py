@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from src.core.clock import FrozenClock
 from src.core.outbox import OutboxMessage
+from src.core.uow import UnitOfWork
 from tests.conftest import client_for
 from tests.factories import User, fresh_token
 from tests.progression.helpers import unlocked_names
@@ -93,6 +94,16 @@ async def test_private_challenge_joined_by_code_moves_for_everyone_and_is_decide
     assert "Challenge Champion" in await unlocked_names(client, ana)
     assert "Challenge Champion" not in await unlocked_names(client, ben)
     assert "Challenge Accepted" in await unlocked_names(client, ben)
+
+    # A second delivery of the close (at-least-once outbox) decides nothing again.
+    async with app.state.sessions.writer() as session:
+        uow = UnitOfWork(session=session, resources=app.state.resources)
+        uow.enqueue("social.challenge_close", {"challenge_id": challenge_id})
+        await session.commit()
+    assert await close_due_challenges(app) == 1
+    won = ok(await client.get(f"{API}/events/count", params={"event_type": "challenge_won"}, headers=ana.headers))
+    assert won["count"] == 1
+    assert ok(await client.get(f"{CHALLENGES}/{challenge_id}", headers=ana.headers))["winner_id"] == ana.id
 
     # Ranks are frozen: later activity inside the dates changes nothing.
     await complete_workout(app, ben, utc(3, 12, 9))
