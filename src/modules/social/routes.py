@@ -200,8 +200,8 @@ async def public_profile(uow: UoWDep, me: CurrentIdentity, user_id: UUID) -> Pub
         "week or month of their own local day. Streak boards show current fasting streaks (a broken streak is 0) "
         "and ignore `period`. Global boards list public profiles that show their level (XP) or streaks, plus you; "
         "friends boards your friends whose flags allow it, plus you; people blocked either way never appear. "
-        "Ranks are standard competition ranks (equal values share a rank: 1, 2, 2, 4); equal values are ordered "
-        "by identity id. `my_rank`/`my_value` are given even when you are outside the page. "
+        "Ranks are standard competition ranks (equal values share a rank: 1, 2, 2, 4); equal values are listed "
+        "by identity id, descending. `my_rank`/`my_value` are given even when you are outside the page. "
         "`challenge` needs `challenge_id` (else the board is empty)."
     ),
     responses=_ERRORS,

@@ -1232,7 +1232,10 @@ class SocialService(SocialInterface):
         limit: int,
         now: datetime,
     ) -> Leaderboard:
-        merged = sorted([*[(i, v) for i, v in others if i != me], (me, my_value)], key=lambda e: (-e[1], str(e[0])))
+        # Best first; equal values by identity id, descending (the board index's own order).
+        merged = sorted(
+            [*[(i, v) for i, v in others if i != me], (me, my_value)], key=lambda e: (e[1], str(e[0])), reverse=True
+        )
         page = merged[:limit]
         ranks = competition_ranks([v for _, v in page])
         profiles = await self._profiles(me, [i for i, _ in page])
@@ -1271,7 +1274,7 @@ class SocialService(SocialInterface):
             await self.session.execute(
                 select(XPTotalRow.identity_id, XPTotalRow.xp)
                 .where(*where)
-                .order_by(XPTotalRow.xp.desc(), XPTotalRow.identity_id)
+                .order_by(XPTotalRow.xp.desc(), XPTotalRow.identity_id.desc())
                 .limit(limit + len(blocked) + 1)
             )
         ).all()
@@ -1298,7 +1301,7 @@ class SocialService(SocialInterface):
             await self.session.execute(
                 select(StreakStandingRow.identity_id, StreakStandingRow.current_count)
                 .where(StreakStandingRow.listed.is_(True), *alive)
-                .order_by(StreakStandingRow.current_count.desc(), StreakStandingRow.identity_id)
+                .order_by(StreakStandingRow.current_count.desc(), StreakStandingRow.identity_id.desc())
                 .limit(limit + len(blocked) + 1)
             )
         ).all()
@@ -1353,7 +1356,7 @@ class SocialService(SocialInterface):
         values.update({i: float(v) for i, v in rows.all()})
         my_value = values[me]
         ahead = sum(1 for i, v in values.items() if i != me and v > my_value)
-        return sorted(values.items(), key=lambda e: (-e[1], str(e[0]))), my_value, ahead
+        return sorted(values.items(), key=lambda e: (e[1], str(e[0])), reverse=True), my_value, ahead
 
     async def _challenge_board(
         self, me: uuid.UUID, period: LeaderboardPeriod, limit: int, challenge_id: uuid.UUID | None
