@@ -158,3 +158,39 @@ async def test_global_board_runs_a_bounded_number_of_statements(app: FastAPI, cl
         body = await board(client, me, "global_xp", period="week")
     assert len(body["entries"]) == 7
     assert more.count == few.count <= 10
+
+
+async def test_friends_streak_board_and_challenge_board(app: FastAPI, client: httpx.AsyncClient) -> None:
+    me, _ = await person(app, client, "me_myself")
+    friend, friend_social = await person(app, client, "streaky_friend", public=False)
+    quiet, quiet_social = await person(app, client, "quiet_friend", show_streaks=False)
+    await befriend(client, me, friend, friend_social["friend_code"])
+    await befriend(client, me, quiet, quiet_social["friend_code"])
+    for day in (8, 9):
+        await log_fast(client, friend, utc(3, day - 1, 18), utc(3, day, 10))
+        await log_fast(client, quiet, utc(3, day - 1, 18), utc(3, day, 10))
+    seen = values(await board(client, me, "friends_streaks"))
+    assert seen == {friend.id: (1, 2), me.id: (2, 0)}
+
+    created = ok(
+        await client.post(
+            "/api/v1/social/challenges",
+            json={
+                "name": "Duel",
+                "challenge_type": "consistency",
+                "goal_value": 5,
+                "start_date": "2026-03-09",
+                "end_date": "2026-03-15",
+            },
+            headers=friend.headers,
+        ),
+        201,
+    )
+    challenge_board = await board(client, friend, "challenge", challenge_id=created["id"])
+    assert challenge_board["my_rank"] == 1
+    assert challenge_board["my_value"] == 1
+    # Someone outside a private challenge cannot read its board.
+    response = await client.get(
+        "/api/v1/social/leaderboards/challenge", params={"challenge_id": created["id"]}, headers=quiet.headers
+    )
+    assert response.status_code == 404

@@ -66,7 +66,8 @@ class DayFacts:
 
     @property
     def active(self) -> bool:
-        return bool(self.fasts or self.workouts or self.weigh_ins or self.xp)
+        """A completed fast, a credited workout or a weigh-in (XP alone, e.g. an achievement, is not)."""
+        return bool(self.fasts or self.workouts or self.weigh_ins)
 
 
 def longest_run(days: Iterable[date]) -> int:
@@ -83,7 +84,8 @@ def longest_run(days: Iterable[date]) -> int:
 def challenge_progress(kind: ChallengeType, facts: Iterable[DayFacts]) -> float:
     """Progress from the facts of the challenge's own days only (the caller filters the dates):
     `fasting_streak` the longest run of consecutive days with a completed fast, `workout_count`
-    completed workout sessions, `total_xp` XP earned, `consistency` distinct active days."""
+    completed workout sessions, `total_xp` XP earned, `consistency` distinct days with a fast, a
+    workout or a weigh-in."""
     rows = list(facts)
     if kind is ChallengeType.FASTING_STREAK:
         return float(longest_run(f.day for f in rows if f.fasts > 0))
