@@ -144,12 +144,19 @@ async def measure(url: str, *, requests: int, warmup: int, limit: int) -> dict[s
     engine = create_engine(settings)
     app = create_app(settings, engine=engine)
     statements: list[int] = []
+    sql_times: list[float] = []
     counter = [0]
+    sql = [0.0, 0.0]  # total seconds in statements, start of the running one
 
-    def on_execute(*_args: Any) -> None:
+    def before(*_args: Any) -> None:
         counter[0] += 1
+        sql[1] = time.perf_counter()
 
-    event.listen(engine.sync_engine, "before_cursor_execute", on_execute)
+    def after(*_args: Any) -> None:
+        sql[0] += time.perf_counter() - sql[1]
+
+    event.listen(engine.sync_engine, "before_cursor_execute", before)
+    event.listen(engine.sync_engine, "after_cursor_execute", after)
     path = f"/api/v1/social/leaderboards/global_xp?period=week&limit={limit}"
     timings: list[float] = []
     async with app.router.lifespan_context(app):
@@ -163,6 +170,7 @@ async def measure(url: str, *, requests: int, warmup: int, limit: int) -> dict[s
             body: dict[str, Any] = {}
             for index in range(warmup + requests):
                 counter[0] = 0
+                sql[0] = 0.0
                 started = time.perf_counter()
                 response = await client.get(path, headers=headers)
                 elapsed = (time.perf_counter() - started) * 1000
@@ -170,19 +178,22 @@ async def measure(url: str, *, requests: int, warmup: int, limit: int) -> dict[s
                 if index >= warmup:
                     timings.append(elapsed)
                     statements.append(counter[0])
+                    sql_times.append(sql[0] * 1000)
                 body = response.json()
     await engine.dispose()
-    ordered = sorted(timings)
 
-    def pct(p: float) -> float:
+    def pct(values: list[float], p: float) -> float:
+        ordered = sorted(values)
         return round(ordered[min(len(ordered) - 1, int(len(ordered) * p))], 2)
 
     return {
         "request": f"GET {path}",
         "requests": len(timings),
-        "p50_ms": pct(0.50),
-        "p95_ms": pct(0.95),
-        "p99_ms": pct(0.99),
+        "p50_ms": pct(timings, 0.50),
+        "p95_ms": pct(timings, 0.95),
+        "p99_ms": pct(timings, 0.99),
+        "sql_p50_ms": pct(sql_times, 0.50),
+        "sql_p95_ms": pct(sql_times, 0.95),
         "mean_ms": round(statistics.fmean(timings), 2),
         "max_ms": round(max(timings), 2),
         "statements_per_request": sorted(set(statements)),

@@ -1238,7 +1238,9 @@ class SocialService(SocialInterface):
         )
         page = merged[:limit]
         ranks = competition_ranks([v for _, v in page])
-        profiles = await self._profiles(me, [i for i, _ in page])
+        # Friends boards show private friends' names; global boards list only public profiles.
+        friends = None if board in (LeaderboardType.FRIENDS_XP, LeaderboardType.FRIENDS_STREAKS) else ()
+        profiles = await self._profiles(me, [i for i, _ in page], friends=friends)
         my_rank = ahead + 1
         entries = []
         for (identity_id, value), rank in zip(page, ranks, strict=True):
@@ -1278,19 +1280,19 @@ class SocialService(SocialInterface):
                 .limit(limit + len(blocked) + 1)
             )
         ).all()
+        # The caller's value and how many listed people are ahead of it, in one round trip.
         mine = (
-            await self.session.execute(
-                select(XPTotalRow.xp).where(
-                    XPTotalRow.period == key, XPTotalRow.period_start == start, XPTotalRow.identity_id == me
-                )
-            )
-        ).scalar_one_or_none()
-        my_value = int(mine or 0)
-        ahead_query = select(func.count()).where(*where, XPTotalRow.xp > my_value, XPTotalRow.identity_id != me)
+            select(XPTotalRow.xp)
+            .where(XPTotalRow.period == key, XPTotalRow.period_start == start, XPTotalRow.identity_id == me)
+            .scalar_subquery()
+        )
+        ahead_query = select(func.coalesce(mine, 0), func.count()).where(
+            *where, XPTotalRow.xp > func.coalesce(mine, 0), XPTotalRow.identity_id != me
+        )
         if blocked:
             ahead_query = ahead_query.where(XPTotalRow.identity_id.not_in(blocked))
-        ahead = int((await self.session.execute(ahead_query)).scalar_one())
-        return [(i, float(v)) for i, v in page if i not in blocked], float(my_value), ahead
+        my_value, ahead = (await self.session.execute(ahead_query)).one()
+        return [(i, float(v)) for i, v in page if i not in blocked], float(my_value), int(ahead)
 
     async def _global_streaks(
         self, me: uuid.UUID, limit: int, blocked: set[uuid.UUID]
