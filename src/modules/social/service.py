@@ -246,7 +246,7 @@ class SocialService(SocialInterface):
         a, b = _pair(x, y)
         query = select(FriendshipRow).where(FriendshipRow.identity_id_a == a, FriendshipRow.identity_id_b == b)
         if lock:
-            query = query.with_for_update()
+            query = query.with_for_update().execution_options(populate_existing=True)
         return (await self.session.execute(query)).scalar_one_or_none()
 
     async def _lock_pair(self, x: uuid.UUID, y: uuid.UUID) -> None:
