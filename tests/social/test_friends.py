@@ -199,3 +199,23 @@ async def test_concurrent_follows_of_one_person_are_all_counted(app: FastAPI, cl
     assert sorted(r.status_code for r in responses) == [201] * 5 + [409], [r.text for r in responses]
     assert await counters(client, star) == (0, 5, 0)
     assert len(ok(await client.get(f"{SOCIAL}/followers", headers=star.headers))) == 5
+
+
+async def test_two_concurrent_accepts_make_one_friendship(app: FastAPI, client: httpx.AsyncClient) -> None:
+    alice, _ = await person(app, client, "alice")
+    bob, bob_social = await person(app, client, "bob")
+    sent = ok(
+        await client.post(FRIEND_REQUEST, json={"friend_code": bob_social["friend_code"]}, headers=alice.headers), 201
+    )
+
+    async def accept() -> httpx.Response:
+        async with client_for(app) as c:
+            return await c.post(f"{FRIENDS}/requests/{sent['id']}/respond", json={"accept": True}, headers=bob.headers)
+
+    responses = await asyncio.gather(accept(), accept())
+    assert sorted(r.status_code for r in responses) == [200, 409], [r.text for r in responses]
+    assert await counters(client, alice) == (1, 0, 0)
+    accepted = ok(
+        await client.get("/api/v1/events/count", params={"event_type": "friend_request_accepted"}, headers=bob.headers)
+    )
+    assert accepted["count"] == 1
