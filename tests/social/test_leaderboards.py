@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from src.core.clock import FrozenClock
 from tests.factories import fresh_token
-from tests.progression.helpers import counting_statements, set_timezone
+from tests.progression.helpers import StatementLog, counting_statements, set_timezone
 from tests.social.helpers import FRIENDS, PROFILE_SOCIAL, befriend, board, log_fast, ok, person, utc
 
 
@@ -157,7 +157,12 @@ async def test_global_board_runs_a_bounded_number_of_statements(app: FastAPI, cl
     with counting_statements(app) as more:
         body = await board(client, me, "global_xp", period="week")
     assert len(body["entries"]) == 7
-    assert more.count == few.count <= 10
+
+    def board_statements(log: StatementLog) -> int:
+        # The sign-in check may or may not hit its cache: only the board's own statements count.
+        return sum(1 for s in log.statements if "social_" in s or "user_preferences" in s or "friendships" in s)
+
+    assert board_statements(more) == board_statements(few) <= 6
 
 
 async def test_friends_streak_board_and_challenge_board(app: FastAPI, client: httpx.AsyncClient) -> None:
