@@ -127,7 +127,7 @@ async def seed(url: str, *, people: int, rows: int) -> None:
     print(f"  ledger rows {counts[0]}, per-period totals {counts[1]}, listed this week {counts[2]}")
 
 
-async def measure(url: str, *, requests: int, warmup: int, limit: int) -> dict[str, Any]:
+async def measure(url: str, *, requests: int, warmup: int, limit: int, caller_xp: int = 0) -> dict[str, Any]:
     from src.core.settings import Settings
     from src.database import create_engine
     from src.main import create_app
@@ -167,6 +167,15 @@ async def measure(url: str, *, requests: int, warmup: int, limit: int) -> dict[s
             )
             signed.raise_for_status()
             headers = {"Authorization": f"Bearer {signed.json()['access_token']}"}
+            if caller_xp:  # put the caller on this week's board with that much XP (a top caller: few ahead)
+                async with engine.begin() as conn:
+                    await conn.execute(
+                        text(
+                            "INSERT INTO social_xp_totals (period, period_start, identity_id, xp, listed) VALUES "
+                            "('week', date_trunc('week', now() AT TIME ZONE 'UTC')::date, :id, :xp, false)"
+                        ),
+                        {"id": signed.json()["identity"]["id"], "xp": caller_xp},
+                    )
             body: dict[str, Any] = {}
             for index in range(warmup + requests):
                 counter[0] = 0
@@ -199,6 +208,7 @@ async def measure(url: str, *, requests: int, warmup: int, limit: int) -> dict[s
         "statements_per_request": sorted(set(statements)),
         "entries": len(body.get("entries", [])),
         "my_rank": body.get("my_rank"),
+        "caller_xp": caller_xp,
         "measured_at": datetime.now(UTC).isoformat(),
         "load_average": os.getloadavg(),
     }
@@ -213,6 +223,9 @@ async def main() -> None:
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--limit", type=int, default=100)
+    parser.add_argument(
+        "--caller-xp", type=int, default=0, help="XP the caller has this week (0: everyone listed is ahead of them)"
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     if not args.database_url.startswith("postgresql"):
@@ -221,7 +234,9 @@ async def main() -> None:
         await reset_database(args.database_url)
         print(f"seeding {args.people} people x {args.ledger_rows} ledger rows")
         await seed(args.database_url, people=args.people, rows=args.ledger_rows)
-    results = await measure(args.database_url, requests=args.requests, warmup=args.warmup, limit=args.limit)
+    results = await measure(
+        args.database_url, requests=args.requests, warmup=args.warmup, limit=args.limit, caller_xp=args.caller_xp
+    )
     print(json.dumps(results, indent=2))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
