@@ -201,3 +201,39 @@ async def test_the_close_is_scheduled_for_when_the_last_day_is_over_everywhere(
         ).all()
     assert [(at, n) for at, n in due] == [(utc(3, 21, 16), 1)]
     assert created["days_remaining"] == 10
+
+
+async def test_a_completed_content_workout_session_moves_a_workout_challenge_and_can_be_shared(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    from tests.content.helpers import SESSIONS, start, workout_named
+
+    ana, _ = await person(app, client, "ana")
+    ben, _ = await person(app, client, "ben")
+    created = await create_challenge(client, ana, challenge_type="workout_count", goal_value=3)
+    tabata = await workout_named(client, "Tabata Torch")
+    session = await start(client, ana, tabata["id"])
+    clock.advance(minutes=15)
+    await fresh_token(app, ana)
+    await fresh_token(app, ben)
+    ok(await client.post(f"{SESSIONS}/{session['id']}/complete", headers=ana.headers, json={}))
+    assert ok(await client.get(f"{CHALLENGES}/{created['id']}", headers=ana.headers))["my_progress"] == 1
+
+    shared = ok(
+        await client.post(
+            f"{API}/social/share/generate",
+            json={"share_type": "workout", "related_id": session["id"]},
+            headers=ana.headers,
+        )
+    )
+    assert "Tabata Torch" in shared["message"]
+    assert shared["deep_link"] == f"ugoki://share/workout/{session['id']}"
+    assert_problem(
+        await client.post(
+            f"{API}/social/share/generate",
+            json={"share_type": "workout", "related_id": session["id"]},
+            headers=ben.headers,
+        ),
+        404,
+        "SHARE_SUBJECT_NOT_FOUND",
+    )

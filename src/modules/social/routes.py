@@ -318,8 +318,9 @@ async def challenge_leaderboard(uow: UoWDep, me: CurrentIdentity, challenge_id: 
     summary="Share text with your real figures and a deep link",
     description=(
         "`achievement` and `challenge_win` need `related_id` (an achievement you unlocked, a challenge you won; "
-        "404 otherwise); `streak`, `level_up` and `workout` use your current figures; other types get a generic "
-        "text. `custom_message` replaces the message."
+        "404 otherwise); `workout` takes an optional `related_id` (a workout session you completed, else your "
+        "totals); `streak` and `level_up` use your current figures; other types get a generic text. "
+        "`custom_message` replaces the message."
     ),
     responses=_ERRORS,
 )

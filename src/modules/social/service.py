@@ -1422,12 +1422,26 @@ class SocialService(SocialInterface):
             title = f"Level {level.current_level}: {level.title}"
             message = f"I reached level {level.current_level} ({level.title}) with {level.total_xp_earned} XP on UGOKI"
         elif kind == ShareType.WORKOUT:
-            stats = await content(self.uow).stats(me)
-            title = f"{stats.total_workouts} workouts done"
-            message = (
-                f"I've completed {stats.total_workouts} workouts ({stats.total_duration_minutes} minutes, "
-                f"{stats.current_week_workouts} this week) on UGOKI"
-            )
+            if body.related_id:  # one workout session of the caller's
+                try:
+                    session_id = uuid.UUID(body.related_id.strip())
+                except ValueError as exc:
+                    raise ShareSubjectNotFound("You have not completed this workout session") from exc
+                done = await content(self.uow).completed_session(me, session_id)
+                if done is None:
+                    raise ShareSubjectNotFound("You have not completed this workout session")
+                name = done.workout.name if done.workout else "a workout"
+                minutes = round((done.duration_seconds or 0) / 60)
+                title = f"Workout done: {name}"
+                message = f"I just finished {name} ({minutes} min, {done.calories_burned or 0} kcal) on UGOKI"
+                link = f"{link}/{done.id}"
+            else:
+                stats = await content(self.uow).stats(me)
+                title = f"{stats.total_workouts} workouts done"
+                message = (
+                    f"I've completed {stats.total_workouts} workouts ({stats.total_duration_minutes} minutes, "
+                    f"{stats.current_week_workouts} this week) on UGOKI"
+                )
         elif kind == ShareType.CHALLENGE_WIN:
             subject = self._subject(body)
             try:
