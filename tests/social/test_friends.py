@@ -219,3 +219,13 @@ async def test_two_concurrent_accepts_make_one_friendship(app: FastAPI, client: 
         await client.get("/api/v1/events/count", params={"event_type": "friend_request_accepted"}, headers=bob.headers)
     )
     assert accepted["count"] == 1
+
+
+async def test_guessing_friend_codes_is_rate_limited(app: FastAPI, client: httpx.AsyncClient) -> None:
+    alice, _ = await person(app, client, "alice")
+    statuses = [
+        (await client.post(FRIEND_REQUEST, json={"friend_code": f"{n:08X}"}, headers=alice.headers)).status_code
+        for n in range(21)
+    ]
+    assert statuses[:20] == [404] * 20
+    assert statuses[20] == 429

@@ -6,6 +6,7 @@ from uuid import UUID
 from fastapi import Path, Query, Response, status
 
 from src.core.errors import problem_schema
+from src.core.rate_limit import limits
 from src.core.routing import ModuleRouter
 from src.dependencies import CurrentIdentity, UoWDep
 
@@ -41,6 +42,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (
     response_model=Friendship,
     status_code=status.HTTP_201_CREATED,
     summary="Send a friend request by friend code or username (any case)",
+    openapi_extra=limits("LOOKUP"),  # codes and usernames are guessable: bounded guessing
     description=(
         "When the other person has already asked you, their request is accepted instead (status `accepted`). "
         "404 for an unknown person, 409 `ALREADY_FRIENDS` / `FRIEND_REQUEST_EXISTS` / `PERSON_BLOCKED`, "
@@ -163,6 +165,7 @@ async def following(
     "/users/search",
     response_model=list[SearchResult],
     summary="Search public profiles by username or display name (at least 2 characters, any case)",
+    openapi_extra=limits("SEARCH"),
     responses=_ERRORS,
 )
 async def search(
@@ -265,6 +268,7 @@ async def update_progress(uow: UoWDep, me: CurrentIdentity) -> Response:
     "/challenges/join/{code}",
     response_model=Challenge,
     summary="Join a challenge by its code (any case)",
+    openapi_extra=limits("LOOKUP"),
     responses=_ERRORS,
 )
 async def join_by_code(uow: UoWDep, me: CurrentIdentity, code: Annotated[str, Path(max_length=20)]) -> Challenge:
