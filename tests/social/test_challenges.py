@@ -237,3 +237,24 @@ async def test_a_completed_content_workout_session_moves_a_workout_challenge_and
         404,
         "SHARE_SUBJECT_NOT_FOUND",
     )
+
+
+async def test_a_private_challenge_is_visible_to_the_creators_friends_without_its_code(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    from tests.social.helpers import befriend
+
+    host, _ = await person(app, client, "host")
+    friend, friend_social = await person(app, client, "pal")
+    await befriend(client, host, friend, friend_social["friend_code"])
+    created = await create_challenge(client, host)
+    listed = ok(await client.get(CHALLENGES, headers=friend.headers))
+    assert [c["id"] for c in listed] == [created["id"]]
+    assert listed[0]["join_code"] is None
+    seen = ok(await client.get(f"{CHALLENGES}/{created['id']}", headers=friend.headers))
+    assert seen["join_code"] is None
+    assert seen["is_participating"] is False
+    # Still joined only with the code.
+    assert_problem(await client.post(f"{CHALLENGES}/{created['id']}/join", headers=friend.headers), 404)
+    joined = ok(await client.post(f"{CHALLENGES}/join/{created['join_code']}", headers=friend.headers))
+    assert joined["join_code"] == created["join_code"]
