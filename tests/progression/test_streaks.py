@@ -92,10 +92,11 @@ async def test_open_and_close_across_midnight_and_the_four_am_boundary(
     first = await fast_until(app, client, clock, user, utc(3, 11, 3, 30))
     assert first["streak"]["current_count"] == 1
     assert (await streak(client, user))["last_activity_date"] == "2026-03-10"
-    # Ends at 04:00 exactly on 12 March: counts for 12 March, so 11 March is missing.
-    clock.set(utc(3, 11, 16))
+    # Runs 11 h of the 11 March streak day and ends at 05:00 on 12 March: counts for 12 March
+    # only (a day it did not run most of is not covered), so 11 March is missing.
+    clock.set(utc(3, 11, 17))
     await fresh_token(app, user)
-    second = await fast_until(app, client, clock, user, utc(3, 12, 4))
+    second = await fast_until(app, client, clock, user, utc(3, 12, 5))
     assert second["streak"]["current_count"] == 1
     body = await streak(client, user)
     assert body["last_activity_date"] == "2026-03-12"
