@@ -35,6 +35,25 @@ E = EventType
         (E.WEIGHT_LOGGED, {"value": 72.5, "unit": None}, "72.5 kg"),
         (E.STREAK_INCREMENTED, {"streak_type": "app_usage", "count": 10}, "App Usage streak: 10 days"),
         (E.STREAK_RESET, {"streak_type": "logging", "previous_count": "4"}, "Logging streak reset after 4 days"),
+        (E.STREAK_INCREMENTED, {"streak_type": "fasting", "count": 1}, "Fasting streak: 1 day"),
+        (E.STREAK_RESET, {"streak_type": "fasting", "previous_count": 1}, "Fasting streak reset after 1 day"),
+        (
+            E.FAST_COMPLETED,
+            {
+                "duration_hours": 16.2,
+                "xp_earned": 150,
+                "base_xp": 50,
+                "streak_bonus_xp": 25,
+                "achievement_xp": 75,
+                "achievements": [{"name": "Week Warrior", "xp": 75}],
+            },
+            "16 h fast: 50 XP, +25 XP streak bonus, +75 XP achievement 'Week Warrior'",
+        ),
+        (
+            E.FAST_LOGGED,
+            {"duration_hours": 16, "xp_earned": 50, "base_xp": 50, "achievements": [{"name": 3}]},
+            "16 h fast: 50 XP",
+        ),
     ],
 )
 def test_describe_reads_numbers_given_as_numbers_or_numeric_strings(

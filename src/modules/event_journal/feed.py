@@ -40,6 +40,8 @@ def describe(event_type: str, metadata: dict[str, Any]) -> str | None:
     """The feed line for an event that has no stored description (None when nothing to say)."""
     meta = metadata or {}
     xp = _number(meta.get("xp_earned"))
+    if event_type in (EventType.FAST_COMPLETED, EventType.FAST_LOGGED) and "base_xp" in meta:
+        return _earned_line("fast", meta)
     if event_type == EventType.FAST_COMPLETED:
         hours = _number(meta.get("duration_hours"))
         parts = []
@@ -81,9 +83,33 @@ def describe(event_type: str, metadata: dict[str, Any]) -> str | None:
         if not streak_type or count is None:
             return None
         if event_type == EventType.STREAK_RESET:
-            return f"{streak_type} streak reset after {_fmt(count)} days"
-        return f"{streak_type} streak: {_fmt(count)} days"
+            return f"{streak_type} streak reset after {_plural(count, 'day')}"
+        return f"{streak_type} streak: {_plural(count, 'day')}"
     return None
+
+
+def _plural(count: float, unit: str) -> str:
+    return f"{_fmt(count)} {unit}" + ("" if count == 1 else "s")
+
+
+def _earned_line(kind: str, meta: dict[str, Any]) -> str:
+    """"16 h fast: 50 XP, +25 XP 3-day streak bonus, +75 XP achievement 'Week Warrior'": what an
+    activity earned, part by part (the parts add up to `xp_earned`)."""
+    hours = _number(meta.get("duration_hours"))
+    head = f"{round(hours)} h {kind}" if hours is not None and kind == "fast" else (_text(meta.get("name")) or kind)
+    if meta.get("credited") is False:
+        reason = _text(meta.get("credit_reason"))
+        return f"{head}: no XP" + (f" ({reason})" if reason else "")
+    parts = [f"{_fmt(_number(meta.get('base_xp')) or 0)} XP"]
+    bonus = _number(meta.get("streak_bonus_xp"))
+    if bonus:
+        parts.append(f"+{_fmt(bonus)} XP streak bonus")
+    for achievement in meta.get("achievements") or ():
+        if isinstance(achievement, dict):
+            name, xp = _text(achievement.get("name")), _number(achievement.get("xp"))
+            if name and xp is not None:
+                parts.append(f"+{_fmt(xp)} XP achievement '{name}'")
+    return f"{head}: " + ", ".join(parts)
 
 
 def title_and_icon(event_type: str) -> tuple[str, str]:
