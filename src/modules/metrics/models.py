@@ -139,16 +139,21 @@ class UpdateMetricRequest(_MetricInput):
 
 
 class MetricTrend(BaseModel):
-    direction: Literal["up", "down", "stable"]
+    direction: Literal["up", "down", "stable"] = Field(
+        description="From the least-squares line through the period's days (each day with readings is one point, "
+        "so many readings on one day weigh as one): stable within ±1 %"
+    )
     change_absolute: float = Field(description="Change over the period along the least-squares line")
     change_percent: float
     slope_per_day: float
     period_days: int
-    start_value: float = Field(description="Fitted value at the first measurement of the period")
-    end_value: float = Field(description="Fitted value at the last measurement of the period")
-    first_value: float
-    last_value: float
-    data_points: int
+    start_value: float = Field(description="The first real reading of the period")
+    end_value: float = Field(description="The last real reading of the period")
+    fitted_start_value: float = Field(description="The least-squares line's value at the first reading")
+    fitted_end_value: float = Field(description="The least-squares line's value at the last reading")
+    first_value: float = Field(description="Same as start_value (kept for older clients)")
+    last_value: float = Field(description="Same as end_value (kept for older clients)")
+    data_points: int = Field(description="Readings in the period")
 
 
 class MetricAggregate(BaseModel):

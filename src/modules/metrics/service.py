@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, delete, func, or_, select
+from sqlalchemy import Integer, and_, case, cast, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -510,20 +510,37 @@ class MetricsService(MetricsInterface):
         return [to_model(r) for r in (await self.session.execute(query)).scalars()]
 
     async def _fit(self, identity_id: uuid.UUID, metric_type: str, start: datetime, end: datetime) -> _Fit | None:
-        """Least squares over every point of the period, computed by the database (x in days from
-        the period start, so the sums stay precise)."""
+        """Least squares over the period's days, computed by the database: each day with readings
+        is one point (its mean time and mean value), so many readings on one day weigh as much
+        as one reading on another. x is in days from the period start, so the sums stay precise.
+        None unless readings fall on at least two days."""
         x = (func.extract("epoch", M.timestamp) - start.timestamp()) / DAY
-        y = M.value
         where = (
             M.identity_id == identity_id,
             M.metric_type == metric_type,
             M.timestamp >= start,
             M.timestamp <= end,
         )
+        # Days counted from the period start (x ≥ 0 there): the integer part of x is the day.
+        day = func.floor(x) if self.session.get_bind().dialect.name == "postgresql" else cast(x, Integer)
+        days = (
+            select(func.avg(x).label("x"), func.avg(M.value).label("y"), func.count().label("n"))
+            .where(*where)
+            .group_by(day)
+            .subquery()
+        )
+        dx, dy = days.c.x, days.c.y
         sums = select(
-            func.count(), func.sum(x), func.sum(y), func.sum(x * x), func.sum(x * y), func.min(x), func.max(x)
-        ).where(*where)
-        count, sx, sy, sxx, sxy, min_x, max_x = (await self.session.execute(sums)).one()
+            func.count(),
+            func.sum(dx),
+            func.sum(dy),
+            func.sum(dx * dx),
+            func.sum(dx * dy),
+            func.min(dx),
+            func.max(dx),
+            func.sum(days.c.n),
+        )
+        count, sx, sy, sxx, sxy, min_x, max_x, readings = (await self.session.execute(sums)).one()
         if not count or count < 2:
             return None
         first_value, last_value = (
@@ -539,7 +556,9 @@ class MetricsService(MetricsInterface):
         denominator = n * sxx - sx * sx
         slope = (n * sxy - sx * sy) / denominator if denominator > 1e-12 else 0.0
         intercept = (sy - slope * sx) / n
-        return _Fit(n, slope, intercept, float(min_x), float(max_x), float(first_value), float(last_value))
+        return _Fit(
+            int(readings), slope, intercept, float(min_x), float(max_x), float(first_value), float(last_value)
+        )
 
     async def trend(self, identity_id: uuid.UUID, *, metric_type: str, period_days: int) -> MetricTrend | None:
         end = self.uow.now()
@@ -560,8 +579,10 @@ class MetricsService(MetricsInterface):
             change_percent=round(percent, 2),
             slope_per_day=round(fit.slope_per_day, 4),
             period_days=period_days,
-            start_value=round(start_value, 2),
-            end_value=round(end_value, 2),
+            start_value=round(fit.first_value, 2),
+            end_value=round(fit.last_value, 2),
+            fitted_start_value=round(start_value, 2),
+            fitted_end_value=round(end_value, 2),
             first_value=round(fit.first_value, 2),
             last_value=round(fit.last_value, 2),
             data_points=fit.n,
