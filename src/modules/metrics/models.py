@@ -167,6 +167,7 @@ class MetricAggregate(BaseModel):
 
 class MetricSummary(BaseModel):
     metric_type: str
+    unit: str | None = Field(default=None, description="The unit of the values (the type's own unless asked for)")
     latest_value: float | None = None
     latest_timestamp: AwareDatetime | None = None
     min_value: float | None = None
