@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from src.modules.event_journal import EVENT_TYPES, EventType
-from src.modules.event_journal.feed import describe, title_and_icon
+from src.modules.event_journal.feed import DEFAULT_LINES, describe, title_and_icon
 
 E = EventType
 
@@ -102,8 +102,10 @@ def test_describe_never_fails_on_odd_metadata(event_type: EventType, metadata: d
         (E.WORKOUT_COMPLETED, {}),
     ],
 )
-def test_describe_says_nothing_rather_than_something_wrong(event_type: EventType, metadata: dict[str, Any]) -> None:
-    assert describe(event_type, metadata) is None
+def test_describe_falls_back_to_the_types_line_rather_than_something_wrong(
+    event_type: EventType, metadata: dict[str, Any]
+) -> None:
+    assert describe(event_type, metadata) == DEFAULT_LINES[event_type]
 
 
 @pytest.mark.parametrize(
@@ -125,8 +127,8 @@ def test_describe_ignores_a_non_text_reason_and_unit() -> None:
     assert describe(E.WEIGHT_LOGGED, {"value": 70, "unit": 5}) == "70 kg"
 
 
-def test_describe_has_nothing_to_say_about_other_types() -> None:
-    assert describe(E.APP_OPENED, {"duration_hours": 16}) is None
+def test_describe_has_only_the_types_line_for_other_types() -> None:
+    assert describe(E.APP_OPENED, {"duration_hours": 16}) == "You opened the app"
     assert describe("not_a_type", {"name": "x"}) is None
 
 
@@ -141,3 +143,10 @@ def test_title_and_icon_of_every_known_type_come_from_the_catalogue() -> None:
 )
 def test_title_and_icon_of_an_unknown_type_is_derived_from_its_name(event_type: str, title: str) -> None:
     assert title_and_icon(event_type) == (title, "circle")
+
+
+@pytest.mark.parametrize("event_type", list(EventType))
+def test_every_event_type_has_a_line_even_without_metadata(event_type: EventType) -> None:
+    line = describe(event_type, {})
+    assert isinstance(line, str)
+    assert line.strip()

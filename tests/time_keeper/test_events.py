@@ -155,3 +155,19 @@ async def test_an_abandoned_fast_does_not_complete_the_onboarding_step(
     ok(await close_window(client, user, fast["id"], end_state="abandoned"))
 
     assert ok(await client.get(ONBOARDING, headers=user.headers))["first_fast_completed"] is False
+
+
+async def test_the_events_of_one_close_keep_their_causal_order(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    """Newest first: what the fast earned (achievements, then the level) above the streak it
+    extended, above the fast itself, however the ids would have sorted by chance."""
+    for _ in range(3):
+        user = await anonymous_user(app)
+        fast = await open_fast_started(client, user, clock, hours_ago=16)
+        ok(await close_window(client, user, fast["id"]))
+        feed = ok(await client.get(FEED, headers=user.headers, params={"limit": 50}))
+        order = [item["event_type"] for item in feed if item["event_type"] != "fast_started"]
+        assert order.index("fast_completed") > order.index("streak_incremented")
+        assert order.index("streak_incremented") > max(i for i, t in enumerate(order) if t == "achievement_unlocked")
+        assert order.index("achievement_unlocked") > order.index("level_up")

@@ -36,8 +36,83 @@ def _fmt(value: float) -> str:
     return str(int(value)) if value == int(value) else f"{value:g}"
 
 
+# The line of every event type when its metadata has nothing more specific to say.
+E = EventType
+DEFAULT_LINES: dict[EventType, str] = {
+    E.IDENTITY_CREATED: "Your UGOKI account was created",
+    E.LOGIN: "You signed in",
+    E.LOGOUT: "You signed out",
+    E.ACCOUNT_UPGRADED: "Your account is now secured with a sign-in method",
+    E.SESSION_REVOKED: "You were signed out of a session",
+    E.FAST_STARTED: "You started a fast",
+    E.FAST_PAUSED: "You paused your fast",
+    E.FAST_RESUMED: "You resumed your fast",
+    E.FAST_COMPLETED: "You completed a fast",
+    E.FAST_ABANDONED: "You ended a fast early",
+    E.FAST_EXTENDED: "You moved the planned end of your fast",
+    E.FAST_LOGGED: "You logged a past fast",
+    E.FAST_START_CORRECTED: "You corrected when your fast started",
+    E.EATING_WINDOW_STARTED: "Your eating window opened",
+    E.EATING_WINDOW_ENDED: "Your eating window closed",
+    E.WORKOUT_STARTED: "You started a workout",
+    E.WORKOUT_COMPLETED: "You completed a workout",
+    E.WORKOUT_ABANDONED: "You ended a workout early",
+    E.WORKOUT_RATED: "You rated a workout",
+    E.XP_EARNED: "You earned XP",
+    E.LEVEL_UP: "You reached a new level",
+    E.STREAK_INCREMENTED: "Your streak grew",
+    E.STREAK_RESET: "Your streak started again",
+    E.ACHIEVEMENT_UNLOCKED: "You unlocked an achievement",
+    E.PROFILE_CREATED: "You created your profile",
+    E.PROFILE_UPDATED: "You updated your profile",
+    E.GOALS_UPDATED: "You updated your goals",
+    E.PREFERENCES_UPDATED: "You updated your preferences",
+    E.WEIGHT_LOGGED: "You logged your weight",
+    E.BIOMARKER_UPLOADED: "You added lab results",
+    E.METRIC_RECORDED: "You recorded a measurement",
+    E.HEALTH_SYNCED: "Health data synced from your device",
+    E.COACH_MESSAGE_SENT: "You messaged your coach",
+    E.COACH_INSIGHT_VIEWED: "You read a coach insight",
+    E.RECIPE_SAVED: "You saved a recipe",
+    E.RECIPE_UNSAVED: "You removed a saved recipe",
+    E.FRIEND_REQUEST_SENT: "You sent a friend request",
+    E.FRIEND_REQUEST_ACCEPTED: "You have a new friend",
+    E.FRIEND_REQUEST_DECLINED: "A friend request was declined",
+    E.FRIEND_REMOVED: "A friend was removed",
+    E.USER_BLOCKED: "You blocked someone",
+    E.USER_UNBLOCKED: "You unblocked someone",
+    E.FOLLOW_STARTED: "You started following someone",
+    E.FOLLOW_ENDED: "You stopped following someone",
+    E.CHALLENGE_CREATED: "You created a challenge",
+    E.CHALLENGE_JOINED: "You joined a challenge",
+    E.CHALLENGE_LEFT: "You left a challenge",
+    E.CHALLENGE_COMPLETED: "A challenge you took part in ended",
+    E.SHARE_CREATED: "You shared something",
+    E.HEALTH_DATA_ACCESSED: "Your health data was read to answer you",
+    E.DATA_EXPORTED: "You exported your data",
+    E.HEALTH_CONSENT_GRANTED: "You allowed device health sync",
+    E.HEALTH_CONSENT_WITHDRAWN: "You stopped device health sync",
+    E.HEALTH_DATA_DELETED: "Your device health data was deleted",
+    E.APP_OPENED: "You opened the app",
+    E.WORKOUT_VIEWED: "You looked at a workout",
+    E.RECIPE_VIEWED: "You looked at a recipe",
+    E.RESEARCH_VIEWED: "You read a research summary",
+}
+
+
 def describe(event_type: str, metadata: dict[str, Any]) -> str | None:
-    """The feed line for an event that has no stored description (None when nothing to say)."""
+    """The feed line for an event that has no stored description: what its metadata says, else
+    its type's line (None only for a type this version does not know)."""
+    line = _specific(event_type, metadata)
+    if line:
+        return line
+    try:
+        return DEFAULT_LINES.get(EventType(event_type))
+    except ValueError:
+        return None
+
+
+def _specific(event_type: str, metadata: dict[str, Any]) -> str | None:
     meta = metadata or {}
     xp = _number(meta.get("xp_earned"))
     if event_type in (EventType.FAST_COMPLETED, EventType.FAST_LOGGED) and "base_xp" in meta:

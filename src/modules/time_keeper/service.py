@@ -565,6 +565,8 @@ class TimeKeeperService(TimeKeeperInterface):
             "goal_met": fields["goal_met"],
         }
         reward: Reward | None = None
+        journal = event_journal(self.uow)
+        event_id = journal.reserve_event_id()  # before what the fast causes (XP, streak, achievements)
         if end_state == EndState.COMPLETED:
             assert row.end_time is not None  # noqa: S101 - set by the caller
             outcome = await self.uow.publish(
@@ -597,13 +599,14 @@ class TimeKeeperService(TimeKeeperInterface):
             event_type = EventType.FAST_LOGGED
         else:
             event_type = EventType.FAST_COMPLETED if end_state == EndState.COMPLETED else EventType.FAST_ABANDONED
-        await event_journal(self.uow).record(
+        await journal.record(
             row.identity_id,
             event_type,
             related_id=row.id,
             related_type="time_window",
             metadata=metadata,
             occurred_at=row.end_time if logged else None,
+            event_id=event_id,
         )
         if reward is None:
             if end_state == EndState.ABANDONED:
