@@ -25,5 +25,7 @@ class StepSetByServer(UnprocessableEntity):
     code = "ONBOARDING_STEP_SET_BY_SERVER"
 
 
-class ConfirmationRequired(UnprocessableEntity):
+class ConfirmationRequired(BadRequest):
+    """400 like the reference: its client treats the answer to a missing `confirm` as a refusal."""
+
     code = "CONFIRMATION_REQUIRED"
