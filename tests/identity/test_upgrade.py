@@ -90,7 +90,9 @@ async def test_upgrade_with_apple_keeps_identity_id(
     assert response.json()["identity"]["providers"] == ["apple"]
 
 
-async def test_the_old_device_id_of_an_upgraded_account_answers_409_not_a_new_account(app: FastAPI, client: httpx.AsyncClient) -> None:
+async def test_the_old_device_id_of_an_upgraded_account_answers_409_not_a_new_account(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
     user = await anonymous_user(app)
     await _upgrade(client, user, _email("device-gone@example.com"))
 

@@ -168,7 +168,7 @@ def _plural(count: float, unit: str) -> str:
 
 
 def _earned_line(kind: str, meta: dict[str, Any]) -> str:
-    """"16 h fast: 50 XP, +25 XP 3-day streak bonus, +75 XP achievement 'Week Warrior'": what an
+    """ "16 h fast: 50 XP, +25 XP 3-day streak bonus, +75 XP achievement 'Week Warrior'": what an
     activity earned, part by part (the parts add up to `xp_earned`)."""
     hours = _number(meta.get("duration_hours"))
     head = f"{round(hours)} h {kind}" if hours is not None and kind == "fast" else (_text(meta.get("name")) or kind)

@@ -42,6 +42,7 @@ def ordered_event_id() -> uuid.UUID:
     low = (0b10 << 62) | secrets.randbits(62)  # variant, random
     return uuid.UUID(int=(high << 64) | low)
 
+
 # At most this many events sharing the last instant of a feed page are added to finish the group.
 FEED_TIE_COMPLETION_MAX = 100
 _COLUMNS = (
