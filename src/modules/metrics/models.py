@@ -192,6 +192,9 @@ class BulkDeleteResult(BaseModel):
 class RecordedMetric(Metric):
     """A recorded metric and, for weight logs, what it earned."""
 
-    xp_earned: int = 0
+    xp_earned: int = Field(default=0, description="base_xp + streak_bonus_xp + achievement_xp")
+    base_xp: int = Field(default=0, description="The weigh-in's own XP (10, once a day)")
+    streak_bonus_xp: int = 0
+    achievement_xp: int = 0
     credited: bool = False
     credit_reason: str | None = None

@@ -153,6 +153,9 @@ class MetricsService(MetricsInterface):
         return RecordedMetric(
             **model.model_dump(),
             xp_earned=reward.xp_earned if reward else 0,
+            base_xp=reward.base_xp if reward else 0,
+            streak_bonus_xp=reward.streak_bonus_xp if reward else 0,
+            achievement_xp=reward.achievement_xp if reward else 0,
             credited=bool(reward and reward.credited),
             credit_reason=reward.reason if reward else None,
         )
