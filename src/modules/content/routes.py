@@ -158,11 +158,13 @@ async def session_history(
     summary="Finish a workout; the answer says what it earned",
     description=(
         "Credit (XP by difficulty: beginner 30, intermediate 45, advanced 60; workout streak; achievements) "
-        "needs at least half of the planned duration; a shorter session is completed without credit and "
-        "`credit_reason` says why. `xp_earned` is all XP of this workout: the sum of `base_xp`, "
-        "`streak_bonus_xp` and `achievement_xp`.\n\n"
-        "`duration_seconds` is the time that can plausibly have been spent: the time since the start, "
-        "at most twice the planned duration (a workout left open for days counts as twice its plan).\n\n"
+        "needs at least half of the planned duration; a shorter session ends with status `not_credited` "
+        "(so it is listed in history) and `credit_reason` says why. `xp_earned` is all XP of this workout: "
+        "the sum of `base_xp`, `streak_bonus_xp` and `achievement_xp`. Early Bird and Night Owl go by the local "
+        "clock time the session started (04:00–07:00 early, 21:00–04:00 late).\n\n"
+        "`duration_seconds` is the time that can plausibly have been spent: the time since the start up to "
+        "twice the planned duration; a session left open longer counts as its planned duration and is "
+        "flagged `left_open`.\n\n"
         "`calories_burned` is the client's value when plausible: at most 3× our estimate for the time "
         "spent, and, for a session long enough to earn credit, at least half the workout's "
         "`calories_estimate`. Otherwise (or when no value is sent) it is our estimate: the workout's "

@@ -52,6 +52,7 @@ from .orm import (
 )
 from .rules import (
     DAILY_FAST_XP_CAP,
+    DAY_START_HOUR,
     MIN_CREDITED_FAST_HOURS,
     STREAK_MILESTONES,
     WEIGHT_LOG_XP,
@@ -244,12 +245,14 @@ class ProgressionService(ProgressionInterface):
                 event.identity_id, "Workouts count once you have done at least half of the planned time"
             )
         zone = await profile_service(self.uow).timezone_of(event.identity_id)
-        local_hour = event.occurred_at.astimezone(ZoneInfo(zone)).hour
+        # The session's own local clock time: early from 04:00 (when a streak day begins) to 07:00,
+        # late from 21:00 to 04:00; 01:30 is late, not early.
+        local_hour = (event.started_at or event.occurred_at).astimezone(ZoneInfo(zone)).hour
 
         def count(stats: ProgressionStatsRow) -> None:
             stats.workouts += 1
-            stats.early_workouts += int(local_hour < 7)
-            stats.late_workouts += int(local_hour >= 21)
+            stats.early_workouts += int(DAY_START_HOUR <= local_hour < 7)
+            stats.late_workouts += int(local_hour >= 21 or local_hour < DAY_START_HOUR)
             if event.category and event.category not in stats.workout_categories:
                 stats.workout_categories = sorted({*stats.workout_categories, event.category})
 
