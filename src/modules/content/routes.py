@@ -200,8 +200,12 @@ async def abandon_session(uow: UoWDep, me: CurrentIdentity, session_id: UUID) ->
         "yesterday (your local day): a workout of a type you trained yesterday, or with the body focus you "
         "trained yesterday, ranks lower (score −0.3) and its reason says so. Full body counts as its own "
         "focus (it repeats a full-body day, not an upper- or lower-body one). Flexibility and recovery "
-        "workouts are restorative: they are never ranked lower, and doing one yesterday does not count as "
-        "training a type or focus. The same data always gives the same list."
+        "workouts are restorative: they are not ranked lower for yesterday's type or focus, and doing one "
+        "yesterday does not count as training a type or focus. A workout you did in the last 3 days ranks "
+        "lower (−0.2, the reason says when). Your fitness level follows what you complete: the hardest level "
+        "you completed is offered, and 5 credited workouts at a level unlock the next. At most 2 featured "
+        "picks (untried, nearest your level). \"Popular with other users\" only when other people completed "
+        "it. The same data always gives the same list."
     ),
 )
 async def recommendations(

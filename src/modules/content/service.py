@@ -790,6 +790,10 @@ class ContentService(ContentInterface):
         yesterday = today - timedelta(days=1)
         completed = [workout_id for workout_id, _ in history]
         yesterday_ids = {w for w, at in history if at is not None and at.astimezone(zone).date() == yesterday}
+        days_since: dict[uuid.UUID, int] = {}
+        for workout_id, at in history:  # newest first: the first sighting is the latest
+            if at is not None and workout_id not in days_since:
+                days_since[workout_id] = (today - at.astimezone(zone).date()).days
         return recommend(
             [_workout(w, c, counts=counts) for w, c in catalogue],
             restrictions=restrictions,
@@ -797,6 +801,7 @@ class ContentService(ContentInterface):
             completed=completed,
             yesterday=yesterday_ids,
             limit=limit,
+            days_since=days_since,
         )
 
     # Personal data --------------------------------------------------------------------------
