@@ -204,7 +204,7 @@ async def abandon_session(uow: UoWDep, me: CurrentIdentity, session_id: UUID) ->
         "yesterday does not count as training a type or focus. A workout you did in the last 3 days ranks "
         "lower (−0.2, the reason says when). Your fitness level follows what you complete: the hardest level "
         "you completed is offered, and 5 credited workouts at a level unlock the next. At most 2 featured "
-        "picks (untried, nearest your level). \"Popular with other users\" only when other people completed "
+        'picks (untried, nearest your level). "Popular with other users" only when other people completed '
         "it. The same data always gives the same list."
     ),
 )

@@ -59,6 +59,8 @@ from .registry import (
 
 M = MetricRow
 DAY = 86400.0
+# Device weigh-ins measured up to this long ago count on the day they were measured.
+DEVICE_BACKFILL = timedelta(days=7)
 STABLE_PERCENT = 1.0
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 
@@ -184,10 +186,14 @@ class MetricsService(MetricsInterface):
             row_id, changed = await self._upsert(identity_id, metric_type, value, measurement, source, lab_report_id)
             reward: Reward | None = None
             if is_weight(metric_type) and changed:
-                # Credited on the day it is logged (server time), never on the measurement's
-                # client-chosen timestamp: back-dated logs must not build a streak.
+                # Credited on the day it is logged (server time), never on a timestamp the person
+                # typed: back-dated logs must not build a streak. Device readings (a sync or an
+                # Apple Health import) count on the day they were measured, within the back-fill window.
+                credited_at = self.uow.now()
+                if source == MetricSource.DEVICE_SYNC and credited_at - DEVICE_BACKFILL <= measurement.timestamp:
+                    credited_at = min(measurement.timestamp, credited_at)
                 outcome = await self.uow.publish(
-                    WeightLogged(identity_id=identity_id, occurred_at=self.uow.now(), metric_id=row_id, value_kg=value)
+                    WeightLogged(identity_id=identity_id, occurred_at=credited_at, metric_id=row_id, value_kg=value)
                 )
                 reward = outcome.first(Reward)
                 await profile_service(self.uow).mark_onboarding(identity_id, OnboardingStep.FIRST_WEIGHT_LOGGED)
