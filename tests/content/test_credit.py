@@ -367,7 +367,11 @@ async def test_completion_is_journalled_and_shown_in_the_feed(
     assert events[0]["metadata"]["xp_earned"] == body["xp_earned"]
     feed = ok(await client.get(FEED, headers=user.headers, params={"category": "workout"}))
     completed = [item for item in feed if item["event_type"] == "workout_completed"]
-    assert completed[0]["description"] == f"Quick HIIT Blast · 10 min · {body['xp_earned']} XP"
+    # The parts name what the 105 XP of the answer were.
+    assert body["xp_earned"] == 105
+    assert completed[0]["description"] == (
+        "Quick HIIT Blast (10 min): 30 XP, +25 XP achievement 'First Sweat', +50 XP achievement 'Welcome to UGOKI'"
+    )
     assert {item["event_type"] for item in feed} >= {"workout_started", "workout_completed"}
 
 

@@ -50,6 +50,24 @@ E = EventType
             "16 h fast: 50 XP, +25 XP streak bonus, +75 XP achievement 'Week Warrior'",
         ),
         (
+            E.WORKOUT_COMPLETED,
+            {
+                "workout_name": "Tabata",
+                "duration_minutes": 15,
+                "xp_earned": 75,
+                "base_xp": 45,
+                "streak_bonus_xp": 0,
+                "achievement_xp": 30,
+                "achievements": [{"name": "First Workout", "xp": 30}],
+            },
+            "Tabata (15 min): 45 XP, +30 XP achievement 'First Workout'",
+        ),
+        (
+            E.WORKOUT_COMPLETED,
+            {"workout_name": "Tabata", "base_xp": 0, "credited": False, "credit_reason": "Too short to count"},
+            "Tabata: no XP (Too short to count)",
+        ),
+        (
             E.FAST_LOGGED,
             {"duration_hours": 16, "xp_earned": 50, "base_xp": 50, "achievements": [{"name": 3}]},
             "16 h fast: 50 XP",

@@ -491,7 +491,14 @@ class ContentService(ContentInterface):
                 "duration_minutes": round(duration / 60),
                 "calories_burned": row.calories_burned,
                 "xp_earned": row.xp_earned,
+                "base_xp": reward.base_xp if reward and row.credited else 0,
+                "streak_bonus_xp": reward.streak_bonus_xp if reward and row.credited else 0,
+                "achievement_xp": reward.achievement_xp if reward and row.credited else 0,
+                "achievements": [{"name": a.name, "xp": a.xp_reward} for a in reward.achievements_unlocked]
+                if reward
+                else [],
                 "credited": row.credited,
+                "credit_reason": row.credit_reason,
             },
         )
         view = await self._session_view(row)

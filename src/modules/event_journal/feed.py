@@ -125,6 +125,8 @@ def _specific(event_type: str, metadata: dict[str, Any]) -> str | None:
         if xp:
             parts.append(f"{_fmt(xp)} XP earned")
         return " · ".join(parts) or None
+    if event_type == EventType.WORKOUT_COMPLETED and "base_xp" in meta:
+        return _earned_line("workout", {**meta, "name": meta.get("workout_name")})
     if event_type == EventType.WORKOUT_COMPLETED:
         parts = []
         name = _text(meta.get("workout_name"))
@@ -171,7 +173,13 @@ def _earned_line(kind: str, meta: dict[str, Any]) -> str:
     """ "16 h fast: 50 XP, +25 XP 3-day streak bonus, +75 XP achievement 'Week Warrior'": what an
     activity earned, part by part (the parts add up to `xp_earned`)."""
     hours = _number(meta.get("duration_hours"))
-    head = f"{round(hours)} h {kind}" if hours is not None and kind == "fast" else (_text(meta.get("name")) or kind)
+    if kind == "fast":
+        head = f"{round(hours)} h fast" if hours is not None else "Fast"
+    else:
+        head = _text(meta.get("name")) or kind.capitalize()
+        minutes = _number(meta.get("duration_minutes"))
+        if minutes is not None:
+            head += f" ({round(minutes)} min)"
     if meta.get("credited") is False:
         reason = _text(meta.get("credit_reason"))
         return f"{head}: no XP" + (f" ({reason})" if reason else "")
