@@ -17,7 +17,7 @@ import sys
 from _app import running_app
 
 from src.core.uow import UnitOfWork
-from src.modules.identity import identity_service
+from src.modules.identity.manifest import ensure_admin
 
 
 async def main(email: str) -> int:
@@ -25,14 +25,13 @@ async def main(email: str) -> int:
         async with app.state.sessions.writer() as session:
             uow = UnitOfWork(session=session, resources=app.state.resources)
             password = os.environ.get("ADMIN_PASSWORD")
-            service = identity_service(uow)
             try:
-                identity, created = await service.ensure_admin(email, password)
+                identity, created = await ensure_admin(uow, email, password)
             except ValueError:
                 if password is not None or not sys.stdin.isatty():
                     raise
                 password = getpass.getpass("Password for the new admin account: ")
-                identity, created = await service.ensure_admin(email, password)
+                identity, created = await ensure_admin(uow, email, password)
             await session.commit()
     action = "created" if created else "granted admin to existing account"
     print(f"{action}: identity {identity.id} ({email}), capabilities: {', '.join(identity.capabilities)}")

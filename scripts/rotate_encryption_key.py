@@ -13,13 +13,13 @@ import asyncio
 from _app import running_app
 
 from src.core.uow import UnitOfWork
-from src.modules.profile import profile_service
+from src.modules.profile.manifest import reencrypt_all
 
 
 async def main() -> int:
     async with running_app() as app:
         async with app.state.sessions.writer() as session:
-            changed = await profile_service(UnitOfWork(session=session, resources=app.state.resources)).reencrypt_all()
+            changed = await reencrypt_all(UnitOfWork(session=session, resources=app.state.resources))
             await session.commit()
     print(f"re-encrypted {changed} health profiles with the primary key")
     return 0

@@ -2,7 +2,9 @@
 
 PostgreSQL: requests that may write run in one transaction (READ COMMITTED); read-only requests
 (GET, HEAD, OPTIONS) run their statements in autocommit, which saves the BEGIN/COMMIT round
-trips on the paths the app polls. A GET that also writes asks for a writing unit of work.
+trips on the paths the app polls. A GET that also writes asks for a writing unit of work; a
+reader session refuses to flush (`ReaderSession`), so a stray write fails loudly on both databases
+instead of being committed by autocommit on PostgreSQL.
 
 One async code base runs on the embedded SQLite database (default, a file under `./data/`) and on
 PostgreSQL (asyncpg). The schema is made only by Alembic migrations (see `alembic/`).
@@ -22,7 +24,7 @@ from typing import Any
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 
 from src.core.settings import Settings
 
@@ -94,6 +96,23 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
+class ReadOnlySessionError(RuntimeError):
+    """A read-only request's session was asked to write (a bug: such a request must use a writing
+    unit of work)."""
+
+
+class ReaderSession(Session):
+    """The session of a read-only request. On PostgreSQL it runs in autocommit, so a flushed row
+    would be committed at once and survive even if the request then failed; on SQLite it would be
+    rolled back. Either way a read-only request must not write: flushing raises."""
+
+
+@event.listens_for(ReaderSession, "before_flush")
+def _refuse_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise ReadOnlySessionError("a read-only session may not write (use a writing unit of work)")
+
+
 class SessionFactory:
     """Hands out sessions; `writer()` sessions take SQLite's write lock when they begin."""
 
@@ -101,13 +120,15 @@ class SessionFactory:
         self.engine = engine
         options: dict[str, Any] = {"expire_on_commit": False, "autoflush": True}
         if engine.dialect.name == "sqlite":
-            self._reader: async_sessionmaker[AsyncSession] = async_sessionmaker(bind=engine, **options)
+            self._reader: async_sessionmaker[AsyncSession] = async_sessionmaker(
+                bind=engine, sync_session_class=ReaderSession, **options
+            )
             write_engine = engine.execution_options(**{SQLITE_WRITE_OPTION: True})
             self._writer: async_sessionmaker[AsyncSession] = async_sessionmaker(bind=write_engine, **options)
         else:
             # Read-only requests run their statements in autocommit: no BEGIN/COMMIT round trips.
             read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-            self._reader = async_sessionmaker(bind=read_engine, **options)
+            self._reader = async_sessionmaker(bind=read_engine, sync_session_class=ReaderSession, **options)
             self._writer = async_sessionmaker(bind=engine, **options)
 
     def reader(self) -> AsyncSession:

@@ -13,11 +13,12 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from src.adapters.storage import DELETE_TOPIC, delete_stored_object, storage_or_none
 from src.core.bus import EventBus
 from src.core.clock import Clock, SystemClock
 from src.core.crypto import Keyring
@@ -29,7 +30,7 @@ from src.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from src.core.migrations import assert_schema_current, upgrade_to_head
 from src.core.modules import ModuleManifest
 from src.core.outbox import OutboxDispatcher, OutboxHandler, OutboxMessage
-from src.core.persistence import advisory_lock
+from src.core.persistence import advisory_lock, rowcount
 from src.core.rate_limit import MemoryStorage, RateLimiter, RedisStorage, Storage
 from src.core.routing import mount
 from src.core.security import PrincipalCache, TokenCodec
@@ -37,25 +38,25 @@ from src.core.settings import Settings, get_settings
 from src.core.uow import Resources, UnitOfWork
 from src.database import SessionFactory, create_engine
 from src.dependencies import enforce_rate_limit, enforce_rate_limit_once
+from src.modules.account.manifest import MANIFEST as ACCOUNT
+from src.modules.ai_coach.manifest import MANIFEST as AI_COACH
+from src.modules.bloodwork.manifest import MANIFEST as BLOODWORK
 from src.modules.content.manifest import MANIFEST as CONTENT
 from src.modules.event_journal.manifest import MANIFEST as EVENT_JOURNAL
+from src.modules.health_sync.manifest import MANIFEST as HEALTH_SYNC
 from src.modules.identity.manifest import MANIFEST as IDENTITY
+from src.modules.identity.manifest import id_token_verifiers, resolve_principal
 from src.modules.metrics.manifest import MANIFEST as METRICS
 from src.modules.profile.manifest import MANIFEST as PROFILE
 from src.modules.progression.manifest import MANIFEST as PROGRESSION
+from src.modules.research.manifest import MANIFEST as RESEARCH
 from src.modules.social.manifest import MANIFEST as SOCIAL
 from src.modules.time_keeper.manifest import MANIFEST as TIME_KEEPER
-from src.routes.health_sync import router as HEALTH_SYNC_ROUTER
-from src.routes.uploads import router as UPLOADS_ROUTER
-from src.services.storage import DELETE_TOPIC, delete_stored_object
 
 logger = logging.getLogger("ugoki")
 
 API_PREFIX = "/api/v1"
 VERSION = "0.1.0"
-
-# Routes outside the modules (uploads, device health sync): they use module interfaces only.
-ROUTES: tuple[APIRouter, ...] = (UPLOADS_ROUTER, HEALTH_SYNC_ROUTER)
 
 MODULES: tuple[ModuleManifest, ...] = (
     IDENTITY,
@@ -65,6 +66,11 @@ MODULES: tuple[ModuleManifest, ...] = (
     PROGRESSION,
     CONTENT,
     METRICS,
+    ACCOUNT,
+    HEALTH_SYNC,
+    BLOODWORK,
+    RESEARCH,
+    AI_COACH,
     SOCIAL,
 )
 
@@ -88,7 +94,7 @@ async def _export_outbox(uow: UnitOfWork, identity_id: UUID) -> list[dict[str, o
 
 async def _erase_outbox(uow: UnitOfWork, identity_id: UUID) -> int:
     result = await uow.session.execute(delete(OutboxMessage).where(OutboxMessage.identity_id == identity_id))
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return rowcount(result)
 
 
 OUTBOX_PERSONAL_DATA = PersonalData(
@@ -115,8 +121,8 @@ def create_app(
     settings = settings or get_settings()
     configure_logging(settings.log_level, json_output=settings.log_json)
 
-    bus = EventBus()
-    personal_data = PersonalDataRegistry()
+    bus: EventBus[UnitOfWork] = EventBus()
+    personal_data: PersonalDataRegistry[UnitOfWork] = PersonalDataRegistry()
     personal_data.register(OUTBOX_PERSONAL_DATA)
     resources = Resources(
         settings=settings,
@@ -126,8 +132,10 @@ def create_app(
         principals=PrincipalCache(settings.auth_cache_seconds),
         personal_data=personal_data,
         keyring=Keyring(settings.encryption_keys()),
+        id_token_verifiers=id_token_verifiers(settings),
+        resolve_principal=resolve_principal,
     )
-    outbox_handlers: dict[str, OutboxHandler] = {DELETE_TOPIC: delete_stored_object}
+    outbox_handlers: dict[str, OutboxHandler[UnitOfWork]] = {DELETE_TOPIC: delete_stored_object}
     for module in modules:
         for subscription in module.subscriptions:
             bus.subscribe(subscription)
@@ -146,8 +154,15 @@ def create_app(
             else:
                 await assert_schema_current(db, settings.database_url)
         sessions = SessionFactory(db)
+        resources.storage = storage_or_none(settings, resources.http())
         app.state.sessions = sessions
-        outbox = OutboxDispatcher(sessions, resources, handlers=dict(outbox_handlers))
+        outbox = OutboxDispatcher(
+            sessions,
+            clock=resources.clock,
+            settings=settings,
+            unit_of_work=lambda session: UnitOfWork(session=session, resources=resources),
+            handlers=dict(outbox_handlers),
+        )
         resources.outbox = outbox
         if settings.seed_on_startup:
             await run_seeders(sessions, resources, modules)
@@ -183,17 +198,18 @@ def create_app(
         openapi_url="/openapi.json" if docs else None,
     )
     app.state.resources = resources
+    storage = _rate_limit_storage(settings)
+    resources.rate_limits = storage
     app.state.rate_limiter = RateLimiter(
-        _rate_limit_storage(settings), default=settings.rate_limit_default, enabled=settings.rate_limit_enabled
+        storage, default=settings.rate_limit_default, enabled=settings.rate_limit_enabled
     )
     install_error_handlers(app, before_validation_error=enforce_rate_limit_once)
 
     app.include_router(health_router)
     for module in modules:
-        if module.router is not None:
-            mount(app, module.router, prefix=API_PREFIX)
-    for router in ROUTES:
-        mount(app, router, prefix=API_PREFIX)
+        for router in (module.router, *module.extra_routers):
+            if router is not None:
+                mount(app, router, prefix=API_PREFIX)
 
     cors_origins = settings.cors_origins or (["*"] if settings.environment in ("development", "test") else [])
     app.add_middleware(

@@ -3,7 +3,7 @@ per-period totals behind challenges and leaderboards (filled from the XP ledger 
 recorded)
 
 Revision ID: 7b17f585312b
-Revises: f38669213cdd
+Revises: 83c9574b7f0d
 Create Date: 2026-12-06 00:50:00.000000+00:00
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "7b17f585312b"
-down_revision: str | Sequence[str] | None = "f38669213cdd"
+down_revision: str | Sequence[str] | None = "83c9574b7f0d"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -17,16 +17,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-if TYPE_CHECKING:
-    from src.core.uow import UnitOfWork
+from src.core.work import Work
 
 T = TypeVar("T")
-E = TypeVar("E", bound="DomainEvent")
 
 
 class DomainEvent(BaseModel):
@@ -38,7 +36,8 @@ class DomainEvent(BaseModel):
     occurred_at: datetime
 
 
-Handler = Callable[["UnitOfWork", Any], Awaitable[Any]]
+# A subscriber: `async def on_x(uow: UnitOfWork, event: X) -> <what it returns, or None>`.
+type Handler[W: Work, E: DomainEvent] = Callable[[W, E], Awaitable[Any]]
 
 
 # Conventional orders for subscribers, so that cascades run in the documented sequence:
@@ -52,9 +51,12 @@ class Order:
 
 
 @dataclass(frozen=True)
-class Subscription:
-    event_type: type[DomainEvent]
-    handler: Handler
+class Subscription[W: Work, E: DomainEvent]:
+    """`handler` runs for every published `event_type` (and subclasses). Generic in the unit of
+    work and the event, so mypy checks that the handler takes the event it subscribes to."""
+
+    event_type: type[E]
+    handler: Handler[W, E]
     order: int = 100
     name: str = ""
 
@@ -82,22 +84,22 @@ class Outcome:
         return iter(self.items)
 
 
-class EventBus:
+class EventBus[W: Work]:
     def __init__(self) -> None:
-        self._subscriptions: dict[type[DomainEvent], list[Subscription]] = {}
+        self._subscriptions: dict[type[DomainEvent], list[Subscription[W, Any]]] = {}
 
-    def subscribe(self, subscription: Subscription) -> None:
+    def subscribe(self, subscription: Subscription[W, Any]) -> None:
         subs = self._subscriptions.setdefault(subscription.event_type, [])
         subs.append(subscription)
         subs.sort(key=lambda s: s.order)
 
-    def subscribers_of(self, event_type: type[DomainEvent]) -> list[Subscription]:
-        found: list[Subscription] = []
+    def subscribers_of(self, event_type: type[DomainEvent]) -> list[Subscription[W, Any]]:
+        found: list[Subscription[W, Any]] = []
         for klass in event_type.__mro__:
             found.extend(self._subscriptions.get(klass, ()))
         return sorted(found, key=lambda s: s.order)
 
-    async def publish(self, uow: UnitOfWork, event: DomainEvent) -> Outcome:
+    async def publish(self, uow: W, event: DomainEvent) -> Outcome:
         outcome = Outcome()
         for subscription in self.subscribers_of(type(event)):
             outcome.add(await subscription.handler(uow, event))

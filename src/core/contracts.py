@@ -27,6 +27,12 @@ class FastCompleted(DomainEvent):
     protocol: str | None = None
 
 
+class DeviceDataReceived(DomainEvent):
+    """Device health data is about to be stored outside a health sync (the generic metrics
+    endpoint with source `device_sync`). Health sync refuses it (raises) after the person
+    withdrew consent, and records consent on the basis of the first sync when none is recorded."""
+
+
 class WorkoutCompleted(DomainEvent):
     session_id: UUID
     workout_id: UUID
@@ -35,6 +41,7 @@ class WorkoutCompleted(DomainEvent):
     difficulty: str
     duration_seconds: int
     eligible: bool = Field(description="Lasted at least half the planned duration: earns credit")
+    started_at: datetime | None = Field(default=None, description="When the session began (its clock time)")
 
 
 class WeightLogged(DomainEvent):

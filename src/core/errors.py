@@ -75,8 +75,25 @@ class PayloadTooLarge(AppError):
     status, code, title = 413, "PAYLOAD_TOO_LARGE", "Payload too large"
 
 
+class UnsupportedMediaType(AppError):
+    status, code, title = 415, "UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"
+
+
 class UnprocessableEntity(AppError):
     status, code, title = 422, "UNPROCESSABLE_ENTITY", "Unprocessable entity"
+
+
+class ConfirmationRequired(BadRequest):
+    """A destructive request sent without `?confirm=true`: 400, as the reference answers (its client
+    treats that answer as a refusal)."""
+
+    code = "CONFIRMATION_REQUIRED"
+
+
+class InvalidPeriod(UnprocessableEntity):
+    """A period whose end is before its start."""
+
+    code = "INVALID_PERIOD"
 
 
 class TooManyRequests(AppError):

@@ -10,19 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
-if TYPE_CHECKING:
-    from src.core.uow import UnitOfWork
+from src.core.work import Work
 
-Exporter = Callable[["UnitOfWork", UUID], Awaitable[dict[str, Any] | list[Any]]]
-Eraser = Callable[["UnitOfWork", UUID], Awaitable[int]]
-Anonymizer = Callable[["UnitOfWork", UUID, UUID], Awaitable[int]]
+type Exporter[W: Work] = Callable[[W, UUID], Awaitable[dict[str, Any] | list[Any]]]
+type Eraser[W: Work] = Callable[[W, UUID], Awaitable[int]]
+type Anonymizer[W: Work] = Callable[[W, UUID, UUID], Awaitable[int]]
 
 
 @dataclass(frozen=True)
-class PersonalData:
+class PersonalData[W: Work]:
     """How one module exports, erases and anonymises what it holds about an identity.
 
     `tables`: every table of the module that references an identity (directly or via a cascade).
@@ -33,22 +32,22 @@ class PersonalData:
 
     module: str
     tables: tuple[str, ...]
-    export: Exporter
-    erase: Eraser
-    anonymize: Anonymizer | None = None
+    export: Exporter[W]
+    erase: Eraser[W]
+    anonymize: Anonymizer[W] | None = None
     order: int = 100
 
 
-class PersonalDataRegistry:
+class PersonalDataRegistry[W: Work]:
     def __init__(self) -> None:
-        self._entries: dict[str, PersonalData] = {}
+        self._entries: dict[str, PersonalData[W]] = {}
 
-    def register(self, entry: PersonalData) -> None:
+    def register(self, entry: PersonalData[W]) -> None:
         if entry.module in self._entries:
             raise ValueError(f"module {entry.module!r} already registered personal data")
         self._entries[entry.module] = entry
 
-    def entries(self) -> list[PersonalData]:
+    def entries(self) -> list[PersonalData[W]]:
         return sorted(self._entries.values(), key=lambda e: (e.order, e.module))
 
     def covered_tables(self) -> set[str]:

@@ -6,27 +6,27 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any
 
 from fastapi import APIRouter
 
 from src.core.bus import Subscription
 from src.core.gdpr import PersonalData
+from src.core.outbox import OutboxHandler
+from src.core.uow import UnitOfWork
 
-if TYPE_CHECKING:
-    from src.core.outbox import OutboxHandler
-    from src.core.uow import UnitOfWork
-
-Seeder = Callable[["UnitOfWork"], Awaitable[None]]
+Seeder = Callable[[UnitOfWork], Awaitable[None]]
 
 
 @dataclass(frozen=True)
 class ModuleManifest:
     name: str
     router: APIRouter | None = None
-    subscriptions: tuple[Subscription, ...] = ()
-    outbox_handlers: Mapping[str, OutboxHandler] = field(default_factory=dict)
-    personal_data: PersonalData | None = None
+    subscriptions: tuple[Subscription[UnitOfWork, Any], ...] = ()
+    outbox_handlers: Mapping[str, OutboxHandler[UnitOfWork]] = field(default_factory=dict)
+    personal_data: PersonalData[UnitOfWork] | None = None
     seeders: tuple[Seeder, ...] = ()
     # Catalogue tables filled by the seeders (no personal data).
     reference_tables: tuple[str, ...] = ()
+    # Further routers of the module mounted at other prefixes (e.g. profile's avatars under /uploads).
+    extra_routers: tuple[APIRouter, ...] = ()

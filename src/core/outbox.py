@@ -8,6 +8,14 @@ message is parked as dead (kept for inspection). Several workers may run dispatc
 message is claimed with a conditional update (`locked_until`), so only one worker delivers it.
 A delivered message keeps its topic and times but not its payload, which may name a person (an
 address, a storage key, an identity to erase): nothing personal lingers in the table.
+
+Handlers must be idempotent: a claim lasts `CLAIM_SECONDS`, so a delivery that outlives it (or a
+worker that dies after the handler's effect but before recording the delivery) is delivered
+again. A failure is logged with its traceback and keeps the end of that traceback (at most
+`LAST_ERROR_CHARS`) in `last_error` for inspection.
+
+The dispatcher does not know the unit-of-work class: the app shell gives it a factory
+(`unit_of_work`), so this module never imports `uow` (which imports it).
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import traceback
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -25,16 +34,20 @@ from sqlalchemy import Index, Integer, String, Text, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from src.core.clock import Clock
+from src.core.persistence import rowcount
 from src.core.types import JSONType, UTCDateTime
+from src.core.work import Work
 from src.database import Base, SessionFactory
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from src.core.settings import Settings
-    from src.core.uow import Resources, UnitOfWork
 
 logger = logging.getLogger("ugoki.outbox")
 
 CLAIM_SECONDS = 120
+LAST_ERROR_CHARS = 4000  # the end of a failure's traceback kept in `last_error`
 
 
 class OutboxMessage(Base):
@@ -65,26 +78,55 @@ class Delivery:
     attempt: int
 
 
-OutboxHandler = Callable[["UnitOfWork", Delivery], Awaitable[None]]
+def new_message(
+    topic: str,
+    payload: dict[str, Any],
+    *,
+    now: datetime,
+    identity_id: uuid.UUID | None = None,
+    available_at: datetime | None = None,
+) -> OutboxMessage:
+    """The row `uow.enqueue` adds to the request's transaction."""
+    return OutboxMessage(
+        topic=topic,
+        payload=payload,
+        identity_id=identity_id,
+        created_at=now,
+        available_at=available_at or now,
+        attempts=0,
+    )
 
 
-class OutboxDispatcher:
+# An outbox handler: `async def handle(uow: UnitOfWork, delivery: Delivery) -> None`. It runs in
+# its own transaction and must be idempotent (see the module docstring).
+type OutboxHandler[W: Work] = Callable[[W, Delivery], Awaitable[None]]
+
+
+def describe_failure(exc: BaseException) -> str:
+    """The end of the traceback of `exc`, at most `LAST_ERROR_CHARS` characters."""
+    text = "".join(traceback.format_exception(exc))
+    return text if len(text) <= LAST_ERROR_CHARS else "…" + text[-(LAST_ERROR_CHARS - 1) :]
+
+
+class OutboxDispatcher[W: Work]:
     def __init__(
         self,
         sessions: SessionFactory,
-        resources: Resources,
         *,
-        handlers: dict[str, OutboxHandler] | None = None,
+        clock: Clock,
+        settings: Settings,
+        unit_of_work: Callable[[AsyncSession], W],
+        handlers: dict[str, OutboxHandler[W]] | None = None,
     ) -> None:
         self.sessions = sessions
-        self.resources = resources
-        self.clock: Clock = resources.clock
-        self.settings: Settings = resources.settings
-        self.handlers: dict[str, OutboxHandler] = dict(handlers or {})
+        self.clock = clock
+        self.settings = settings
+        self.unit_of_work = unit_of_work
+        self.handlers: dict[str, OutboxHandler[W]] = dict(handlers or {})
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
-    def register(self, topic: str, handler: OutboxHandler) -> None:
+    def register(self, topic: str, handler: OutboxHandler[W]) -> None:
         if topic in self.handlers:
             raise ValueError(f"outbox topic {topic!r} already has a handler")
         self.handlers[topic] = handler
@@ -142,20 +184,17 @@ class OutboxDispatcher:
                         attempts=OutboxMessage.attempts + 1,
                     )
                 )
-                if result.rowcount == 1:  # type: ignore[attr-defined]
+                if rowcount(result) == 1:
                     claimed.append(Delivery(row.id, row.topic, dict(row.payload), row.identity_id, row.attempts + 1))
         return claimed
 
     async def _deliver(self, message: Delivery) -> bool:
-        from src.core.uow import UnitOfWork
-
         handler = self.handlers.get(message.topic)
         try:
             if handler is None:
                 raise LookupError(f"no handler for outbox topic {message.topic!r}")
             async with self.sessions.writer() as session:
-                uow = UnitOfWork(session=session, resources=self.resources)
-                await handler(uow, message)
+                await handler(self.unit_of_work(session), message)
                 await session.execute(
                     update(OutboxMessage)
                     .where(OutboxMessage.id == message.id)
@@ -164,7 +203,7 @@ class OutboxDispatcher:
                 await session.commit()
             return True
         except Exception as exc:  # a failing handler must not stop the others
-            logger.warning("outbox delivery failed: topic=%s attempt=%d", message.topic, message.attempt)
+            logger.warning("outbox delivery failed: topic=%s attempt=%d", message.topic, message.attempt, exc_info=exc)
             await self._record_failure(message, exc)
             return False
 
@@ -178,7 +217,7 @@ class OutboxDispatcher:
                 .where(OutboxMessage.id == message.id)
                 .values(
                     locked_until=None,
-                    last_error=type(exc).__name__,
+                    last_error=describe_failure(exc),
                     available_at=now + backoff,
                     dead_at=now if dead else None,
                 )

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import text
+from sqlalchemy import CursorResult, Result, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.database import Base
+
+
+def rowcount(result: Result[Any]) -> int:
+    """How many rows an INSERT, UPDATE or DELETE touched. `session.execute()` is typed as returning
+    a `Result`; for those statements it is a `CursorResult`, which has the count."""
+    return int(cast(CursorResult[Any], result).rowcount)
 
 
 async def try_insert(session: AsyncSession, *rows: Base) -> bool:
@@ -43,7 +49,7 @@ async def insert_ignore(session: AsyncSession, model: type[Base], values: dict[s
 
         statement = sqlite_insert(model).values(**values).on_conflict_do_nothing()
     result = await session.execute(statement)
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return rowcount(result) == 1
 
 
 async def lock_identity(session: AsyncSession, scope: str, identity_id: UUID) -> None:

@@ -5,17 +5,18 @@ the handler returns and rolls back when it raises."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core.bus import DomainEvent, EventBus, Outcome
 from src.core.clock import Clock
-from src.core.outbox import OutboxMessage
+from src.core.outbox import new_message
 from src.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -24,10 +25,16 @@ if TYPE_CHECKING:
     from src.core.crypto import Keyring
     from src.core.gdpr import PersonalDataRegistry
     from src.core.outbox import OutboxDispatcher
-    from src.core.security import PrincipalCache, TokenCodec
+    from src.core.ports import IdTokenVerifying, ObjectStorage
+    from src.core.rate_limit import Storage
+    from src.core.security import Principal, PrincipalCache, TokenCodec
 
 
-_T = TypeVar("_T")
+class PrincipalResolver(Protocol):
+    """Who is behind a live session (None once it was revoked or expired, or the identity is
+    gone); provided by the identity module, used by the request dependencies."""
+
+    async def __call__(self, uow: UnitOfWork, *, session_id: UUID, identity_id: UUID) -> Principal | None: ...
 
 
 @dataclass
@@ -36,14 +43,25 @@ class Resources:
 
     settings: Settings
     clock: Clock
-    bus: EventBus
+    bus: EventBus[UnitOfWork]
     tokens: TokenCodec
     principals: PrincipalCache
-    personal_data: PersonalDataRegistry
+    personal_data: PersonalDataRegistry[UnitOfWork]
     keyring: Keyring
-    outbox: OutboxDispatcher | None = None
+    outbox: OutboxDispatcher[UnitOfWork] | None = None
+    # The rate-limit counters (memory or Redis), also used to share outbound request budgets
+    # (e.g. NCBI's requests per second) between workers.
+    rate_limits: Storage | None = None
+    # Built by the app shell when the app starts (see `src/main.py`): the object storage (None
+    # when its configuration is unusable: uploads then answer 503), the sign-in providers' ID
+    # token verifiers (they cache the providers' keys), and how many CPU-heavy file jobs may run
+    # at once per process (image decoding, document reading).
+    resolve_principal: PrincipalResolver | None = None
+    storage: ObjectStorage | None = None
+    id_token_verifiers: Mapping[str, IdTokenVerifying] = field(default_factory=dict)
+    image_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
+    document_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
     _http: httpx.AsyncClient | None = None
-    _singletons: dict[str, Any] = field(default_factory=dict)
 
     def http(self) -> httpx.AsyncClient:
         """The shared outbound HTTP client (adapters to external services), created on first use."""
@@ -57,12 +75,6 @@ class Resources:
         if self._http is not None:
             await self._http.aclose()
             self._http = None
-
-    def singleton(self, key: str, factory: Callable[[], _T]) -> _T:
-        """A process-level object owned by a module (e.g. a JWKS cache), created on first use."""
-        if key not in self._singletons:
-            self._singletons[key] = factory()
-        return self._singletons[key]  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -82,6 +94,13 @@ class UnitOfWork:
     def now(self) -> datetime:
         return self.resources.clock.now()
 
+    async def release(self) -> None:
+        """Commit what this unit of work did so far and give its connection back, before slow work
+        (receiving a file, reading it, waiting for another service): no lock or pooled connection
+        is held meanwhile. The next statement begins a new transaction. Only services call this;
+        what it committed stays committed even if the request fails later."""
+        await self.session.commit()
+
     async def publish(self, event: DomainEvent) -> Outcome:
         """Run every subscriber of `event` now, in this transaction."""
         return await self.resources.bus.publish(self, event)
@@ -95,15 +114,7 @@ class UnitOfWork:
         available_at: datetime | None = None,
     ) -> None:
         """Queue work for after commit (delivered by the outbox dispatcher)."""
-        now = self.now()
         self.session.add(
-            OutboxMessage(
-                topic=topic,
-                payload=payload,
-                identity_id=identity_id,
-                created_at=now,
-                available_at=available_at or now,
-                attempts=0,
-            )
+            new_message(topic, payload, now=self.now(), identity_id=identity_id, available_at=available_at)
         )
         self.enqueued += 1

@@ -10,7 +10,7 @@ import pytest
 from fpdf import FPDF
 from PIL import Image
 
-from src.services.bloodwork_parser import (
+from src.modules.bloodwork.parser import (
     MAX_PAGE_PIXELS,
     OCR_DPI,
     ImageTooLarge,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from src.services.bloodwork_parser import (
+from src.modules.bloodwork.parser import (
     ANALYTES,
     EmptyFile,
     ModelExtraction,

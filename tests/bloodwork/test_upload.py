@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import httpx
 from fastapi import FastAPI
 
-from src.services.storage import storage_of
+from src.adapters.storage import storage_of
 from tests.bloodwork.helpers import (
     BY_RELATED,
     EVENT_COUNT,

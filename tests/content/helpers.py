@@ -4,25 +4,19 @@ does (start, let the clock run, complete), and the looks behind the API a client
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import event, func, select
 
 from src.core.clock import FrozenClock
-from src.core.uow import UnitOfWork
-from src.database import Base
 from tests.factories import User, fresh_token
 
 # The shared answer checks, re-exported for the tests of this package.
 from tests.http import assert_problem as assert_problem
 from tests.http import ok as ok
+from tests.support import StatementLog, count_rows, counting_statements, in_unit_of_work  # noqa: F401 - shared helpers, re-exported
 
 API = "/api/v1"
 CONTENT = f"{API}/content"
@@ -165,50 +159,6 @@ def names(rows: list[dict[str, Any]]) -> list[str]:
 
 
 # Behind the API ---------------------------------------------------------------------------------
-
-
-async def count_rows(app: FastAPI, table: str, identity_id: str | None = None) -> int:
-    """Rows of `table` (of one identity, if given), read straight from the database."""
-    model = Base.metadata.tables[table]
-    query = select(func.count()).select_from(model)
-    if identity_id is not None:
-        query = query.where(model.c.identity_id == uuid.UUID(identity_id))
-    async with app.state.sessions.reader() as session:
-        return int((await session.execute(query)).scalar_one())
-
-
-async def in_unit_of_work[T](app: FastAPI, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
-    """Run `work` in its own committed unit of work (as the start-up seeding does)."""
-    async with app.state.sessions.writer() as session:
-        uow = UnitOfWork(session=session, resources=app.state.resources)
-        result = await work(uow)
-        await session.commit()
-    return result
-
-
-@dataclass
-class StatementLog:
-    statements: list[str] = field(default_factory=list)
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
-
-
-@contextmanager
-def counting_statements(app: FastAPI) -> Iterator[StatementLog]:
-    """Record every SQL statement the app's engine sends while the block runs."""
-    engine = app.state.sessions.engine.sync_engine
-    log = StatementLog()
-
-    def on_execute(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        log.statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", on_execute)
-    try:
-        yield log
-    finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
 
 
 MINUTE = timedelta(minutes=1)

@@ -4,6 +4,7 @@ with back-off on failure, parked dead after too many attempts, and never twice b
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -13,7 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from src.core.clock import FrozenClock
-from src.core.outbox import Delivery, OutboxDispatcher, OutboxMessage
+from src.core.outbox import LAST_ERROR_CHARS, Delivery, OutboxDispatcher, OutboxMessage
 from src.core.uow import UnitOfWork
 from src.dependencies import UoWDep
 from tests.conftest import client_for
@@ -118,7 +119,10 @@ async def test_failing_handler_is_retried_after_back_off(app: FastAPI, clock: Fr
 
     assert await dispatcher(app).drain() == 0
     [row] = await messages(app)
-    assert row.last_error == "RuntimeError"
+    assert row.last_error is not None
+    assert row.last_error.startswith("Traceback (most recent call last):")
+    assert row.last_error.rstrip().endswith("RuntimeError: push service down")
+    assert "in handle" in row.last_error  # the failing frame of the handler
     assert row.available_at == clock.now() + timedelta(seconds=2)
 
     assert await dispatcher(app).drain() == 0  # still backing off
@@ -161,7 +165,8 @@ async def test_failing_handler_is_parked_dead_after_max_attempts(app: FastAPI, c
     assert row.attempts == MAX_ATTEMPTS
     assert row.dead_at is not None
     assert row.delivered_at is None
-    assert row.last_error == "RuntimeError"
+    assert row.last_error is not None
+    assert row.last_error.rstrip().endswith("RuntimeError: push service down")
 
 
 async def test_message_without_handler_stays_queued_untouched(app: FastAPI, clock: FrozenClock) -> None:
@@ -287,7 +292,16 @@ async def test_concurrent_dispatchers_of_two_workers_deliver_each_message_once(a
         received.append(delivery)
 
     resources = app.state.resources
-    workers = [OutboxDispatcher(app.state.sessions, resources, handlers={"fan.out": slow_handler}) for _ in range(3)]
+    workers = [
+        OutboxDispatcher(
+            app.state.sessions,
+            clock=resources.clock,
+            settings=resources.settings,
+            unit_of_work=lambda session: UnitOfWork(session=session, resources=resources),
+            handlers={"fan.out": slow_handler},
+        )
+        for _ in range(3)
+    ]
     for n in range(10):
         await enqueue(app, "fan.out", {"n": n})
 
@@ -364,3 +378,30 @@ async def test_outbox_rows_of_an_identity_are_exported_and_erased(app: FastAPI) 
     assert [item["topic"] for item in exported] == ["push.send"]
     assert erased == 1
     assert [row.identity_id for row in await messages(app)] == [other]
+
+
+async def test_a_long_traceback_is_kept_bounded_with_its_end(app: FastAPI) -> None:
+    async def deep(_uow: UnitOfWork, delivery: Delivery) -> None:
+        raise ValueError("context " * 2000 + "and the innermost failure")
+
+    dispatcher(app).register("deep.fail", deep)
+    await enqueue(app, "deep.fail")
+
+    assert await dispatcher(app).drain() == 0
+    [row] = await messages(app)
+    assert row.last_error is not None
+    assert len(row.last_error) == LAST_ERROR_CHARS
+    assert row.last_error.startswith("…")
+    assert row.last_error.rstrip().endswith("and the innermost failure")
+
+
+async def test_a_failed_delivery_is_logged_with_its_traceback(app: FastAPI, caplog: pytest.LogCaptureFixture) -> None:
+    dispatcher(app).register("email.send", failing([]))
+    await enqueue(app, "email.send")
+
+    with caplog.at_level(logging.WARNING, logger="ugoki.outbox"):
+        assert await dispatcher(app).drain() == 0
+
+    [record] = [r for r in caplog.records if r.name == "ugoki.outbox"]
+    assert record.exc_info is not None
+    assert isinstance(record.exc_info[1], RuntimeError)

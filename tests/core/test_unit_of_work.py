@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from src.core.errors import Conflict, Unauthorized
 from src.core.outbox import OutboxMessage
-from src.dependencies import UoWDep
+from src.dependencies import UoWDep, WritingUoWDep
 from tests.conftest import client_for
 
 
@@ -85,9 +85,9 @@ async def test_error_marked_commit_transaction_keeps_the_write(app: FastAPI) -> 
     assert await _topics(app) == ["family.revoked"]
 
 
-async def test_write_in_a_get_request_is_committed_too(app: FastAPI) -> None:
+async def test_write_in_a_get_request_is_committed_with_a_writing_unit_of_work(app: FastAPI) -> None:
     @app.get("/touch")
-    async def touch(uow: UoWDep) -> dict[str, str]:
+    async def touch(uow: WritingUoWDep) -> dict[str, str]:
         uow.enqueue("touched", {})
         return {"status": "ok"}
 
@@ -96,6 +96,19 @@ async def test_write_in_a_get_request_is_committed_too(app: FastAPI) -> None:
 
     assert response.status_code == 200
     assert await _topics(app) == ["touched"]
+
+
+async def test_write_in_a_get_request_with_a_reading_unit_of_work_is_refused(app: FastAPI) -> None:
+    @app.get("/touch")
+    async def touch(uow: UoWDep) -> dict[str, str]:
+        uow.enqueue("touched", {})
+        return {"status": "ok"}
+
+    async with client_for(app) as c:
+        response = await c.get("/touch")
+
+    assert response.status_code == 500  # a bug in the endpoint, not the client's fault
+    assert await _topics(app) == []
 
 
 async def test_each_request_gets_its_own_unit_of_work(app: FastAPI) -> None:

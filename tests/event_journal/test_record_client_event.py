@@ -13,12 +13,9 @@ from src.core.clock import FrozenClock
 from src.modules.event_journal import CLIENT_EVENT_TYPES, EVENT_TYPES
 from tests.event_journal.conftest import EVENTS
 from tests.factories import User, anonymous_user
+from tests.support import iso
 
 SERVER_ONLY_TYPES = sorted(str(t) for t in EVENT_TYPES if t not in CLIENT_EVENT_TYPES)
-
-
-def iso(value: object) -> str:
-    return value.isoformat()  # type: ignore[attr-defined, no-any-return]
 
 
 async def own_events(client: httpx.AsyncClient, user: User, event_type: str | None = None) -> list[dict[str, object]]:

@@ -15,6 +15,7 @@ from tests.factories import User
 # The shared answer checks, re-exported for the tests of this package.
 from tests.http import assert_problem as assert_problem
 from tests.http import ok as ok
+from tests.support import iso  # noqa: F401 - shared helpers, re-exported
 
 API = "/api/v1"
 SYNC = f"{API}/health-sync"
@@ -54,10 +55,6 @@ FULL_VALUES: dict[str, Any] = {
 def utc(month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     """An instant of 2026 in UTC."""
     return datetime(2026, month, day, hour, minute, tzinfo=UTC)
-
-
-def iso(value: datetime) -> str:
-    return value.isoformat()
 
 
 def instant(text: str) -> datetime:

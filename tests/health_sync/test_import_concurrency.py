@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 
 from src.core.clock import FrozenClock
-from src.routes import health_sync
+from src.modules.health_sync import service as health_sync
 from tests.factories import anonymous_user
 from tests.health_sync.helpers import export_xml, history, iso, ok, record, sync, upload
 

@@ -11,7 +11,8 @@ from fastapi import FastAPI
 
 from src.core.clock import FrozenClock
 from src.core.uow import UnitOfWork
-from src.modules.identity import ADMIN, Identity, identity_service
+from src.modules.identity import ADMIN, Identity
+from src.modules.identity.manifest import ensure_admin
 from tests.factories import admin_user, anonymous_user, email_user
 from tests.identity.helpers import API, ME, assert_problem, authenticate, bearer
 
@@ -203,7 +204,7 @@ async def test_revoked_admin_capability_takes_effect_at_once(app: FastAPI, clien
 async def _ensure_admin(app: FastAPI, email: str, password: str | None) -> tuple[Identity, bool]:
     async with app.state.sessions.writer() as session:
         uow = UnitOfWork(session=session, resources=app.state.resources)
-        result = await identity_service(uow).ensure_admin(email, password)
+        result = await ensure_admin(uow, email, password)
         await session.commit()
     return result
 

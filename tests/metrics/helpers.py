@@ -5,15 +5,13 @@ behind the API a client cannot take (stored rows, SQL statement counts)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from src.core.uow import UnitOfWork
 from src.database import Base
@@ -23,6 +21,7 @@ from tests.factories import User
 # The shared answer checks, re-exported for the tests of this package.
 from tests.http import assert_problem as assert_problem
 from tests.http import ok as ok
+from tests.support import StatementLog, counting_statements, in_unit_of_work  # noqa: F401 - shared helpers, re-exported
 
 API = "/api/v1"
 METRICS = f"{API}/metrics"
@@ -60,15 +59,6 @@ async def record(client: httpx.AsyncClient, user: User, metric_type: str, value:
 async def set_timezone(client: httpx.AsyncClient, user: User, zone: str) -> None:
     body = ok(await client.patch(PREFERENCES, headers=user.headers, json={"timezone": zone}))
     assert body["timezone"] == zone
-
-
-async def in_unit_of_work[T](app: FastAPI, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
-    """Run `work` in its own committed unit of work, as another module's request would."""
-    async with app.state.sessions.writer() as session:
-        uow = UnitOfWork(session=session, resources=app.state.resources)
-        result = await work(uow)
-        await session.commit()
-    return result
 
 
 async def store_many(
@@ -135,31 +125,3 @@ async def stored_rows(app: FastAPI, table: str = "metrics", identity_id: str | N
         query = query.where(t.c.identity_id == uuid.UUID(identity_id))
     async with app.state.sessions.reader() as session:
         return [dict(row._mapping) for row in (await session.execute(query)).all()]
-
-
-@dataclass
-class StatementLog:
-    statements: list[str] = field(default_factory=list)
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
-
-    def touching(self, table: str) -> list[str]:
-        return [s for s in self.statements if f" {table}" in s or f'"{table}"' in s]
-
-
-@contextmanager
-def counting_statements(app: FastAPI) -> Iterator[StatementLog]:
-    """Record every SQL statement the app's engine sends while the block runs."""
-    engine = app.state.sessions.engine.sync_engine
-    log = StatementLog()
-
-    def on_execute(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        log.statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", on_execute)
-    try:
-        yield log
-    finally:
-        event.remove(engine, "before_cursor_execute", on_execute)

@@ -1,4 +1,5 @@
-"""Measurements and lab reports in the account-wide export, erasure and anonymisation."""
+"""Measurements (metrics) and lab reports (bloodwork) in the account-wide export, erasure and
+anonymisation."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import httpx
 from fastapi import FastAPI
 
 from src.core.uow import UnitOfWork
-from src.modules.metrics import LabReport, Measurement, MetricSource, metrics
+from src.modules.bloodwork import LabReport
+from src.modules.bloodwork.reports import LabReports
+from src.modules.metrics import Measurement, MetricSource, metrics
 from tests.factories import User, anonymous_user
 from tests.metrics.helpers import ALL_DATA, ANONYMIZE, EXPORT, in_unit_of_work, ok, record, stored_rows, utc
 
@@ -23,7 +26,8 @@ async def person_with_health_data(app: FastAPI, client: httpx.AsyncClient) -> tu
 
     async def upload(uow: UnitOfWork) -> LabReport:
         service = metrics(uow)
-        report, created = await service.create_lab_report(
+        reports = LabReports(uow)
+        report, created = await reports.create_lab_report(
             identity_id,
             sha256="ab" * 32,
             storage_key=f"lab-reports/{identity_id}/report.pdf",
@@ -40,7 +44,7 @@ async def person_with_health_data(app: FastAPI, client: httpx.AsyncClient) -> tu
             Measurement(metric_type="biomarker_hdl", value=1.4, timestamp=utc(3, 5, 8)),
         ]
         await service.store(identity_id, results, source=MetricSource.LAB_REPORT, lab_report_id=report.id)
-        await service.set_lab_report_count(report.id, len(results))
+        await reports.set_lab_report_count(report.id, len(results))
         return report
 
     return user, await in_unit_of_work(app, upload)
@@ -50,6 +54,7 @@ async def test_export_holds_every_measurement_and_lab_report(app: FastAPI, clien
     user, report = await person_with_health_data(app, client)
     document = ok(await client.get(EXPORT, headers=user.headers))
     exported = document["modules"]["metrics"]
+    lab_reports = document["modules"]["bloodwork"]["lab_reports"]
     assert sorted((m["metric_type"], m["value"]) for m in exported["metrics"]) == [
         ("biomarker_hdl", 1.4),
         ("biomarker_ldl", 3.1),
@@ -57,7 +62,7 @@ async def test_export_holds_every_measurement_and_lab_report(app: FastAPI, clien
         ("weight_kg", 80.5),
     ]
     assert {m["note"] for m in exported["metrics"]} == {"after holidays", "from the pdf", None}
-    [lab] = exported["lab_reports"]
+    [lab] = lab_reports
     assert (lab["id"], lab["lab_name"], lab["biomarker_count"]) == (str(report.id), "Example Labs", 2)
     assert lab["test_date"] == "2026-03-05T08:00:00+00:00"
 
@@ -65,8 +70,10 @@ async def test_export_holds_every_measurement_and_lab_report(app: FastAPI, clien
 async def test_export_holds_nothing_of_another_person(app: FastAPI, client: httpx.AsyncClient) -> None:
     await person_with_health_data(app, client)
     stranger = await anonymous_user(app)
-    exported = ok(await client.get(EXPORT, headers=stranger.headers))["modules"]["metrics"]
-    assert exported == {"metrics": [], "lab_reports": [], "health_sync_consent": None}
+    modules = ok(await client.get(EXPORT, headers=stranger.headers))["modules"]
+    assert modules["metrics"] == {"metrics": []}
+    assert modules["bloodwork"] == {"lab_reports": []}
+    assert modules["health_sync"] == {"consent": None}
 
 
 async def test_erasing_the_account_removes_every_measurement_and_lab_report(
@@ -75,7 +82,7 @@ async def test_erasing_the_account_removes_every_measurement_and_lab_report(
     user, _ = await person_with_health_data(app, client)
     other, _ = await person_with_health_data(app, client)
     body = ok(await client.delete(ALL_DATA, headers=user.headers, params={"confirm": "true"}))
-    assert body["rows_deleted"]["metrics"] == 5  # four measurements and one report
+    assert (body["rows_deleted"]["metrics"], body["rows_deleted"]["bloodwork"]) == (4, 1)  # measurements, report
     assert await stored_rows(app, "metrics", user.id) == []
     assert await stored_rows(app, "lab_reports", user.id) == []
     assert len(await stored_rows(app, "metrics", other.id)) == 4
@@ -85,7 +92,7 @@ async def test_erasing_the_account_removes_every_measurement_and_lab_report(
 async def test_erasing_without_confirm_keeps_the_measurements(app: FastAPI, client: httpx.AsyncClient) -> None:
     user, _ = await person_with_health_data(app, client)
     response = await client.delete(ALL_DATA, headers=user.headers)
-    assert response.status_code == 422, response.text
+    assert response.status_code == 400, response.text  # as the reference
     assert len(await stored_rows(app, "metrics", user.id)) == 4
 
 

@@ -4,18 +4,17 @@ API a client cannot take (raw rows in the database, and the module interface oth
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from src.core.uow import UnitOfWork
 from src.database import Base
 
 # The shared answer checks, re-exported for the tests of this package.
 from tests.http import assert_problem as assert_problem
 from tests.http import ok as ok
+from tests.support import count_rows, in_unit_of_work  # noqa: F401 - shared helpers, re-exported
 
 API = "/api/v1"
 PROFILE = f"{API}/profile"
@@ -49,16 +48,6 @@ PROFILE_TABLES = (
 )
 
 
-async def count_rows(app: FastAPI, table: str, identity_id: str | uuid.UUID) -> int:
-    """How many rows of `table` belong to the identity, read straight from the database."""
-    t = Base.metadata.tables[table]
-    async with app.state.sessions.reader() as session:
-        result = await session.execute(
-            select(func.count()).select_from(t).where(t.c.identity_id == uuid.UUID(str(identity_id)))
-        )
-        return int(result.scalar_one())
-
-
 async def raw_rows(app: FastAPI, table: str, identity_id: str | uuid.UUID | None = None) -> list[dict[str, Any]]:
     """The stored rows of `table` (optionally of one identity), exactly as the database holds them."""
     t = Base.metadata.tables[table]
@@ -67,12 +56,3 @@ async def raw_rows(app: FastAPI, table: str, identity_id: str | uuid.UUID | None
         query = query.where(t.c.identity_id == uuid.UUID(str(identity_id)))
     async with app.state.sessions.reader() as session:
         return [dict(row._mapping) for row in (await session.execute(query)).all()]
-
-
-async def in_unit_of_work[T](app: FastAPI, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
-    """Run `work` in its own committed unit of work, as another module's request would."""
-    async with app.state.sessions.writer() as session:
-        uow = UnitOfWork(session=session, resources=app.state.resources)
-        result = await work(uow)
-        await session.commit()
-    return result

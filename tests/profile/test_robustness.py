@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
+from src.modules.account.routes import router as account_router
 from src.modules.profile.models import (
     DietaryUpdate,
     GoalsUpdate,
@@ -43,9 +44,9 @@ PATH_VALUES = {"code": "ABCDEF12", "step": "goals_set"}
 
 
 def profile_endpoints() -> list[tuple[str, str]]:
-    """(method, concrete path) of every route the profile module serves."""
+    """(method, concrete path) of every route under /profile (the profile and account modules)."""
     found: list[tuple[str, str]] = []
-    for route in router.routes:
+    for route in [*router.routes, *account_router.routes]:
         assert isinstance(route, APIRoute)
         path = re.sub(r"\{(\w+)\}", lambda m: PATH_VALUES[m.group(1)], f"{API}{route.path}")
         found.extend((method, path) for method in sorted(route.methods))

@@ -5,25 +5,21 @@ facts), and the looks behind the API a client cannot take (rows, SQL statement c
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import event, func, select
 
 from src.core.bus import DomainEvent
 from src.core.clock import FrozenClock
 from src.core.contracts import Reward, SocialProgress, WeightLogged, WorkoutCompleted
 from src.core.uow import UnitOfWork
-from src.database import Base
 from tests.factories import User, fresh_token
 
 # The shared answer checks, re-exported for the tests of this package.
 from tests.http import ok as ok
+from tests.support import StatementLog, count_rows, counting_statements  # noqa: F401 - shared helpers, re-exported
 
 API = "/api/v1"
 PROGRESSION = f"{API}/progression"
@@ -191,40 +187,3 @@ def names(unlocked: list[dict[str, Any]]) -> set[str]:
 
 
 # Behind the API -------------------------------------------------------------------------------
-
-
-async def count_rows(app: FastAPI, table: str, identity_id: str) -> int:
-    model = Base.metadata.tables[table]
-    async with app.state.sessions.reader() as session:
-        found = await session.execute(
-            select(func.count()).select_from(model).where(model.c.identity_id == uuid.UUID(identity_id))
-        )
-        return int(found.scalar_one())
-
-
-@dataclass
-class StatementLog:
-    statements: list[str] = field(default_factory=list)
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
-
-    def writes(self) -> list[str]:
-        return [s for s in self.statements if s.lstrip().split(" ", 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}]
-
-
-@contextmanager
-def counting_statements(app: FastAPI) -> Iterator[StatementLog]:
-    """Record every SQL statement the app's engine sends while the block runs."""
-    engine = app.state.sessions.engine.sync_engine
-    counter = StatementLog()
-
-    def on_execute(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        counter.statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", on_execute)
-    try:
-        yield counter
-    finally:
-        event.remove(engine, "before_cursor_execute", on_execute)

@@ -15,6 +15,7 @@ from tests.factories import User, fresh_token
 # The shared answer checks, re-exported for the tests of this package.
 from tests.http import assert_problem as assert_problem
 from tests.http import ok as ok
+from tests.support import iso
 
 API = "/api/v1"
 WINDOWS = f"{API}/time-keeper/windows"
@@ -25,10 +26,6 @@ HEALTH = f"{API}/profile/health"
 ONBOARDING = f"{API}/profile/onboarding"
 
 HOUR = 3600
-
-
-def iso(value: datetime) -> str:
-    return value.isoformat()
 
 
 def parse(value: str) -> datetime:

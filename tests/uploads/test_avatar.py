@@ -17,8 +17,8 @@ import pytest
 from fastapi import FastAPI
 from PIL import ExifTags, Image
 
+from src.adapters.storage import delete_stored_object
 from src.core.outbox import OutboxDispatcher
-from src.services.storage import delete_stored_object
 from tests.factories import User, anonymous_user
 from tests.profile.helpers import assert_problem
 

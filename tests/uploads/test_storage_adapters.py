@@ -11,9 +11,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from src.core.outbox import OutboxDispatcher, OutboxMessage
-from src.core.uow import UnitOfWork
-from src.services.storage import (
+from src.adapters.storage import (
     LOCAL_MEDIA_PATH,
     LocalStorage,
     S3Storage,
@@ -21,6 +19,8 @@ from src.services.storage import (
     build_storage,
     delete_stored_object,
 )
+from src.core.outbox import OutboxDispatcher, OutboxMessage
+from src.core.uow import UnitOfWork
 from tests.conftest import make_settings
 
 KEY = "avatars/8b0b2f4e-8f5e-4a53-9a53-3c8c8a1f7c11/0123456789abcdef0123456789abcdef.jpg"
@@ -155,4 +155,5 @@ async def test_deletion_is_retried_later_when_storage_is_unreachable(app: FastAP
     assert message.delivered_at is None
     assert message.dead_at is None
     assert message.attempts == 1
-    assert message.last_error == "StorageError"
+    assert message.last_error is not None
+    assert message.last_error.rstrip().endswith("StorageError: object storage unreachable: ConnectError")

@@ -20,8 +20,8 @@ from fastapi import FastAPI
 from moto.server import ThreadedMotoServer
 from PIL import Image
 
+from src.adapters.storage import S3Storage, StorageError, delete_stored_object
 from src.core.outbox import OutboxDispatcher
-from src.services.storage import S3Storage, StorageError, delete_stored_object
 from tests.factories import anonymous_user
 from tests.profile.helpers import assert_problem
 

@@ -14,7 +14,7 @@ from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from src.services.storage import EMPTY_SHA256, S3Storage, StorageError, sigv4_headers
+from src.adapters.storage import EMPTY_SHA256, S3Storage, StorageError, sigv4_headers
 
 AWS_EXAMPLE = {
     "access_key_id": "AKIAIOSFODNN7EXAMPLE",

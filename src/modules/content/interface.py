@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from uuid import UUID
 
-from .models import Workout, WorkoutSession, WorkoutStats
+from .models import Recommendation, Workout, WorkoutSession, WorkoutStats
 
 
 class ContentInterface(ABC):
@@ -21,3 +21,7 @@ class ContentInterface(ABC):
     async def completed_session(self, identity_id: UUID, session_id: UUID) -> WorkoutSession | None:
         """The person's own completed workout session with its workout, or None (not theirs, not
         completed, or unknown)."""
+
+    @abstractmethod
+    async def recommendations(self, identity_id: UUID, *, limit: int) -> list[Recommendation]:
+        """Workouts for today, respecting the person's restrictions (best first)."""

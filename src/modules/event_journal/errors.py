@@ -15,9 +15,5 @@ class TimestampOutOfRange(UnprocessableEntity):
     code = "TIMESTAMP_OUT_OF_RANGE"
 
 
-class InvalidPeriod(UnprocessableEntity):
-    code = "INVALID_PERIOD"
-
-
 class InvalidCursor(UnprocessableEntity):
     code = "INVALID_CURSOR"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from src.core.gdpr import PersonalData
@@ -8,6 +9,12 @@ from src.core.uow import UnitOfWork
 
 from .routes import router
 from .service import EventJournalService
+
+
+async def purge_older_than(uow: UnitOfWork, cutoff: datetime) -> int:
+    """Operations (scripts/maintenance.py): retention, deleting every event (of every identity)
+    older than `cutoff`; the count."""
+    return await EventJournalService(uow).purge_older_than(cutoff)
 
 
 async def _export(uow: UnitOfWork, identity_id: UUID) -> list[dict[str, object]]:

@@ -6,17 +6,10 @@ from abc import ABC, abstractmethod
 from datetime import datetime
 from uuid import UUID
 
-from src.core.security import Principal
-
 from .models import Capability, Identity
 
 
 class IdentityInterface(ABC):
-    @abstractmethod
-    async def resolve_principal(self, *, session_id: UUID, identity_id: UUID) -> Principal | None:
-        """The caller behind a live session, or None when the session is revoked/expired or the
-        identity no longer exists."""
-
     @abstractmethod
     async def get_identity(self, identity_id: UUID) -> Identity:
         """Raises IdentityNotFound."""
@@ -47,8 +40,3 @@ class IdentityInterface(ABC):
     @abstractmethod
     async def erase(self, identity_id: UUID) -> int:
         """Delete the identity and everything hanging off it; its tokens stop working."""
-
-    @abstractmethod
-    async def ensure_admin(self, email: str, password: str | None) -> tuple[Identity, bool]:
-        """Grant `admin` to the email account, creating it (password needed) when missing.
-        Returns the identity and whether it was created. Raises ValueError on a missing/weak password."""

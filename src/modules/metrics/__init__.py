@@ -2,17 +2,14 @@
 
 from src.core.uow import UnitOfWork
 
-from .errors import HealthConsentWithdrawn, InvalidMetric
-from .interface import LabReport, Measurement, MetricsInterface, StoredMeasurement
+from .errors import InvalidMetric
+from .interface import Measurement, MetricsInterface, StoredMeasurement
 from .models import (
     BiomarkerFlag,
-    ConsentBasis,
-    ConsentStatus,
-    HealthConsent,
-    HealthPlatform,
     Metric,
     MetricSource,
     MetricTrend,
+    MetricType,
 )
 from .registry import BIOMARKER_PREFIX
 
@@ -26,17 +23,12 @@ def metrics(uow: UnitOfWork) -> MetricsInterface:
 __all__ = [
     "BIOMARKER_PREFIX",
     "BiomarkerFlag",
-    "ConsentBasis",
-    "ConsentStatus",
-    "HealthConsent",
-    "HealthConsentWithdrawn",
-    "HealthPlatform",
     "InvalidMetric",
-    "LabReport",
     "Measurement",
     "Metric",
     "MetricSource",
     "MetricTrend",
+    "MetricType",
     "MetricsInterface",
     "StoredMeasurement",
     "metrics",

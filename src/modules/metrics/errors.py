@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from src.core.errors import Conflict, Forbidden, NotFound, UnprocessableEntity
+from src.core.errors import Conflict, NotFound, UnprocessableEntity
 
 
 class MetricNotFound(NotFound):
@@ -13,15 +13,6 @@ class InvalidMetric(UnprocessableEntity):
 
 class FilterRequired(UnprocessableEntity):
     code = "FILTER_REQUIRED"
-
-
-class InvalidPeriod(UnprocessableEntity):
-    code = "INVALID_PERIOD"
-
-
-class HealthConsentWithdrawn(Forbidden):
-    code = "HEALTH_CONSENT_WITHDRAWN"
-    title = "Health sync consent withdrawn"
 
 
 class MeasurementConflict(Conflict):

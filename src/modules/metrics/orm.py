@@ -3,10 +3,10 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from src.core.types import JSONType, UTCDateTime
+from src.core.types import UTCDateTime
 from src.database import Base
 
 
@@ -38,44 +38,7 @@ class MetricRow(Base):
     reference_low: Mapped[float | None] = mapped_column(Float)
     reference_high: Mapped[float | None] = mapped_column(Float)
     flag: Mapped[str | None] = mapped_column(String(20))
+    # The bloodwork report the value was read from (bloodwork's table; cleared when it goes).
     lab_report_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("lab_reports.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-
-class LabReportRow(Base):
-    """An uploaded bloodwork document: its hash (the same file is never imported twice), where the
-    original is stored, and what was found in it."""
-
-    __tablename__ = "lab_reports"
-    __table_args__ = (UniqueConstraint("identity_id", "sha256"),)
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    identity_id: Mapped[uuid.UUID]
-    sha256: Mapped[str] = mapped_column(String(64))
-    storage_key: Mapped[str | None] = mapped_column(String(300))
-    content_type: Mapped[str] = mapped_column(String(50))
-    size_bytes: Mapped[int] = mapped_column(Integer)
-    test_date: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    parser: Mapped[str] = mapped_column(String(30))
-    biomarker_count: Mapped[int] = mapped_column(Integer, default=0)
-    lab_name: Mapped[str | None] = mapped_column(String(200))
-    parsed: Mapped[list[dict[str, object]]] = mapped_column(JSONType, default=list)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-
-class HealthConsentRow(Base):
-    """The person's consent to device health sync (one row per person): granted or withdrawn, on
-    what basis, for which platform and privacy-policy version, and when. The history of changes
-    is in the event journal (`health_consent_granted` / `health_consent_withdrawn`)."""
-
-    __tablename__ = "health_consents"
-
-    identity_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    status: Mapped[str] = mapped_column(String(20))
-    basis: Mapped[str] = mapped_column(String(20))
-    platform: Mapped[str | None] = mapped_column(String(30))
-    policy_version: Mapped[str | None] = mapped_column(String(40))
-    granted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,6 +1,14 @@
 from __future__ import annotations
 
-from src.core.errors import BadRequest, Conflict, NotFound, UnprocessableEntity
+from src.core.errors import (  # noqa: F401 - ConfirmationRequired: re-exported
+    BadRequest,
+    ConfirmationRequired,
+    Conflict,
+    NotFound,
+    PayloadTooLarge,
+    UnprocessableEntity,
+    UnsupportedMediaType,
+)
 
 
 class ProfileNotFound(NotFound):
@@ -25,5 +33,24 @@ class StepSetByServer(UnprocessableEntity):
     code = "ONBOARDING_STEP_SET_BY_SERVER"
 
 
-class ConfirmationRequired(UnprocessableEntity):
-    code = "CONFIRMATION_REQUIRED"
+# Avatars --------------------------------------------------------------------------------------
+
+
+class UnsupportedImageType(UnsupportedMediaType):
+    code = "UNSUPPORTED_IMAGE_TYPE"
+
+
+class AvatarTooLarge(PayloadTooLarge):
+    code = "AVATAR_TOO_LARGE"
+
+
+class ImageUnreadable(UnprocessableEntity):
+    code = "IMAGE_UNREADABLE"
+
+
+class ImageTooManyPixels(UnprocessableEntity):
+    code = "IMAGE_TOO_MANY_PIXELS"
+
+
+class AvatarNotFound(NotFound):
+    code = "AVATAR_NOT_FOUND"

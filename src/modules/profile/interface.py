@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterable
+from datetime import date
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from .models import (
+    DietaryProfile,
     FastingSafety,
     Goals,
     OnboardingStep,
@@ -22,6 +25,10 @@ class ProfileInterface(ABC):
         """The person's IANA time zone (`UTC` until they set one): every "day" is computed in it."""
 
     @abstractmethod
+    async def zone_of(self, identity_id: UUID) -> ZoneInfo:
+        """The person's time zone as a `ZoneInfo` (UTC until they set one, or if it is unknown here)."""
+
+    @abstractmethod
     async def timezones_of(self, identity_ids: Iterable[UUID]) -> dict[UUID, str]:
         """Time zones of many people in one query (missing → `UTC`)."""
 
@@ -34,6 +41,14 @@ class ProfileInterface(ABC):
 
     @abstractmethod
     async def workout_restrictions_of(self, identity_id: UUID) -> WorkoutRestrictions: ...
+
+    @abstractmethod
+    async def dietary_of(self, identity_id: UUID) -> DietaryProfile:
+        """Saved dietary profile or the defaults (never writes)."""
+
+    @abstractmethod
+    async def birth_date_of(self, identity_id: UUID) -> date | None:
+        """The person's date of birth, when they gave it."""
 
     @abstractmethod
     async def fasting_safety(self, identity_id: UUID) -> FastingSafety:
@@ -73,12 +88,3 @@ class ProfileInterface(ABC):
     async def set_social_counters(self, identity_id: UUID, *, friends: int, followers: int, following: int) -> None:
         """Store the friend/follower counters the social module counted (in its transaction, under
         its lock), creating the social profile row when there is none."""
-
-    @abstractmethod
-    async def set_avatar(self, identity_id: UUID, *, url: str | None, key: str | None) -> str | None:
-        """Point the profile at a new avatar; returns the previous storage key (to delete after
-        commit)."""
-
-    @abstractmethod
-    async def reencrypt_all(self, *, batch: int = 500) -> int:
-        """Key rotation: rewrite every encrypted field with the primary key; returns how many."""

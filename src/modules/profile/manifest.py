@@ -5,11 +5,22 @@ from uuid import UUID
 
 from src.core.gdpr import PersonalData
 from src.core.modules import ModuleManifest
+from src.core.routing import ModuleRouter
 from src.core.uow import UnitOfWork
 
-from .account import ERASE_SWEEP_TOPIC, erase_sweep
+from .avatar import router as avatar_router
 from .routes import router
 from .service import ProfileService
+
+# Avatars live under `/uploads` (with the lab reports of bloodwork).
+uploads = ModuleRouter(prefix="/uploads", tags=["uploads"])
+uploads.include_router(avatar_router)
+
+
+async def reencrypt_all(uow: UnitOfWork) -> int:
+    """Operations (scripts/rotate_encryption_key.py): rewrite every encrypted field with the
+    primary key; how many were rewritten."""
+    return await ProfileService(uow).reencrypt_all()
 
 
 async def _export(uow: UnitOfWork, identity_id: UUID) -> dict[str, Any]:
@@ -23,7 +34,7 @@ async def _erase(uow: UnitOfWork, identity_id: UUID) -> int:
 MANIFEST = ModuleManifest(
     name="profile",
     router=router,
-    outbox_handlers={ERASE_SWEEP_TOPIC: erase_sweep},
+    extra_routers=(uploads,),
     personal_data=PersonalData(
         module="profile",
         tables=(

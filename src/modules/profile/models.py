@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, time
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -566,15 +566,3 @@ class CompleteProfile(BaseModel):
     workout_restrictions: WorkoutRestrictions | None = None
     social: SocialProfile | None = None
     onboarding: OnboardingStatus
-
-
-class DeletionResult(BaseModel):
-    status: Literal["deleted"] = "deleted"
-    identity_id: UUID
-    rows_deleted: dict[str, int]
-
-
-class AnonymizationResult(BaseModel):
-    status: Literal["anonymized"] = "anonymized"
-    rows_retained: dict[str, int] = Field(description="Rows kept per module, now under a random id")
-    rows_deleted: dict[str, int]

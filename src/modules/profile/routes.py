@@ -1,21 +1,16 @@
 from __future__ import annotations
 
-import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from fastapi import Path, Query, Response, status
+from fastapi import Path, Query, status
 
 from src.core.errors import problem_schema
 from src.core.rate_limit import limits
 from src.core.routing import ModuleRouter
-from src.dependencies import CurrentIdentity, UoWDep, WritingUoWDep
+from src.dependencies import CurrentIdentity, UoWDep
 
-from .account import AccountData
-from .errors import ConfirmationRequired
 from .models import (
-    AnonymizationResult,
     CompleteProfile,
-    DeletionResult,
     DietaryProfile,
     DietaryUpdate,
     FastingSafety,
@@ -206,51 +201,3 @@ async def complete_step(uow: UoWDep, me: CurrentIdentity, step: OnboardingStep) 
 @router.post("/onboarding/{step}/skip", response_model=OnboardingStatus, summary="Skip an onboarding step")
 async def skip_step(uow: UoWDep, me: CurrentIdentity, step: OnboardingStep) -> OnboardingStatus:
     return await ProfileService(uow).skip_step(me.identity_id, step)
-
-
-@router.get(
-    "/export",
-    summary="Everything held about you, from every module (JSON, or ?format=zip)",
-    responses={200: {"content": {"application/json": {}, "application/zip": {}}}},
-    openapi_extra=limits("GDPR"),
-)
-async def export(
-    uow: WritingUoWDep, me: CurrentIdentity, format: Annotated[Literal["json", "zip"], Query()] = "json"
-) -> Response:
-    account = AccountData(uow)
-    if format == "zip":
-        return Response(
-            await account.export_zip(me.identity_id),
-            media_type="application/zip",
-            headers={"Content-Disposition": 'attachment; filename="ugoki-export.zip"'},
-        )
-    document = await account.export(me.identity_id)
-    return Response(json.dumps(document, default=str), media_type="application/json")
-
-
-@router.delete(
-    "/all-data",
-    response_model=DeletionResult,
-    summary="Erase the account and everything in it (needs ?confirm=true)",
-    description="Deletes every row of every module and stored files, then the identity; tokens stop working.",
-    responses=_ERRORS,
-    openapi_extra=limits("GDPR"),
-)
-async def delete_all(uow: UoWDep, me: CurrentIdentity, confirm: bool = False) -> DeletionResult:
-    if not confirm:
-        raise ConfirmationRequired("Add ?confirm=true to erase the account and all its data")
-    return await AccountData(uow).erase(me.identity_id)
-
-
-@router.post(
-    "/anonymize",
-    response_model=AnonymizationResult,
-    summary="End the account, keeping only de-identified activity",
-    description=(
-        "Personal fields and sections are deleted; activity kept for aggregate statistics (fasts, XP, "
-        "events…) is moved to a random id that cannot be linked back. The account ends: tokens stop working."
-    ),
-    openapi_extra=limits("GDPR"),
-)
-async def anonymize(uow: UoWDep, me: CurrentIdentity) -> AnonymizationResult:
-    return await AccountData(uow).anonymize(me.identity_id)

@@ -4,17 +4,19 @@ import re
 import secrets
 import uuid
 from collections.abc import Collection, Iterable
+from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from src.adapters.storage import DELETE_TOPIC as STORAGE_DELETE_TOPIC
 from src.core.contracts import SocialProfileChanged
-from src.core.persistence import insert_ignore
+from src.core.persistence import insert_ignore, rowcount
 from src.core.uow import UnitOfWork
 from src.modules.event_journal import EventSource, EventType, event_journal
-from src.services.storage import DELETE_TOPIC as STORAGE_DELETE_TOPIC
 
 from .errors import (
     FriendCodeNotFound,
@@ -70,7 +72,19 @@ from .safety import fasting_safety_for, safe_exercises_for
 _STAMPS = {"identity_id", "created_at", "updated_at"}
 _FRIEND_CODE = re.compile(r"[0-9A-F]{8}")
 _USERNAME_KEY = re.compile(r"[a-z0-9_.]{3,30}")
-_LABELS = {c: c.value.replace("_", " ") for c in HealthCondition}
+# How each condition reads in a sentence ("Fasting is not recommended during pregnancy").
+_LABELS = {
+    HealthCondition.DIABETES_TYPE1: "with type 1 diabetes",
+    HealthCondition.DIABETES_TYPE2: "with type 2 diabetes",
+    HealthCondition.HYPOGLYCEMIA: "with hypoglycaemia",
+    HealthCondition.EATING_DISORDER_HISTORY: "with a history of eating disorders",
+    HealthCondition.PREGNANT: "during pregnancy",
+    HealthCondition.BREASTFEEDING: "while breastfeeding",
+    HealthCondition.HEART_CONDITION: "with a heart condition",
+    HealthCondition.KIDNEY_DISEASE: "with kidney disease",
+    HealthCondition.ON_MEDICATION: "while taking medication",
+    HealthCondition.OTHER: "with your health condition",
+}
 
 
 def _defaults(model: type[BaseModel], identity_id: uuid.UUID) -> dict[str, Any]:
@@ -461,6 +475,12 @@ class ProfileService(ProfileInterface):
         )
         return found.scalar_one_or_none() or "UTC"
 
+    async def zone_of(self, identity_id: uuid.UUID) -> ZoneInfo:
+        try:
+            return ZoneInfo(await self.timezone_of(identity_id))
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo("UTC")
+
     async def timezones_of(self, identity_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
         ids = list(dict.fromkeys(identity_ids))
         zones = dict.fromkeys(ids, "UTC")
@@ -482,6 +502,13 @@ class ProfileService(ProfileInterface):
 
     async def workout_restrictions_of(self, identity_id: uuid.UUID) -> WorkoutRestrictions:
         return await self.get_workout_restrictions(identity_id)
+
+    async def dietary_of(self, identity_id: uuid.UUID) -> DietaryProfile:
+        return await self.get_dietary(identity_id)
+
+    async def birth_date_of(self, identity_id: uuid.UUID) -> date | None:
+        row = await self._find(UserProfileRow, identity_id)
+        return _read(Profile, row).date_of_birth if row else None
 
     async def set_avatar(self, identity_id: uuid.UUID, *, url: str | None, key: str | None) -> str | None:
         row: UserProfileRow = await self._ensure(UserProfileRow, identity_id, {})
@@ -523,7 +550,7 @@ class ProfileService(ProfileInterface):
         total = 0
         for row_type in SECTION_ROWS:
             result = await self.session.execute(delete(row_type).where(row_type.identity_id == identity_id))
-            total += int(result.rowcount)  # type: ignore[attr-defined]
+            total += rowcount(result)
         return total
 
     async def reencrypt_all(self, *, batch: int = 500) -> int:

@@ -1,10 +1,6 @@
 from __future__ import annotations
 
-from src.core.errors import NotFound, UnprocessableEntity
-
-
-class IdentityUnknown(NotFound):
-    code = "IDENTITY_NOT_FOUND"
+from src.core.errors import UnprocessableEntity
 
 
 class InvalidActivityDate(UnprocessableEntity):

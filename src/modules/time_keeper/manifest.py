@@ -6,6 +6,7 @@ from sqlalchemy import delete, select, update
 
 from src.core.gdpr import PersonalData
 from src.core.modules import ModuleManifest
+from src.core.persistence import rowcount
 from src.core.uow import UnitOfWork
 
 from .orm import TimeWindowRow
@@ -23,7 +24,7 @@ async def _export(uow: UnitOfWork, identity_id: UUID) -> list[dict[str, object]]
 
 async def _erase(uow: UnitOfWork, identity_id: UUID) -> int:
     result = await uow.session.execute(delete(TimeWindowRow).where(TimeWindowRow.identity_id == identity_id))
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return rowcount(result)
 
 
 async def _anonymize(uow: UnitOfWork, identity_id: UUID, replacement_id: UUID) -> int:
@@ -32,7 +33,7 @@ async def _anonymize(uow: UnitOfWork, identity_id: UUID, replacement_id: UUID) -
         .where(TimeWindowRow.identity_id == identity_id)
         .values(identity_id=replacement_id, window_metadata={})
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return rowcount(result)
 
 
 MANIFEST = ModuleManifest(

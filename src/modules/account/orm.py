@@ -1,0 +1,1 @@
+"""Account keeps no tables: every module erases its own rows through its personal-data entry."""

@@ -1,0 +1,77 @@
+"""`/profile/export`, `/profile/all-data`, `/profile/anonymize`: the whole account at once, over
+every module's personal-data entry (see `src/core/gdpr.py`)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import Query, Response
+
+from src.core.errors import ConfirmationRequired, problem_schema
+from src.core.rate_limit import limits
+from src.core.routing import ModuleRouter
+from src.dependencies import CurrentIdentity, UoWDep, WritingUoWDep
+
+from .models import AnonymizationResult, DeletionResult
+from .service import AccountData
+
+router = ModuleRouter(prefix="/profile", tags=["profile"])
+_ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (400, 401, 404, 409, 422)}
+
+
+@router.get(
+    "/export",
+    summary="Everything held about you, from every module (JSON, or ?format=zip)",
+    description=(
+        "`modules` holds each module's data. The reference's top-level keys are kept: the profile sections "
+        "(`profile`, `preferences`, `goals`, `health`, `dietary`, `workout_restrictions`, `social`) and the "
+        "lists `metrics`, `workouts` (workout sessions), `fasting_history` (time windows) and `achievements` "
+        "(unlocked), filled with the real data."
+    ),
+    responses={200: {"content": {"application/json": {}, "application/zip": {}}}},
+    openapi_extra=limits("GDPR"),
+)
+async def export(
+    uow: WritingUoWDep, me: CurrentIdentity, format: Annotated[Literal["json", "zip"], Query()] = "json"
+) -> Response:
+    account = AccountData(uow)
+    if format == "zip":
+        return Response(
+            await account.export_zip(me.identity_id),
+            media_type="application/zip",
+            headers={"Content-Disposition": 'attachment; filename="ugoki-export.zip"'},
+        )
+    document = await account.export(me.identity_id)
+    return Response(json.dumps(document, default=str), media_type="application/json")
+
+
+@router.delete(
+    "/all-data",
+    response_model=DeletionResult,
+    summary="Erase the account and everything in it (needs ?confirm=true)",
+    description=(
+        "Deletes every row of every module and stored files, then the identity; tokens stop working. Without "
+        "`confirm=true` nothing is deleted and the answer is 400 `CONFIRMATION_REQUIRED` (as the reference)."
+    ),
+    responses=_ERRORS,
+    openapi_extra=limits("GDPR"),
+)
+async def delete_all(uow: UoWDep, me: CurrentIdentity, confirm: bool = False) -> DeletionResult:
+    if not confirm:
+        raise ConfirmationRequired("Add ?confirm=true to erase the account and all its data")
+    return await AccountData(uow).erase(me.identity_id)
+
+
+@router.post(
+    "/anonymize",
+    response_model=AnonymizationResult,
+    summary="End the account, keeping only de-identified activity",
+    description=(
+        "Personal fields and sections are deleted; activity kept for aggregate statistics (fasts, XP, "
+        "events…) is moved to a random id that cannot be linked back. The account ends: tokens stop working."
+    ),
+    openapi_extra=limits("GDPR"),
+)
+async def anonymize(uow: UoWDep, me: CurrentIdentity) -> AnonymizationResult:
+    return await AccountData(uow).anonymize(me.identity_id)

@@ -1,0 +1,43 @@
+"""Bloodwork problems (each a problem body with a stable code). Problems of reading a document,
+of the language model, of uploads and of storage come from the adapters and are re-exported."""
+
+from src.adapters.documents import ImageTooLarge, ParseTimeout, UnreadableDocument
+from src.adapters.llm import LanguageModelUnavailable
+from src.adapters.multipart import EmptyFile
+from src.adapters.storage import StorageUnavailable
+from src.core.errors import UnprocessableEntity, UnsupportedMediaType
+
+
+class UnsupportedFileType(UnsupportedMediaType):
+    code, title = "UNSUPPORTED_FILE_TYPE", "Unsupported file type"
+
+
+class NoTextFound(UnprocessableEntity):
+    code = "NO_TEXT_FOUND"
+
+
+class NoBiomarkersFound(UnprocessableEntity):
+    code = "NO_BIOMARKERS_FOUND"
+
+
+class ImageNotSupportedOffline(UnprocessableEntity):
+    code = "IMAGE_NOT_SUPPORTED_OFFLINE"
+
+
+class InvalidTestDate(UnprocessableEntity):
+    code = "INVALID_TEST_DATE"
+
+
+__all__ = [
+    "EmptyFile",
+    "ImageNotSupportedOffline",
+    "ImageTooLarge",
+    "InvalidTestDate",
+    "LanguageModelUnavailable",
+    "NoBiomarkersFound",
+    "NoTextFound",
+    "ParseTimeout",
+    "StorageUnavailable",
+    "UnreadableDocument",
+    "UnsupportedFileType",
+]

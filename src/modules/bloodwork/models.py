@@ -1,0 +1,75 @@
+"""What the bloodwork endpoints answer, and a document's results as read."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+FlagName = Literal["low", "normal", "high", "abnormal"]
+
+
+class ParsedBiomarker(BaseModel):
+    """One result as read from the document (field names as the mobile app knows them)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    raw_name: str = Field(max_length=100, description="The test name as printed")
+    standardised_name: str = Field(max_length=100, description="Lowercase, abbreviations expanded")
+    metric_type: str = Field(max_length=100, description="Where the value is stored: biomarker_<snake name>")
+    value: float | None = Field(default=None, description="The number (the numeric part of '<0.5')")
+    value_text: str = Field(max_length=50, description="The result as printed, e.g. '<0.5'")
+    unit: str | None = Field(default=None, max_length=30)
+    reference_low: float | None = None
+    reference_high: float | None = None
+    flag: FlagName | None = None
+
+
+class ParsedReport(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    biomarkers: list[ParsedBiomarker]
+    test_date: date | None = None
+    lab_name: str | None = None
+
+
+class BloodworkUploadResponse(BaseModel):
+    success: bool = True
+    test_date: date | None = Field(description="The test day the results are filed under")
+    biomarker_count: int = Field(description="Results stored as metrics")
+    biomarkers: list[ParsedBiomarker]
+    message: str
+    lab_report_id: uuid.UUID
+    duplicate: bool = Field(default=False, description="True when this file was uploaded before: nothing changed")
+
+
+class SupportedFormat(BaseModel):
+    extension: str
+    mime_type: str
+    description: str
+
+
+class SupportedFormats(BaseModel):
+    formats: list[SupportedFormat]
+    max_file_size_mb: int | float
+    notes: list[str]
+
+
+class LabReport(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: UUID
+    identity_id: UUID
+    sha256: str
+    storage_key: str | None
+    content_type: str
+    size_bytes: int
+    test_date: AwareDatetime | None
+    parser: str
+    biomarker_count: int
+    lab_name: str | None
+    parsed: list[dict[str, object]]
+    created_at: AwareDatetime
