@@ -51,6 +51,7 @@ from src.modules.notification.manifest import MANIFEST as NOTIFICATION
 from src.modules.profile.manifest import MANIFEST as PROFILE
 from src.modules.progression.manifest import MANIFEST as PROGRESSION
 from src.modules.research.manifest import MANIFEST as RESEARCH
+from src.modules.social.manifest import MANIFEST as SOCIAL
 from src.modules.time_keeper.manifest import MANIFEST as TIME_KEEPER
 
 logger = logging.getLogger("ugoki")
@@ -72,6 +73,7 @@ MODULES: tuple[ModuleManifest, ...] = (
     BLOODWORK,
     RESEARCH,
     AI_COACH,
+    SOCIAL,
 )
 
 

@@ -1,7 +1,7 @@
 """notifications: in-app notifications, channel deliveries, device tokens, preferences
 
 Revision ID: 9f1c25e5e698
-Revises: b24e1b5e238e
+Revises: 7b17f585312b
 Create Date: 2026-12-06 01:00:00.000000+00:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "9f1c25e5e698"
-down_revision: str | Sequence[str] | None = "b24e1b5e238e"
+down_revision: str | Sequence[str] | None = "7b17f585312b"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

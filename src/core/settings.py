@@ -154,6 +154,11 @@ class Settings(BaseSettings):
     event_client_skew_seconds: int = Field(default=300, ge=0, le=3600)
     event_retention_days: int = Field(default=730, ge=30)
 
+    # Fasting fair play
+    fast_min_gap_minutes: int = Field(default=60, ge=0, le=24 * 60)
+    fast_max_pause_minutes: int = Field(default=120, ge=1, le=24 * 60)
+    fast_max_pauses: int = Field(default=3, ge=0, le=100)
+
     # Logging
     log_level: str = "INFO"
     log_json: bool = True

@@ -52,6 +52,7 @@ class FakeOpenAI:
             "llm_base_url": self.base_url.removesuffix("/v1"),
             "llm_model": "claude-fake",
             "llm_timeout_seconds": 5.0,
+            "coach_judge_sample_rate": 0.0,  # sampled at random: tests that judge ask for 1.0
         }
         values.update(overrides)
         return values
@@ -63,6 +64,7 @@ class FakeOpenAI:
             "openai_base_url": self.base_url,
             "openai_model": MODEL,
             "llm_timeout_seconds": 5.0,
+            "coach_judge_sample_rate": 0.0,  # sampled at random: tests that judge ask for 1.0
         }
         values.update(overrides)
         return values
