@@ -5,7 +5,7 @@ from src.adapters.documents import ImageTooLarge, ParseTimeout, UnreadableDocume
 from src.adapters.llm import LanguageModelUnavailable
 from src.adapters.multipart import EmptyFile
 from src.adapters.storage import StorageUnavailable
-from src.core.errors import UnprocessableEntity, UnsupportedMediaType
+from src.core.errors import NotFound, UnprocessableEntity, UnsupportedMediaType
 
 
 class UnsupportedFileType(UnsupportedMediaType):
@@ -28,11 +28,16 @@ class InvalidTestDate(UnprocessableEntity):
     code = "INVALID_TEST_DATE"
 
 
+class LabReportNotFound(NotFound):
+    code = "LAB_REPORT_NOT_FOUND"
+
+
 __all__ = [
     "EmptyFile",
     "ImageNotSupportedOffline",
     "ImageTooLarge",
     "InvalidTestDate",
+    "LabReportNotFound",
     "LanguageModelUnavailable",
     "NoBiomarkersFound",
     "NoTextFound",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
 
@@ -16,7 +17,13 @@ from src.core.errors import PayloadTooLarge, problem_schema
 from src.core.rate_limit import limits
 from src.dependencies import CurrentIdentity, UoWDep
 
-from .models import BloodworkUploadResponse, SupportedFormat, SupportedFormats
+from .models import (
+    BloodworkUploadResponse,
+    LabReportSummary,
+    SupportedFormat,
+    SupportedFormats,
+    UpdateLabReportRequest,
+)
 from .service import BloodworkService, megabytes
 
 router = APIRouter()
@@ -32,9 +39,13 @@ _ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (
     summary="Upload a lab report (PDF, or a JPEG/PNG photo) and store its results",
     description=(
         "Multipart field `file`, at most `MAX_UPLOAD_BYTES` (10 MB). Results become `biomarker_<name>` metrics "
-        "(names standardised: Hb/HGB/Haemoglobin → `biomarker_haemoglobin`) dated `test_date`, else the date "
-        "printed on the report, else today. The same file again answers the earlier result with "
-        "`duplicate: true` and changes nothing. Failures are problem bodies: `UNSUPPORTED_FILE_TYPE` (415), "
+        "(names standardised: Hb/HGB/Haemoglobin → `biomarker_haemoglobin`; each analyte stored in one UCUM unit, "
+        "glucose 95 mg/dL as 5.27 mmol/L, with the printed value and unit kept as `original_value`/`original_unit`) "
+        "dated `test_date`, else the date printed on the report (day first, or month first on American reports; "
+        "'November 28, 2026' is read too), else today. Results printed as words ('Negative', 'No growth') are kept "
+        "as text results. The same file again answers the earlier result with `duplicate: true` and changes "
+        "nothing, except that an import filed under its upload day (no date given or printed) moves to a "
+        "`test_date` sent with it (`redated: true`); other dates are corrected with PATCH on the report. Failures are problem bodies: `UNSUPPORTED_FILE_TYPE` (415), "
         "`PAYLOAD_TOO_LARGE` (413), `EMPTY_FILE`, `UNREADABLE_DOCUMENT`, `NO_TEXT_FOUND`, `NO_BIOMARKERS_FOUND`, "
         "`IMAGE_NOT_SUPPORTED_OFFLINE`, `PARSE_TIMEOUT`, `INVALID_TEST_DATE` (422), `LLM_UNAVAILABLE` (503)."
     ),
@@ -78,3 +89,45 @@ async def supported_formats(request: Request) -> SupportedFormats:
             "Check the results after uploading; you can correct any value from your biomarker list.",
         ],
     )
+
+
+@router.get(
+    "/bloodwork",
+    response_model=list[LabReportSummary],
+    summary="Your lab reports, newest test day first, with their results (text results too)",
+    responses=_ERRORS,
+)
+async def list_reports(
+    uow: UoWDep, me: CurrentIdentity, limit: Annotated[int, Query(ge=1, le=100)] = 20
+) -> list[LabReportSummary]:
+    return await BloodworkService(uow).list_reports(me.identity_id, limit=limit)
+
+
+@router.get(
+    "/bloodwork/{report_id}",
+    response_model=LabReportSummary,
+    summary="One of your lab reports with its results as read (text results such as 'Negative' included)",
+    description="Someone else's report, or one that does not exist: 404 `LAB_REPORT_NOT_FOUND`.",
+    responses=_ERRORS | {404: problem_schema()},
+)
+async def get_report(uow: UoWDep, me: CurrentIdentity, report_id: UUID) -> LabReportSummary:
+    return await BloodworkService(uow).report(me.identity_id, report_id)
+
+
+@router.patch(
+    "/bloodwork/{report_id}",
+    response_model=LabReportSummary,
+    summary="Correct a lab report's test date; its results move to that day",
+    description=(
+        "The results keep their values; their series show them on the new day. A day in the future or before "
+        "1900 is 422 `INVALID_TEST_DATE`; when you already have results of the same tests on that day the answer "
+        "is 409 `MEASUREMENT_CONFLICT` and nothing moves. Someone else's report: 404 `LAB_REPORT_NOT_FOUND`."
+    ),
+    responses=_ERRORS | {404: problem_schema(), 409: problem_schema()},
+)
+async def update_report(
+    uow: UoWDep, me: CurrentIdentity, report_id: UUID, body: UpdateLabReportRequest
+) -> LabReportSummary:
+    service = BloodworkService(uow)
+    await service.redate(me.identity_id, report_id, body.test_date)
+    return await service.report(me.identity_id, report_id)

@@ -97,6 +97,10 @@ class Metric(BaseModel):
     reference_low: float | None = None
     reference_high: float | None = None
     flag: BiomarkerFlag | None = None
+    original_value: float | None = Field(
+        default=None, description="Lab results: the value as printed, before conversion to the series' unit"
+    )
+    original_unit: str | None = Field(default=None, description="Lab results: the unit as printed")
     created_at: AwareDatetime
     updated_at: AwareDatetime
 
