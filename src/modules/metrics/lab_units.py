@@ -141,7 +141,7 @@ class LabValue:
 
 
 def _unit_slug(unit: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "_", _fold(unit).replace("%", "pct").replace("*", "e")).strip("_")
+    slug = re.sub(r"[^a-z0-9]+", "_", _fold(unit).replace("%", "_pct").replace("*", "e")).strip("_")
     return slug[:20].strip("_") or "other"
 
 
