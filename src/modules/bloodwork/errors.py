@@ -32,17 +32,37 @@ class LabReportNotFound(NotFound):
     code = "LAB_REPORT_NOT_FOUND"
 
 
+class InvalidFhir(UnprocessableEntity):
+    code = "INVALID_FHIR"
+
+
+class FhirNestingTooDeep(UnprocessableEntity):
+    code = "FHIR_NESTING_TOO_DEEP"
+
+
+class TooManyFhirEntries(UnprocessableEntity):
+    code = "TOO_MANY_FHIR_ENTRIES"
+
+
+class NoLabResultsInFhir(UnprocessableEntity):
+    code = "NO_LAB_RESULTS_IN_FHIR"
+
+
 __all__ = [
     "EmptyFile",
+    "FhirNestingTooDeep",
     "ImageNotSupportedOffline",
     "ImageTooLarge",
+    "InvalidFhir",
     "InvalidTestDate",
     "LabReportNotFound",
     "LanguageModelUnavailable",
     "NoBiomarkersFound",
+    "NoLabResultsInFhir",
     "NoTextFound",
     "ParseTimeout",
     "StorageUnavailable",
+    "TooManyFhirEntries",
     "UnreadableDocument",
     "UnsupportedFileType",
 ]

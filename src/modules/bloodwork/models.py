@@ -102,3 +102,16 @@ class LabReport(BaseModel):
     lab_name: str | None
     parsed: list[dict[str, object]]
     created_at: AwareDatetime
+
+
+class FhirImportedReport(BaseModel):
+    lab_report_id: UUID
+    test_date: date
+    biomarker_count: int
+    duplicate: bool = Field(description="True when these very results were imported before: nothing changed")
+
+
+class FhirImportResponse(BaseModel):
+    reports: list[FhirImportedReport] = Field(description="One lab report per test day found in the document")
+    biomarker_count: int = Field(description="Results stored (text results included), duplicates not counted")
+    skipped: int = Field(description="Resources that are not lab results (vital signs, unreadable Observations)")

@@ -11,14 +11,17 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 
 from src.adapters.multipart import UploadedFile, read_file_field, upload_body
 from src.core.errors import PayloadTooLarge, problem_schema
 from src.core.rate_limit import limits
 from src.dependencies import CurrentIdentity, UoWDep
 
+from .fhir import check_size
 from .models import (
     BloodworkUploadResponse,
+    FhirImportResponse,
     LabReportSummary,
     SupportedFormat,
     SupportedFormats,
@@ -45,7 +48,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (
         "'November 28, 2026' is read too), else today. Results printed as words ('Negative', 'No growth') are kept "
         "as text results. The same file again answers the earlier result with `duplicate: true` and changes "
         "nothing, except that an import filed under its upload day (no date given or printed) moves to a "
-        "`test_date` sent with it (`redated: true`); other dates are corrected with PATCH on the report. Failures are problem bodies: `UNSUPPORTED_FILE_TYPE` (415), "
+        "`test_date` sent with it (`redated: true`); other dates are corrected with PATCH on the report. "
+        "Failures are problem bodies: `UNSUPPORTED_FILE_TYPE` (415), "
         "`PAYLOAD_TOO_LARGE` (413), `EMPTY_FILE`, `UNREADABLE_DOCUMENT`, `NO_TEXT_FOUND`, `NO_BIOMARKERS_FOUND`, "
         "`IMAGE_NOT_SUPPORTED_OFFLINE`, `PARSE_TIMEOUT`, `INVALID_TEST_DATE` (422), `LLM_UNAVAILABLE` (503)."
     ),
@@ -101,6 +105,60 @@ async def list_reports(
     uow: UoWDep, me: CurrentIdentity, limit: Annotated[int, Query(ge=1, le=100)] = 20
 ) -> list[LabReportSummary]:
     return await BloodworkService(uow).list_reports(me.identity_id, limit=limit)
+
+
+@router.post(
+    "/bloodwork/fhir",
+    response_model=FhirImportResponse,
+    summary="Import lab results from a FHIR R4 Bundle or Observation",
+    description=(
+        "Body: a FHIR `Bundle` (any type) or a single `Observation` as JSON (application/fhir+json or "
+        "application/json), at most 2 MB, 1000 entries and 24 levels of nesting. Each lab Observation's analyte "
+        "comes from its LOINC code (or its name, standardised like an upload), its unit is converted to the "
+        "series' UCUM unit, `valueString` results are kept as text results. One lab report (source `fhir_import`) "
+        "per test day (the date in `effectiveDateTime`); the same results again are `duplicate: true` and change "
+        "nothing. Vital-sign Observations and other resources are skipped. Problems: `PAYLOAD_TOO_LARGE` (413), "
+        "`INVALID_FHIR`, `FHIR_NESTING_TOO_DEEP`, `TOO_MANY_FHIR_ENTRIES`, `NO_LAB_RESULTS_IN_FHIR`, "
+        "`INVALID_TEST_DATE`, `INVALID_METRIC` (422)."
+    ),
+    responses=_ERRORS,
+    openapi_extra={
+        **limits("UPLOAD"),
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/fhir+json": {"schema": {"type": "object"}},
+                "application/json": {"schema": {"type": "object"}},
+            },
+        },
+    },
+)
+async def import_fhir(request: Request, uow: UoWDep, me: CurrentIdentity) -> FhirImportResponse:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit():
+        check_size(int(declared))
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        check_size(size)
+        chunks.append(chunk)
+    return await BloodworkService(uow).import_fhir(me.identity_id, b"".join(chunks))
+
+
+@router.get(
+    "/bloodwork/{report_id}/fhir",
+    summary="One lab report as a FHIR R4 Bundle (collection)",
+    description=(
+        "An `Observation` per result (LOINC code, UCUM unit, `referenceRange`, `interpretation`, "
+        "`effectiveDateTime`; text results as `valueString`) and a `DiagnosticReport` grouping them. "
+        "Someone else's report: 404 `LAB_REPORT_NOT_FOUND`."
+    ),
+    responses={401: problem_schema(), 404: problem_schema(), 422: problem_schema()},
+)
+async def export_report_fhir(uow: UoWDep, me: CurrentIdentity, report_id: UUID) -> JSONResponse:
+    body = await BloodworkService(uow).fhir_report(me.identity_id, report_id)
+    return JSONResponse(body, media_type="application/fhir+json")
 
 
 @router.get(

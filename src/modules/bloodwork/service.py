@@ -14,10 +14,13 @@ date printed on the report, else today (the person's local date).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
@@ -28,11 +31,29 @@ from src.adapters.storage import StorageUnavailable, usable_storage
 from src.core.ports import ObjectStorage
 from src.core.uow import UnitOfWork
 from src.modules.event_journal import EventType, event_journal
-from src.modules.metrics import BiomarkerFlag, Measurement, MetricSource, metrics
+from src.modules.metrics import (
+    BIOMARKER_PREFIX,
+    BiomarkerFlag,
+    Measurement,
+    MetricSource,
+    diagnostic_report,
+    fhir_bundle,
+    fhir_text_observation,
+    lab_observation,
+    metrics,
+)
 from src.modules.profile import OnboardingStep, profile_service
 
 from .errors import InvalidTestDate
-from .models import BloodworkUploadResponse, LabReport, LabReportSummary, ParsedBiomarker
+from .fhir import read_fhir
+from .models import (
+    BloodworkUploadResponse,
+    FhirImportedReport,
+    FhirImportResponse,
+    LabReport,
+    LabReportSummary,
+    ParsedBiomarker,
+)
 from .parser import language_model, read_document, sniff_kind
 from .reports import LabReports
 
@@ -255,3 +276,116 @@ class BloodworkService:
     async def list_reports(self, identity_id: uuid.UUID, *, limit: int) -> list[LabReportSummary]:
         zone = await profile_service(self.uow).zone_of(identity_id)
         return [summary_of(r, zone) for r in await LabReports(self.uow).list_lab_reports(identity_id, limit=limit)]
+
+    async def fhir_report(self, identity_id: uuid.UUID, report_id: uuid.UUID) -> dict[str, Any]:
+        """One lab report as a FHIR Bundle: an Observation per result (text results as
+        valueString) and a DiagnosticReport grouping them."""
+        uow = self.uow
+        zone = await profile_service(uow).zone_of(identity_id)
+        report = await LabReports(uow).get_lab_report(identity_id, report_id)
+        day = report_day(report, zone) or uow.now().astimezone(zone).date()
+        effective = datetime.combine(day, TEST_TIME, tzinfo=zone)
+        parsed = parsed_results(report)
+        names = {b.metric_type: b.raw_name for b in parsed}
+        resources: list[dict[str, Any]] = []
+        for metric in await metrics(uow).lab_report_results(identity_id, report.id):
+            resource = lab_observation(
+                metric, local_time=metric.timestamp.astimezone(zone), name=names.get(metric.metric_type)
+            )
+            if resource is not None:
+                resources.append(resource)
+        for biomarker in parsed:
+            if biomarker.value is None:
+                resources.append(
+                    fhir_text_observation(
+                        uuid.uuid5(report.id, biomarker.metric_type),
+                        biomarker.raw_name,
+                        biomarker.metric_type.removeprefix(BIOMARKER_PREFIX),
+                        biomarker.value_text,
+                        effective,
+                        biomarker.flag,
+                    )
+                )
+        resources.append(
+            diagnostic_report(
+                report.id,
+                effective=effective,
+                issued=report.created_at,
+                result_ids=[r["id"] for r in resources],
+                lab_name=report.lab_name,
+            )
+        )
+        return fhir_bundle(resources, bundle_id=uuid.uuid5(report.id, "bundle"), timestamp=uow.now())
+
+    async def import_fhir(self, identity_id: uuid.UUID, data: bytes) -> FhirImportResponse:
+        """Lab results from a FHIR Bundle or Observation: one lab report per test day, stored like
+        an upload's results (same names, unit conversion and duplicate rule: the same results
+        again change nothing), source `fhir_import`."""
+        uow = self.uow
+        read = read_fhir(data)
+        zone = await profile_service(uow).zone_of(identity_id)
+        today = uow.now().astimezone(zone).date()
+        by_day: dict[date, dict[str, ParsedBiomarker]] = {}
+        for result in read.results:
+            day = result.day or today
+            if not EARLIEST_TEST_DATE <= day <= today:
+                raise InvalidTestDate("Every Observation's effectiveDateTime must be between 1900-01-01 and today.")
+            by_day.setdefault(day, {}).setdefault(result.biomarker.metric_type, result.biomarker)
+        reports = LabReports(uow)
+        imported: list[FhirImportedReport] = []
+        total = 0
+        for day, found in sorted(by_day.items()):
+            biomarkers = list(found.values())
+            parsed = [b.model_dump(mode="json") for b in biomarkers]
+            digest = hashlib.sha256(
+                json.dumps({"day": day.isoformat(), "results": parsed}, sort_keys=True).encode()
+            ).hexdigest()
+            taken_at = datetime.combine(day, TEST_TIME, tzinfo=zone)
+            lab_report, created = await reports.create_lab_report(
+                identity_id,
+                sha256=digest,
+                storage_key=None,
+                content_type="application/fhir+json",
+                size_bytes=len(data),
+                test_date=taken_at,
+                test_day=day,
+                date_source="printed",
+                source="fhir_import",
+                parser="fhir",
+                lab_name=None,
+                parsed=parsed,
+            )
+            if not created:
+                imported.append(
+                    FhirImportedReport(
+                        lab_report_id=lab_report.id,
+                        test_date=day,
+                        biomarker_count=lab_report.biomarker_count,
+                        duplicate=True,
+                    )
+                )
+                continue
+            measurements = [m for b in biomarkers if (m := _measurement(b, taken_at, day)) is not None]
+            stored = await metrics(uow).store(
+                identity_id,
+                measurements,
+                source=MetricSource.FHIR_IMPORT,
+                lab_report_id=lab_report.id,
+                record_events=False,
+            )
+            count = len(stored) + sum(1 for b in biomarkers if b.value is None)
+            await reports.set_lab_report_count(lab_report.id, count)
+            await event_journal(uow).record(
+                identity_id,
+                EventType.BIOMARKER_UPLOADED,
+                related_id=lab_report.id,
+                related_type="lab_report",
+                metadata={"count": count, "lab_report_id": str(lab_report.id), "source": "fhir_import"},
+            )
+            total += count
+            imported.append(
+                FhirImportedReport(lab_report_id=lab_report.id, test_date=day, biomarker_count=count, duplicate=False)
+            )
+        if total:
+            await profile_service(uow).mark_onboarding(identity_id, OnboardingStep.BLOODWORK_UPLOADED)
+        return FhirImportResponse(reports=imported, biomarker_count=total, skipped=read.skipped)

@@ -39,6 +39,7 @@ class MetricSource(StrEnum):
     CALCULATED = "calculated"
     DEVICE_SYNC = "device_sync"
     LAB_REPORT = "lab_report"
+    FHIR_IMPORT = "fhir_import"  # lab results imported from a FHIR Bundle or Observation
 
 
 CLIENT_SOURCES = (MetricSource.USER_INPUT, MetricSource.DEVICE_SYNC)

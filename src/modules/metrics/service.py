@@ -24,6 +24,8 @@ from .errors import (
     MeasurementConflict,
     MetricNotFound,
 )
+from .fhir import VITALS, diagnostic_report, lab_observation, vital_observation
+from .fhir import bundle as fhir_bundle
 from .interface import Measurement, MetricsInterface, StoredMeasurement
 from .lab_units import normalise_lab_value
 from .models import (
@@ -619,6 +621,43 @@ class MetricsService(MetricsInterface):
         trend = await self.trend(identity_id, metric_type=metric_type, period_days=period_days)
         await self._audit(identity_id, accessed_by, [metric_type])
         return trend
+
+    async def fhir_bundle(self, identity_id: uuid.UUID, *, limit: int) -> dict[str, Any]:
+        """Lab results and vital signs (newest `limit` values) as a FHIR R4 Bundle of type
+        collection: an Observation each, a DiagnosticReport per lab report."""
+        zone = await profile_service(self.uow).zone_of(identity_id)
+        biomarker = M.metric_type.like(_escape_like(BIOMARKER_PREFIX) + "%", escape="\\")
+        rows = list(
+            (
+                await self.session.execute(
+                    select(M)
+                    .where(M.identity_id == identity_id, or_(biomarker, M.metric_type.in_(list(VITALS))))
+                    .order_by(M.timestamp.desc(), M.id)
+                    .limit(limit)
+                )
+            ).scalars()
+        )
+        resources: list[dict[str, Any]] = []
+        reports: dict[uuid.UUID, list[MetricRow]] = {}
+        for row in reversed(rows):
+            metric = to_model(row)
+            local = metric.timestamp.astimezone(zone)
+            resource = lab_observation(metric, local_time=local) or vital_observation(metric, local_time=local)
+            if resource is None:
+                continue
+            resources.append(resource)
+            if row.lab_report_id is not None:
+                reports.setdefault(row.lab_report_id, []).append(row)
+        for report_id, members in reports.items():
+            resources.append(
+                diagnostic_report(
+                    report_id,
+                    effective=members[0].timestamp.astimezone(zone),
+                    issued=min(m.created_at for m in members),
+                    result_ids=[str(m.id) for m in members],
+                )
+            )
+        return fhir_bundle(resources, bundle_id=uuid.uuid4(), timestamp=self.uow.now())
 
     # Personal data --------------------------------------------------------------------------
 
