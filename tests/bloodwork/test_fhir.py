@@ -113,7 +113,8 @@ async def test_a_pdf_report_exports_as_a_bundle_that_imports_into_a_fresh_accoun
     bundle = await _report_bundle(client, alice.headers, uploaded["lab_report_id"])
     observations = _resources(bundle, "Observation")
     [report] = _resources(bundle, "DiagnosticReport")
-    assert len(observations) == 7 and len(report["result"]) == 7
+    assert len(observations) == 7
+    assert len(report["result"]) == 7
     assert report["performer"] == [{"display": "Quest Diagnostics"}]
     glucose = next(o for o in observations if _loinc(o) == "14749-6")
     assert glucose["valueQuantity"]["code"] == "mmol/L"
@@ -127,7 +128,8 @@ async def test_a_pdf_report_exports_as_a_bundle_that_imports_into_a_fresh_accoun
     imported = await client.post(FHIR_IMPORT, headers=bob.headers, content=json.dumps(bundle))
     assert imported.status_code == 200, imported.text
     body = imported.json()
-    assert body["biomarker_count"] == 7 and body["skipped"] == 0
+    assert body["biomarker_count"] == 7
+    assert body["skipped"] == 0
     assert [(r["test_date"], r["duplicate"]) for r in body["reports"]] == [("2026-02-01", False)]
     for metric_type in (o["metric_type"] for o in uploaded["biomarkers"]):
         assert await _series(client, bob.headers, metric_type) == await _series(client, alice.headers, metric_type)
@@ -223,9 +225,11 @@ async def test_vitals_and_lab_results_export_as_one_bundle(app: FastAPI, client:
     }
     assert vitals["29463-7"]["code"] == "kg"
     labs = [o for o in _resources(bundle, "Observation") if o["category"][0]["coding"][0]["code"] == "laboratory"]
-    assert len(labs) == 6 and all(_loinc(o) for o in labs)
+    assert len(labs) == 6
+    assert all(_loinc(o) for o in labs)
     [report] = _resources(bundle, "DiagnosticReport")
-    assert report["id"] == uploaded["lab_report_id"] and len(report["result"]) == 6
+    assert report["id"] == uploaded["lab_report_id"]
+    assert len(report["result"]) == 6
 
 
 async def test_someone_elses_report_is_not_exported(app: FastAPI, client: httpx.AsyncClient) -> None:
@@ -254,12 +258,14 @@ async def test_someone_elses_report_is_not_exported(app: FastAPI, client: httpx.
             "NO_LAB_RESULTS_IN_FHIR",
         ),
         (
-            b'{"resourceType": "Observation", "status": "final", "code": {"text": "Glucose"}, "valueQuantity": {"value": NaN}}',
+            b'{"resourceType": "Observation", "status": "final", "code": {"text": "Glucose"}, '
+            b'"valueQuantity": {"value": NaN}}',
             422,
             "INVALID_FHIR",
         ),
         (
-            b'{"resourceType": "Observation", "status": "final", "code": {"text": "Glucose"}, "valueQuantity": {"value": 5}, "effectiveDateTime": "2027-01-01"}',
+            b'{"resourceType": "Observation", "status": "final", "code": {"text": "Glucose"}, '
+            b'"valueQuantity": {"value": 5}, "effectiveDateTime": "2027-01-01"}',
             422,
             "INVALID_TEST_DATE",
         ),

@@ -67,7 +67,8 @@ def test_no_printed_unit_is_taken_as_the_canonical_unit() -> None:
 
 def test_hba1c_below_what_the_master_equation_covers_is_not_made_negative() -> None:
     lab = normalise_lab_value("hba1c", 1.5, "%", None, None)
-    assert lab.key == "hba1c_pct" and lab.value == 1.5
+    assert lab.key == "hba1c_pct"
+    assert lab.value == 1.5
 
 
 @pytest.mark.parametrize(
