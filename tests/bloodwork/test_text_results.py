@@ -7,8 +7,10 @@ from fastapi import FastAPI
 
 from src.modules.bloodwork.parser import parse_lines
 from tests.bloodwork.documents import line_report, table_report
-from tests.bloodwork.helpers import GROUPED, UPLOAD, upload
+from tests.bloodwork.helpers import API, GROUPED, UPLOAD, upload
 from tests.factories import anonymous_user
+
+EXPORT = f"{API}/profile/export"
 
 
 def test_text_results_are_read_from_lines_and_table_rows() -> None:
@@ -59,6 +61,11 @@ async def test_text_results_are_returned_and_kept_with_the_report(app: FastAPI, 
     # The series (numbers) hold only the number.
     [group] = (await client.get(GROUPED, headers=user.headers)).json()
     assert [m["metric_type"] for m in group["biomarkers"]] == ["biomarker_haemoglobin"]
+    # The person's data export carries them too.
+    export = (await client.get(EXPORT, headers=user.headers)).json()
+    [lab] = export["modules"]["bloodwork"]["lab_reports"]
+    assert {r["raw_name"]: r["value_text"] for r in lab["results"]}["Urine culture"] == "No growth"
+    assert (lab["test_day"], lab["date_source"], lab["source"]) == ("2026-03-02", "printed", "upload")
 
 
 async def test_a_table_with_a_text_result_keeps_it(app: FastAPI, client: httpx.AsyncClient) -> None:
