@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from uuid import UUID
 
-from .models import Workout, WorkoutStats
+from .models import Recommendation, Workout, WorkoutStats
 
 
 class ContentInterface(ABC):
@@ -16,3 +16,7 @@ class ContentInterface(ABC):
     @abstractmethod
     async def stats(self, identity_id: UUID) -> WorkoutStats:
         """Workout statistics in the person's time zone."""
+
+    @abstractmethod
+    async def recommendations(self, identity_id: UUID, *, limit: int) -> list[Recommendation]:
+        """Workouts for today, respecting the person's restrictions (best first)."""
