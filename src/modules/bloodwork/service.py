@@ -14,6 +14,7 @@ date printed on the report, else today (the person's local date).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -322,7 +323,7 @@ class BloodworkService:
         an upload's results (same names, unit conversion and duplicate rule: the same results
         again change nothing), source `fhir_import`."""
         uow = self.uow
-        read = read_fhir(data)
+        read = await asyncio.to_thread(read_fhir, data)  # up to 2 MB scanned and parsed: off the event loop
         zone = await profile_service(uow).zone_of(identity_id)
         today = uow.now().astimezone(zone).date()
         by_day: dict[date, dict[str, ParsedBiomarker]] = {}
