@@ -50,6 +50,7 @@ from src.modules.metrics.manifest import MANIFEST as METRICS
 from src.modules.profile.manifest import MANIFEST as PROFILE
 from src.modules.progression.manifest import MANIFEST as PROGRESSION
 from src.modules.research.manifest import MANIFEST as RESEARCH
+from src.modules.social.manifest import MANIFEST as SOCIAL
 from src.modules.time_keeper.manifest import MANIFEST as TIME_KEEPER
 
 logger = logging.getLogger("ugoki")
@@ -70,6 +71,7 @@ MODULES: tuple[ModuleManifest, ...] = (
     BLOODWORK,
     RESEARCH,
     AI_COACH,
+    SOCIAL,
 )
 
 

@@ -13,10 +13,12 @@ from src.core.contracts import (
     FastCompleted,
     Reward,
     SocialProgress,
+    StreakChanged,
     StreakSnapshot,
     UnlockedAchievement,
     WeightLogged,
     WorkoutCompleted,
+    XPCredited,
 )
 from src.core.persistence import insert_ignore, try_insert
 from src.core.uow import UnitOfWork
@@ -97,6 +99,8 @@ class _Credit:
     achievement_xp: int = 0
     streak: StreakSnapshot | None = None
     unlocked: list[UnlockedAchievement] = field(default_factory=list)
+    ledgered: int = 0  # XP written to the ledger by this credit, of every kind
+    activity_day: date | None = None  # the credited activity's day, when it has one
 
 
 class ProgressionService(ProgressionInterface):
@@ -185,6 +189,8 @@ class ProgressionService(ProgressionInterface):
         if not await try_insert(self.session, row):
             return False
         credit.level.total_xp += amount
+        credit.ledgered += amount
+        credit.activity_day = credit.activity_day or activity_day
         return True
 
     # Crediting ------------------------------------------------------------------------------
@@ -437,6 +443,16 @@ class ProgressionService(ProgressionInterface):
             longest_count=step.longest,
             extended=step.extended,
         )
+        await self.uow.publish(
+            StreakChanged(
+                identity_id=credit.identity_id,
+                occurred_at=self.uow.now(),
+                streak_type=str(streak_type),
+                current_count=step.count,
+                longest_count=step.longest,
+                last_activity_date=step.last_day,
+            )
+        )
         return row
 
     async def _finish(self, credit: _Credit, stats: ProgressionStatsRow) -> Reward:
@@ -457,6 +473,17 @@ class ProgressionService(ProgressionInterface):
                 credit.identity_id, "level_up", f"Level {level}: {title}", "You reached a new level!", {"level": level}
             )
         await self.session.flush()
+        if credit.ledgered:
+            # Per-period totals elsewhere (leaderboards, challenges) follow the ledger in this
+            # transaction: one event for everything this activity wrote.
+            await self.uow.publish(
+                XPCredited(
+                    identity_id=credit.identity_id,
+                    occurred_at=self.uow.now(),
+                    amount=credit.ledgered,
+                    activity_day=credit.activity_day,
+                )
+            )
         earned = credit.base_xp + credit.bonus_xp + credit.achievement_xp
         return Reward(
             xp_earned=earned,
@@ -759,6 +786,15 @@ class ProgressionService(ProgressionInterface):
             )
         ).one()
         return XPSummary(total=total, today=int(today_xp), this_week=int(week))
+
+    async def unlocked_achievements(self, identity_id: uuid.UUID) -> list[UnlockedAchievement]:
+        rows = await self.session.execute(
+            select(AchievementRow)
+            .join(UserAchievementRow, UserAchievementRow.achievement_id == AchievementRow.id)
+            .where(UserAchievementRow.identity_id == identity_id)
+            .order_by(UserAchievementRow.unlocked_at.desc(), AchievementRow.sort_order)
+        )
+        return [_unlocked(row) for row in rows.scalars()]
 
     async def total_xp_since(self, identity_ids: list[uuid.UUID], since: datetime | None) -> dict[uuid.UUID, int]:
         ids = list(dict.fromkeys(identity_ids))
