@@ -1,7 +1,7 @@
 """lab results: original value and unit; lab reports: local test day, where the date came from, source
 
 Revision ID: 817bba2dd0ab
-Revises: 83c9574b7f0d
+Revises: 7b17f585312b
 Create Date: 2026-12-06 01:50:00+00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "817bba2dd0ab"
-down_revision: str | Sequence[str] | None = "83c9574b7f0d"
+down_revision: str | Sequence[str] | None = "7b17f585312b"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
