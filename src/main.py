@@ -47,6 +47,7 @@ from src.modules.health_sync.manifest import MANIFEST as HEALTH_SYNC
 from src.modules.identity.manifest import MANIFEST as IDENTITY
 from src.modules.identity.manifest import id_token_verifiers, resolve_principal
 from src.modules.metrics.manifest import MANIFEST as METRICS
+from src.modules.notification.manifest import MANIFEST as NOTIFICATION
 from src.modules.profile.manifest import MANIFEST as PROFILE
 from src.modules.progression.manifest import MANIFEST as PROGRESSION
 from src.modules.research.manifest import MANIFEST as RESEARCH
@@ -66,6 +67,7 @@ MODULES: tuple[ModuleManifest, ...] = (
     PROGRESSION,
     CONTENT,
     METRICS,
+    NOTIFICATION,
     ACCOUNT,
     HEALTH_SYNC,
     BLOODWORK,
@@ -166,7 +168,7 @@ def create_app(
         resources.outbox = outbox
         if settings.seed_on_startup:
             await run_seeders(sessions, resources, modules)
-        if settings.outbox_enabled:
+        if settings.outbox_enabled and settings.outbox_in_process:
             outbox.start()
         logger.info("started", extra={"environment": settings.environment, "database": db.dialect.name})
         try:

@@ -1,7 +1,7 @@
 """lab results: original value and unit; lab reports: local test day, where the date came from, source
 
 Revision ID: 817bba2dd0ab
-Revises: 7b17f585312b
+Revises: 9f1c25e5e698
 Create Date: 2026-12-06 01:50:00+00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "817bba2dd0ab"
-down_revision: str | Sequence[str] | None = "7b17f585312b"
+down_revision: str | Sequence[str] | None = "9f1c25e5e698"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
