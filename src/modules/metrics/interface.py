@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
@@ -29,6 +29,9 @@ class Measurement(BaseModel):
     reference_low: float | None = None
     reference_high: float | None = None
     flag: BiomarkerFlag | None = None
+    # A lab result as given, when it was converted to its series' unit (set by metrics).
+    original_value: float | None = None
+    original_unit: str | None = None
 
 
 class StoredMeasurement(BaseModel):
@@ -70,6 +73,15 @@ class MetricsInterface(ABC):
         self, identity_id: UUID, metric_type: str, *, period_days: int, accessed_by: str
     ) -> MetricTrend | None:
         """Least-squares trend over the period; the read is recorded in the journal."""
+
+    @abstractmethod
+    async def move_lab_report(self, identity_id: UUID, lab_report_id: UUID, *, timestamp: datetime, day: date) -> int:
+        """Move a lab report's results to another test day (raises MeasurementConflict when the
+        person already has results of the same analytes on that day); the count moved."""
+
+    @abstractmethod
+    async def lab_report_results(self, identity_id: UUID, lab_report_id: UUID) -> list[Metric]:
+        """The results read from one lab report, by metric type."""
 
     @abstractmethod
     async def delete_by_source(

@@ -40,6 +40,7 @@ class MetricSource(StrEnum):
     CALCULATED = "calculated"
     DEVICE_SYNC = "device_sync"
     LAB_REPORT = "lab_report"
+    FHIR_IMPORT = "fhir_import"  # lab results imported from a FHIR Bundle or Observation
 
 
 CLIENT_SOURCES = (MetricSource.USER_INPUT, MetricSource.DEVICE_SYNC)
@@ -98,6 +99,10 @@ class Metric(BaseModel):
     reference_low: float | None = None
     reference_high: float | None = None
     flag: BiomarkerFlag | None = None
+    original_value: float | None = Field(
+        default=None, description="Lab results: the value as printed, before conversion to the series' unit"
+    )
+    original_unit: str | None = Field(default=None, description="Lab results: the unit as printed")
     created_at: AwareDatetime
     updated_at: AwareDatetime
 
