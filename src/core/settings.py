@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     llm_model: str = "claude-sonnet-4-20250514"
     llm_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
     bloodwork_parse_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+    # Address space of the child process that reads an uploaded document (PDF/image libraries).
+    document_reader_memory_mb: int = Field(default=256, ge=128, le=4096)
 
     # Rate limiting
     rate_limit_enabled: bool = True
