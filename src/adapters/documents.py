@@ -121,7 +121,7 @@ def _bounded_pdf_reader() -> Any:
     import pdfminer.pdftypes
     import pdfplumber
 
-    pdfminer.pdftypes.zlib = _BoundedZlib  # type: ignore[assignment]
+    pdfminer.pdftypes.zlib = _BoundedZlib  # type: ignore[attr-defined,assignment]
     _budget.remaining = MAX_DOCUMENT_BYTES
     return pdfplumber
 

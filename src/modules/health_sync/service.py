@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from src.core.errors import ConfirmationRequired, PayloadTooLarge
 from src.core.uow import UnitOfWork
 from src.modules.event_journal import EventType, event_journal
-from src.modules.metrics import InvalidMetric, MetricSource, MetricType, metrics
+from src.modules.metrics import InvalidMetric, MetricSource, MetricType, StoredMeasurement, metrics
 from src.modules.profile import profile_service
 
 from .apple_health import MAX_EXPANSION, ParsedExport, parse_apple_health_export
@@ -53,6 +53,7 @@ CONTEXT_LABELS: dict[str, tuple[str, str]] = {
     MetricType.SLEEP: ("Sleep Duration", "hours"),
     MetricType.STEPS: ("Steps Today", "steps"),
 }
+IMPORT_BATCH = 2_000  # readings upserted (and committed) together by an Apple Health import
 NO_DATA_MESSAGE = (
     "No health data yet. Connect Apple Health or Health Connect in the app to see insights and your recovery score."
 )
@@ -228,22 +229,31 @@ class HealthSyncService:
         )
 
     async def _store_export(self, identity_id: UUID, parsed: ParsedExport, zone: ZoneInfo) -> dict[str, ImportCounts]:
+        """Upsert the export in batches of `IMPORT_BATCH` readings, each committed on its own (an
+        import stopped half-way is finished by importing the file again: nothing is doubled)."""
         counts = {t: ImportCounts(records=parsed.records[t], skipped=parsed.skipped[t]) for t in HEALTH_TYPES}
         store = metrics(self.uow)
-        for metric_type, instant, value in parsed.values:
-            counted = counts[metric_type]
-            try:
-                stored = await store.store(
-                    identity_id,
-                    [measurement(metric_type, value, instant, zone)],
-                    source=MetricSource.DEVICE_SYNC,
-                    record_events=False,  # one health_synced event for the whole import
-                )
-            except InvalidMetric:
-                counted.skipped += 1  # a single measurement is validated before anything is written
-                continue
-            if stored[0].changed:
-                counted.imported += 1
-            else:
-                counted.unchanged += 1
+        values = parsed.values
+        latest_weight: tuple[datetime, StoredMeasurement] | None = None
+        for start in range(0, len(values), IMPORT_BATCH):
+            batch = values[start : start + IMPORT_BATCH]
+            stored = await store.store_import(
+                identity_id,
+                [measurement(metric_type, value, instant, zone) for metric_type, instant, value in batch],
+                source=MetricSource.DEVICE_SYNC,
+            )
+            for (metric_type, instant, _), outcome in zip(batch, stored, strict=True):
+                counted = counts[metric_type]
+                if outcome is None:
+                    counted.skipped += 1
+                elif outcome.changed:
+                    counted.imported += 1
+                    if metric_type == MetricType.WEIGHT and (latest_weight is None or instant > latest_weight[0]):
+                        latest_weight = (instant, outcome)
+                else:
+                    counted.unchanged += 1
+            if start + IMPORT_BATCH < len(values):
+                await self.uow.release()
+        if latest_weight is not None:  # an import is one weight log, credited once
+            await store.credit_weight_log(identity_id, latest_weight[1])
         return counts

@@ -55,6 +55,17 @@ class MetricsInterface(ABC):
         """Validate (raises InvalidMetric) and upsert; weight logs are credited."""
 
     @abstractmethod
+    async def store_import(
+        self, identity_id: UUID, measurements: Sequence[Measurement], *, source: MetricSource
+    ) -> list[StoredMeasurement | None]:
+        """One batch of an import, in a few statements: upserted like `store`, None for a
+        measurement that fails validation, no event per row, nothing credited."""
+
+    @abstractmethod
+    async def credit_weight_log(self, identity_id: UUID, stored: StoredMeasurement) -> Reward | None:
+        """Credit a stored weight log once (an import's latest changed weight)."""
+
+    @abstractmethod
     async def latest_values(
         self, identity_id: UUID, metric_types: Sequence[str], *, accessed_by: str
     ) -> dict[str, Metric]:
