@@ -73,7 +73,9 @@ class DocumentTooLarge(UnprocessableEntity):
 
 
 def _too_large() -> DocumentTooLarge:
-    return DocumentTooLarge("The document holds more data than a lab report can; upload the report as your lab sent it.")
+    return DocumentTooLarge(
+        "The document holds more data than a lab report can; upload the report as your lab sent it."
+    )
 
 
 # Bounded inflation of PDF streams ----------------------------------------------------------------

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, select, tuple_, update
 
 from src.core.errors import InvalidPeriod
 from src.core.persistence import rowcount
@@ -165,8 +165,13 @@ class EventJournalService(EventJournalInterface):
         if category is not None:
             query = query.where(T.category == str(category))
         if before is not None and before_id is not None:
-            # Keyset: strictly after the last item received in (instant, id) order.
-            query = query.where(or_(T.occurred_at < before, and_(T.occurred_at == before, T.id < before_id)))
+            # Keyset: strictly after the last item received in (instant, id) order. A row comparison
+            # bounds the index scan at the cursor; on SQLite (no row-value range scans in older
+            # versions) the extra `occurred_at <= before` does the same.
+            cursor = tuple_(
+                bindparam(None, before, type_=T.occurred_at.type), bindparam(None, before_id, type_=T.id.type)
+            )
+            query = query.where(tuple_(T.occurred_at, T.id) < cursor, T.occurred_at <= before)
         elif before is not None:
             query = query.where(T.occurred_at < before)
         rows = list((await self.session.execute(query.order_by(T.occurred_at.desc(), T.id.desc()).limit(limit))).all())

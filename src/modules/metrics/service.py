@@ -179,7 +179,9 @@ class MetricsService(MetricsInterface):
     async def credit_weight_log(self, identity_id: uuid.UUID, stored: StoredMeasurement) -> Reward | None:
         """Credit one weight log (e.g. once for a whole import) and mark the onboarding step."""
         outcome = await self.uow.publish(
-            WeightLogged(identity_id=identity_id, occurred_at=self.uow.now(), metric_id=stored.id, value_kg=stored.value)
+            WeightLogged(
+                identity_id=identity_id, occurred_at=self.uow.now(), metric_id=stored.id, value_kg=stored.value
+            )
         )
         await profile_service(self.uow).mark_onboarding(identity_id, OnboardingStep.FIRST_WEIGHT_LOGGED)
         return outcome.first(Reward)
