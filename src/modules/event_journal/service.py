@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,6 +32,8 @@ from .orm import ActivityEventRow
 T = ActivityEventRow
 # At most this many events sharing the last instant of a feed page are added to finish the group.
 FEED_TIE_COMPLETION_MAX = 100
+EXPORT_PAGE = 1_000  # events read at once by the streamed export
+
 _COLUMNS = (
     T.id,
     T.identity_id,
@@ -307,6 +310,13 @@ class EventJournalService(EventJournalInterface):
     async def export_all(self, identity_id: uuid.UUID) -> list[ActivityEvent]:
         query = select(*_COLUMNS).where(T.identity_id == identity_id).order_by(T.occurred_at, T.id)
         return [_to_model(row) for row in (await self.session.execute(query)).all()]
+
+    async def export_rows(self, identity_id: uuid.UUID) -> AsyncIterator[dict[str, Any]]:
+        """`export_all`, one JSON-ready event at a time, read from the database in pages."""
+        query = select(*_COLUMNS).where(T.identity_id == identity_id).order_by(T.occurred_at, T.id)
+        result = await self.session.stream(query.execution_options(yield_per=EXPORT_PAGE))
+        async for row in result:
+            yield _to_model(row).model_dump(mode="json")
 
     async def erase(self, identity_id: uuid.UUID) -> int:
         result = await self.session.execute(delete(T).where(T.identity_id == identity_id))
