@@ -65,6 +65,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         url,
         echo=settings.database_echo,
         hide_parameters=not settings.database_echo,  # health data must not reach logs via errors
+        connect_args=postgres_connect_args(url),
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
         pool_timeout=30,
@@ -73,6 +74,19 @@ def create_engine(settings: Settings) -> AsyncEngine:
         # and is replaced.
         pool_recycle=1800,
     )
+
+
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def postgres_connect_args(url: str) -> dict[str, Any]:
+    """asyncpg tries SSL first by default (`sslmode=prefer`): one extra round trip and a refusal
+    on every new connection to a server on this machine. On loopback, without `ssl`/`sslmode` in
+    the URL, connections go without SSL; anywhere else the driver's default stands."""
+    parsed = make_url(url)
+    if parsed.host in LOOPBACK_HOSTS and not {"ssl", "sslmode"} & set(parsed.query):
+        return {"ssl": False}
+    return {}
 
 
 def _install_sqlite_hooks(engine: AsyncEngine) -> None:
