@@ -270,7 +270,7 @@ def create_app(
         default=settings.max_body_bytes,
         prefixes={f"{API_PREFIX}/uploads": upload_envelope, f"{API_PREFIX}/health-sync/import": upload_envelope},
     )
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, sample_every=settings.access_log_sample_every)
     return app
 
 
