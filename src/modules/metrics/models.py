@@ -6,8 +6,9 @@ from enum import StrEnum
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from src.core.types import ExactScalars
 from src.core.validation import storable_text
 
 
@@ -69,7 +70,7 @@ def _utc_instant(value: datetime | None) -> datetime | None:
         raise ValueError("datetime out of range") from exc
 
 
-class _MetricInput(BaseModel):
+class _MetricInput(ExactScalars):
     @field_validator("*", mode="after")
     @classmethod
     def _text_is_storable(cls, value: Any) -> Any:
@@ -121,6 +122,13 @@ class RecordMetricRequest(_MetricInput):
     @classmethod
     def _timestamp_in_range(cls, value: datetime | None) -> datetime | None:
         return _utc_instant(value)
+
+    @model_validator(mode="after")
+    def _range_in_order(self) -> RecordMetricRequest:
+        if self.reference_low is not None and self.reference_high is not None:
+            if self.reference_low > self.reference_high:
+                raise ValueError("reference_low must not be above reference_high")
+        return self
 
 
 class UpdateMetricRequest(_MetricInput):
