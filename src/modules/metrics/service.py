@@ -207,20 +207,27 @@ class MetricsService(MetricsInterface):
         now = self.uow.now()
         columns = [M.id, M.metric_type, M.timestamp, M.day, M.value, M.value_text, M.unit, M.note, M.reference_low]
         columns += [M.reference_high, M.flag]
-        existing_rows = await self.session.execute(
-            select(*columns).where(
-                M.identity_id == identity_id,
-                M.source == str(source),
-                M.metric_type.in_({metric_type for _, metric_type, _, _ in prepared}),
-                or_(
-                    M.timestamp.in_({m.timestamp for _, _, _, m in prepared}),
-                    M.day.in_({m.day for _, _, _, m in prepared if m.day is not None}),
-                ),
-            )
+        # Two lookups, each bounded by a unique index: point readings by instant, daily totals by
+        # day (or by instant, for rows stored before rows had days).
+        points = {m.timestamp for _, _, _, m in prepared if m.day is None}
+        days = {m.day for _, _, _, m in prepared if m.day is not None}
+        daily_instants = {m.timestamp for _, _, _, m in prepared if m.day is not None}
+        owned = (
+            M.identity_id == identity_id,
+            M.source == str(source),
+            M.metric_type.in_({metric_type for _, metric_type, _, _ in prepared}),
         )
+        found_rows: list[Any] = []
+        for condition in (
+            M.timestamp.in_(points) if points else None,
+            M.day.in_(days) if days else None,
+            M.timestamp.in_(daily_instants) if daily_instants else None,
+        ):
+            if condition is not None:
+                found_rows.extend((await self.session.execute(select(*columns).where(*owned, condition))).all())
         by_day: dict[tuple[str, Any], Any] = {}
         by_instant: dict[tuple[str, datetime], Any] = {}
-        for row in existing_rows:
+        for row in found_rows:
             if row.day is not None:
                 by_day[(row.metric_type, row.day)] = row
             by_instant[(row.metric_type, row.timestamp)] = row
