@@ -139,14 +139,22 @@ class SessionFactory:
             )
             write_engine = engine.execution_options(**{SQLITE_WRITE_OPTION: True})
             self._writer: async_sessionmaker[AsyncSession] = async_sessionmaker(bind=write_engine, **options)
+            self._snapshot = self._reader  # a deferred transaction reads one snapshot (WAL)
         else:
             # Read-only requests run their statements in autocommit: no BEGIN/COMMIT round trips.
             read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
             self._reader = async_sessionmaker(bind=read_engine, sync_session_class=ReaderSession, **options)
             self._writer = async_sessionmaker(bind=engine, **options)
+            snapshot_engine = engine.execution_options(isolation_level="REPEATABLE READ")
+            self._snapshot = async_sessionmaker(bind=snapshot_engine, sync_session_class=ReaderSession, **options)
 
     def reader(self) -> AsyncSession:
         return self._reader()
 
     def writer(self) -> AsyncSession:
         return self._writer()
+
+    def snapshot(self) -> AsyncSession:
+        """A read-only session whose statements all see one snapshot, in one transaction (long
+        reads streamed in pages through a cursor, e.g. the account export)."""
+        return self._snapshot()

@@ -71,7 +71,7 @@ class AccountData:
         resources, entries = self.uow.resources, self.registry.entries()
 
         async def body() -> AsyncIterator[bytes]:
-            async with sessions.reader() as session:
+            async with sessions.snapshot() as session:
                 uow = UnitOfWork(session=session, resources=resources)
                 yield _dumps(header)[:-1].encode() + b', "modules": {'
                 profile_data: Any = None
