@@ -5,7 +5,7 @@ summary's counts by category and type read the index alone on PostgreSQL (INCLUD
 It replaces the (identity, instant) index, of which it is a superset.
 
 Revision ID: 2b8b4e52b1fa
-Revises: f38669213cdd
+Revises: 7b17f585312b
 Create Date: 2026-12-06 01:55:00.000000+00:00
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "2b8b4e52b1fa"
-down_revision: str | Sequence[str] | None = "f38669213cdd"
+down_revision: str | Sequence[str] | None = "7b17f585312b"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

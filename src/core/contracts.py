@@ -8,7 +8,7 @@ other.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -41,6 +41,7 @@ class WorkoutCompleted(DomainEvent):
     difficulty: str
     duration_seconds: int
     eligible: bool = Field(description="Lasted at least half the planned duration: earns credit")
+    started_at: datetime | None = Field(default=None, description="When the session began (its clock time)")
 
 
 class WeightLogged(DomainEvent):
@@ -54,6 +55,35 @@ class SocialProgress(DomainEvent):
     friends_count: int | None = None
     challenge_joined: bool = False
     challenge_won: bool = False
+
+
+class XPCredited(DomainEvent):
+    """XP appended to the ledger by one credit (the activity's XP, its streak bonus and the
+    achievements it unlocked; or an admin grant), published by progression in the crediting
+    transaction. `occurred_at` is when the ledger rows were written: the instant the XP counts for
+    in per-period totals."""
+
+    amount: int
+    activity_day: date | None = Field(
+        default=None, description="For activity XP: the activity's streak day in the person's zone"
+    )
+
+
+class StreakChanged(DomainEvent):
+    """A streak's stored state after progression credited a day to it (or rebuilt it)."""
+
+    streak_type: str
+    current_count: int
+    longest_count: int
+    last_activity_date: date | None = Field(description="The last credited streak day, in the person's zone")
+
+
+class SocialProfileChanged(DomainEvent):
+    """The privacy flags of a social profile as saved (published by the profile module)."""
+
+    profile_public: bool
+    show_level: bool
+    show_streaks: bool
 
 
 class UnlockedAchievement(BaseModel):

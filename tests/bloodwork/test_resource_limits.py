@@ -15,8 +15,8 @@ from fastapi import FastAPI
 
 from src.adapters.documents import DocumentTooLarge, ParseTimeout, extract_pdf_text, run_isolated
 from tests.bloodwork.documents import bomb_pdf, many_pages_pdf
-from tests.bloodwork.slow_work import sleep_recording_pid
 from tests.bloodwork.helpers import assert_problem, row_counts, upload
+from tests.bloodwork.slow_work import sleep_recording_pid
 from tests.factories import anonymous_user
 
 MB = 1_048_576

@@ -3,7 +3,7 @@
 from src.core.uow import UnitOfWork
 
 from .interface import ContentInterface
-from .models import Workout, WorkoutStats
+from .models import Recommendation, Workout, WorkoutSession, WorkoutStats
 
 
 def content(uow: UnitOfWork) -> ContentInterface:
@@ -12,4 +12,4 @@ def content(uow: UnitOfWork) -> ContentInterface:
     return ContentService(uow)
 
 
-__all__ = ["ContentInterface", "Workout", "WorkoutStats", "content"]
+__all__ = ["ContentInterface", "Recommendation", "Workout", "WorkoutSession", "WorkoutStats", "content"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from uuid import UUID
 
-from .models import Workout, WorkoutStats
+from .models import Recommendation, Workout, WorkoutSession, WorkoutStats
 
 
 class ContentInterface(ABC):
@@ -16,3 +16,12 @@ class ContentInterface(ABC):
     @abstractmethod
     async def stats(self, identity_id: UUID) -> WorkoutStats:
         """Workout statistics in the person's time zone."""
+
+    @abstractmethod
+    async def completed_session(self, identity_id: UUID, session_id: UUID) -> WorkoutSession | None:
+        """The person's own completed workout session with its workout, or None (not theirs, not
+        completed, or unknown)."""
+
+    @abstractmethod
+    async def recommendations(self, identity_id: UUID, *, limit: int) -> list[Recommendation]:
+        """Workouts for today, respecting the person's restrictions (best first)."""
