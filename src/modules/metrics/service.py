@@ -234,8 +234,11 @@ class MetricsService(MetricsInterface):
         now = self.uow.now()
         columns = [M.id, M.metric_type, M.timestamp, M.day, M.value, M.value_text, M.unit, M.note, M.reference_low]
         columns += [M.reference_high, M.flag]
-        # Two lookups, each bounded by a unique index: point readings by instant, daily totals by
-        # day (or by instant, for rows stored before rows had days).
+        # Lookups by range, each along a unique index: point readings by instant, daily totals by
+        # day (or by instant, for rows stored before rows had days). A range costs the same
+        # whatever plan the database picks (a list of instants compared row by row against every
+        # row of the person does not); the rows in between are matched exactly below. Cheapest
+        # for a batch in time order, as imports are.
         points = {m.timestamp for _, _, _, m in prepared if m.day is None}
         days = {m.day for _, _, _, m in prepared if m.day is not None}
         daily_instants = {m.timestamp for _, _, _, m in prepared if m.day is not None}
@@ -246,9 +249,9 @@ class MetricsService(MetricsInterface):
         )
         found_rows: list[Any] = []
         for condition in (
-            M.timestamp.in_(points) if points else None,
-            M.day.in_(days) if days else None,
-            M.timestamp.in_(daily_instants) if daily_instants else None,
+            M.timestamp.between(min(points), max(points)) if points else None,
+            M.day.between(min(days), max(days)) if days else None,
+            M.timestamp.between(min(daily_instants), max(daily_instants)) if daily_instants else None,
         ):
             if condition is not None:
                 found_rows.extend((await self.session.execute(select(*columns).where(*owned, condition))).all())
