@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import IO
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -54,6 +54,7 @@ CONTEXT_LABELS: dict[str, tuple[str, str]] = {
     MetricType.SLEEP: ("Sleep Duration", "hours"),
     MetricType.STEPS: ("Steps Today", "steps"),
 }
+DEVICE_BACKFILL = timedelta(days=7)  # as metrics: device weigh-ins this recent count on their own day
 IMPORT_BATCH = 2_000  # readings upserted (and committed) together by an Apple Health import
 NO_DATA_MESSAGE = (
     "No health data yet. Connect Apple Health or Health Connect in the app to see insights and your recovery score."
@@ -247,7 +248,8 @@ class HealthSyncService(HealthSyncInterface):
         counts = {t: ImportCounts(records=parsed.records[t], skipped=parsed.skipped[t]) for t in HEALTH_TYPES}
         store = metrics(self.uow)
         values = parsed.values
-        latest_weight: tuple[datetime, StoredMeasurement] | None = None
+        # Changed weigh-ins to credit: the latest of each local day (progression credits a day once).
+        weigh_ins: dict[date, tuple[datetime, StoredMeasurement]] = {}
         for start in range(0, len(values), IMPORT_BATCH):
             batch = values[start : start + IMPORT_BATCH]
             stored = await store.store_import(
@@ -261,12 +263,20 @@ class HealthSyncService(HealthSyncInterface):
                     counted.skipped += 1
                 elif outcome.changed:
                     counted.imported += 1
-                    if metric_type == MetricType.WEIGHT and (latest_weight is None or instant > latest_weight[0]):
-                        latest_weight = (instant, outcome)
+                    day = instant.astimezone(zone).date()
+                    if metric_type == MetricType.WEIGHT and (day not in weigh_ins or instant > weigh_ins[day][0]):
+                        weigh_ins[day] = (instant, outcome)
                 else:
                     counted.unchanged += 1
             if start + IMPORT_BATCH < len(values):
                 await self.uow.release()
-        if latest_weight is not None:  # an import is one weight log, credited once
-            await store.credit_weight_log(identity_id, latest_weight[1])
+        # Days within the back-fill window are credited on their own day, older ones all count as
+        # one weigh-in now: at most 8 credits, however long the history.
+        recent = self.uow.now() - DEVICE_BACKFILL
+        older = [(instant, weigh_in) for instant, weigh_in in weigh_ins.values() if instant < recent]
+        credits = [(instant, weigh_in) for instant, weigh_in in weigh_ins.values() if instant >= recent]
+        if older:
+            credits.append(max(older, key=lambda pair: pair[0]))
+        for instant, weigh_in in sorted(credits, key=lambda pair: pair[0]):
+            await store.credit_weight_log(identity_id, weigh_in, instant)
         return counts

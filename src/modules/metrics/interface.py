@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
@@ -62,8 +62,10 @@ class MetricsInterface(ABC):
         measurement that fails validation, no event per row, nothing credited."""
 
     @abstractmethod
-    async def credit_weight_log(self, identity_id: UUID, stored: StoredMeasurement) -> Reward | None:
-        """Credit a stored weight log once (an import's latest changed weight)."""
+    async def credit_weight_log(
+        self, identity_id: UUID, stored: StoredMeasurement, measured_at: datetime
+    ) -> Reward | None:
+        """Credit a stored device weigh-in (on its day within the back-fill window, else now)."""
 
     @abstractmethod
     async def latest_values(

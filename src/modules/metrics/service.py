@@ -203,12 +203,16 @@ class MetricsService(MetricsInterface):
             )
         return out
 
-    async def credit_weight_log(self, identity_id: uuid.UUID, stored: StoredMeasurement) -> Reward | None:
-        """Credit one weight log (e.g. once for a whole import) and mark the onboarding step."""
+    async def credit_weight_log(
+        self, identity_id: uuid.UUID, stored: StoredMeasurement, measured_at: datetime
+    ) -> Reward | None:
+        """Credit one device weigh-in of an import, like `store` does: on the day it was measured
+        within the back-fill window, else now; and mark the onboarding step."""
+        credited_at = self.uow.now()
+        if credited_at - DEVICE_BACKFILL <= measured_at:
+            credited_at = min(measured_at, credited_at)
         outcome = await self.uow.publish(
-            WeightLogged(
-                identity_id=identity_id, occurred_at=self.uow.now(), metric_id=stored.id, value_kg=stored.value
-            )
+            WeightLogged(identity_id=identity_id, occurred_at=credited_at, metric_id=stored.id, value_kg=stored.value)
         )
         await profile_service(self.uow).mark_onboarding(identity_id, OnboardingStep.FIRST_WEIGHT_LOGGED)
         return outcome.first(Reward)
