@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from src.core.types import ExactScalars
 from src.core.validation import storable_text
@@ -123,13 +123,6 @@ class RecordMetricRequest(_MetricInput):
     @classmethod
     def _timestamp_in_range(cls, value: datetime | None) -> datetime | None:
         return _utc_instant(value)
-
-    @model_validator(mode="after")
-    def _range_in_order(self) -> RecordMetricRequest:
-        if self.reference_low is not None and self.reference_high is not None:
-            if self.reference_low > self.reference_high:
-                raise ValueError("reference_low must not be above reference_high")
-        return self
 
 
 class UpdateMetricRequest(_MetricInput):
