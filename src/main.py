@@ -50,6 +50,7 @@ from src.modules.health_sync.manifest import MANIFEST as HEALTH_SYNC
 from src.modules.identity.manifest import MANIFEST as IDENTITY
 from src.modules.identity.manifest import id_token_verifiers, resolve_principal
 from src.modules.metrics.manifest import MANIFEST as METRICS
+from src.modules.notification.manifest import MANIFEST as NOTIFICATION
 from src.modules.profile.manifest import MANIFEST as PROFILE
 from src.modules.progression.manifest import MANIFEST as PROGRESSION
 from src.modules.research.manifest import MANIFEST as RESEARCH
@@ -69,6 +70,7 @@ MODULES: tuple[ModuleManifest, ...] = (
     PROGRESSION,
     CONTENT,
     METRICS,
+    NOTIFICATION,
     ACCOUNT,
     HEALTH_SYNC,
     BLOODWORK,
@@ -183,7 +185,7 @@ def create_app(
                 return
             break
         app.state.database_ready = True
-        if settings.outbox_enabled:
+        if settings.outbox_enabled and settings.outbox_in_process:
             outbox.start()
         logger.info("database reachable: ready", extra={"database": db.dialect.name})
 
@@ -212,7 +214,7 @@ def create_app(
             connecting = asyncio.create_task(connect_later(app, db, sessions, outbox))
         else:
             app.state.database_ready = True
-            if settings.outbox_enabled:
+            if settings.outbox_enabled and settings.outbox_in_process:
                 outbox.start()
         logger.info("started", extra={"environment": settings.environment, "database": db.dialect.name})
         try:

@@ -5,7 +5,7 @@ summary's counts by category and type read the index alone on PostgreSQL (INCLUD
 It replaces the (identity, instant) index, of which it is a superset.
 
 Revision ID: 2b8b4e52b1fa
-Revises: 7b17f585312b
+Revises: 9f1c25e5e698
 Create Date: 2026-12-06 01:55:00.000000+00:00
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "2b8b4e52b1fa"
-down_revision: str | Sequence[str] | None = "7b17f585312b"
+down_revision: str | Sequence[str] | None = "9f1c25e5e698"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

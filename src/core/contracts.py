@@ -27,6 +27,21 @@ class FastCompleted(DomainEvent):
     protocol: str | None = None
 
 
+class FastPlanChanged(DomainEvent):
+    """A running fast's planned end is set or moved: started, paused (no end while paused), resumed,
+    start corrected or extended. Reminders about the fast's end are scheduled from it."""
+
+    window_id: UUID
+    state: str = Field(description="`active` or `paused`")
+    scheduled_end: datetime | None = Field(description="The planned end; None while paused or without a plan")
+
+
+class SignedOut(DomainEvent):
+    """A session ended by its owner (logout): what was bound to that sign-in (push tokens) ends too."""
+
+    session_id: UUID
+
+
 class DeviceDataReceived(DomainEvent):
     """Device health data is about to be stored outside a health sync (the generic metrics
     endpoint with source `device_sync`). Health sync refuses it (raises) after the person

@@ -35,8 +35,20 @@ async def standings(client: httpx.AsyncClient, user: User, challenge_id: str) ->
 
 
 async def close_due_challenges(app: FastAPI) -> int:
-    delivered: int = await app.state.resources.outbox.drain()
-    return delivered
+    """Run the outbox worker; how many challenge closings it delivered (notifications not counted)."""
+
+    async def closed() -> int:
+        async with app.state.sessions.reader() as session:
+            found = await session.execute(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.topic == "social.challenge_close", OutboxMessage.delivered_at.is_not(None))
+            )
+            return int(found.scalar_one())
+
+    before = await closed()
+    await app.state.resources.outbox.drain()
+    return await closed() - before
 
 
 async def test_private_challenge_joined_by_code_moves_for_everyone_and_is_decided_once(
