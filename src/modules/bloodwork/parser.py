@@ -60,6 +60,7 @@ from src.adapters.documents import (  # noqa: F401 - MAX_PAGE_PIXELS, OCR_DPI, r
     ocr_images,
     render_pdf_pages,
     render_resolution,
+    run_isolated,
     tesseract_program,
 )
 from src.adapters.llm import AnthropicClient, LanguageModelUnavailable, anthropic_client
@@ -996,6 +997,9 @@ def language_model(settings: Settings, http: httpx.AsyncClient) -> LabReportMode
 # The whole reading ----------------------------------------------------------------------------
 
 
+DEFAULT_READER_MEMORY_BYTES = 256 * 1_048_576
+
+
 @dataclass(frozen=True)
 class ReadDocument:
     report: ParsedReport
@@ -1026,16 +1030,25 @@ async def read_document(
     time_limit: float,
     ocr_program: str | None,
     slots: asyncio.Semaphore | None = None,
+    memory_bytes: int = DEFAULT_READER_MEMORY_BYTES,
 ) -> ReadDocument:
     """Text of the document by the best available means, then its results (rules first, the
-    model when the rules find nothing). Raises the problem errors above."""
+    model when the rules find nothing). Raises the problem errors above.
+
+    The PDF and image libraries run in a child process (`run_isolated`): limited to
+    `memory_bytes`, killed at the deadline, holding its slot until it has exited."""
     deadline = time.monotonic() + time_limit
+    slots = slots if slots is not None else asyncio.Semaphore(1)
+
+    async def isolated[T](function: Callable[..., T], *args: Any) -> T:
+        return await run_isolated(deadline, slots, memory_bytes, function, *args)
+
     if kind == "pdf":
-        text = await _off_loop(deadline, slots, extract_pdf_text, data, deadline)
+        text = await isolated(extract_pdf_text, data, deadline)
         source = "pdf-text"
         if not has_text(text):
             if ocr_program:
-                pages = await _off_loop(deadline, slots, render_pdf_pages, data, deadline)
+                pages = await isolated(render_pdf_pages, data, deadline)
                 text = await _off_loop(deadline, slots, ocr_images, pages, ocr_program, deadline)
                 source = "ocr"
             elif model is not None:
@@ -1046,12 +1059,12 @@ async def read_document(
                     "The PDF has no text layer (it looks scanned). Upload the PDF your lab sent, or a clearer document."
                 )
     else:
-        await _off_loop(deadline, slots, check_image, data, kind)
+        await isolated(check_image, data, kind)
         if ocr_program:
             text = await _off_loop(deadline, slots, ocr_images, [data], ocr_program, deadline)
             source = "ocr"
         elif model is not None:
-            image, media_type = await _off_loop(deadline, slots, image_for_model, data, kind)
+            image, media_type = await isolated(image_for_model, data, kind)
             text = await model.transcribe(image, media_type)
             source = "model-transcript"
         else:

@@ -189,6 +189,7 @@ class BloodworkService:
             time_limit=uow.settings.bloodwork_parse_timeout_seconds,
             ocr_program=tesseract_program(),
             slots=uow.resources.document_slots,
+            memory_bytes=uow.settings.document_reader_memory_mb * 1_048_576,
         )
         report = read.report
         printed = report.test_date if report.test_date and EARLIEST_TEST_DATE <= report.test_date <= today else None

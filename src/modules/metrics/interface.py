@@ -58,6 +58,19 @@ class MetricsInterface(ABC):
         """Validate (raises InvalidMetric) and upsert; weight logs are credited."""
 
     @abstractmethod
+    async def store_import(
+        self, identity_id: UUID, measurements: Sequence[Measurement], *, source: MetricSource
+    ) -> list[StoredMeasurement | None]:
+        """One batch of an import, in a few statements: upserted like `store`, None for a
+        measurement that fails validation, no event per row, nothing credited."""
+
+    @abstractmethod
+    async def credit_weight_log(
+        self, identity_id: UUID, stored: StoredMeasurement, measured_at: datetime
+    ) -> Reward | None:
+        """Credit a stored device weigh-in (on its day within the back-fill window, else now)."""
+
+    @abstractmethod
     async def latest_values(
         self, identity_id: UUID, metric_types: Sequence[str], *, accessed_by: str
     ) -> dict[str, Metric]:

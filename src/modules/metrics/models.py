@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from src.core.types import ExactScalars
 from src.core.validation import storable_text
 
 
@@ -71,7 +72,7 @@ def _utc_instant(value: datetime | None) -> datetime | None:
         raise ValueError("datetime out of range") from exc
 
 
-class _MetricInput(BaseModel):
+class _MetricInput(ExactScalars):
     @field_validator("*", mode="after")
     @classmethod
     def _text_is_storable(cls, value: Any) -> Any:

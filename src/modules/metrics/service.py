@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Integer, and_, case, cast, delete, func, or_, select
+from sqlalchemy import Integer, and_, case, cast, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -204,6 +204,129 @@ class MetricsService(MetricsInterface):
             out.append(
                 StoredMeasurement(id=row_id, metric_type=metric_type, value=value, changed=changed, reward=reward)
             )
+        return out
+
+    async def credit_weight_log(
+        self, identity_id: uuid.UUID, stored: StoredMeasurement, measured_at: datetime
+    ) -> Reward | None:
+        """Credit one device weigh-in of an import, like `store` does: on the day it was measured
+        within the back-fill window, else now; and mark the onboarding step."""
+        credited_at = self.uow.now()
+        if credited_at - DEVICE_BACKFILL <= measured_at:
+            credited_at = min(measured_at, credited_at)
+        outcome = await self.uow.publish(
+            WeightLogged(identity_id=identity_id, occurred_at=credited_at, metric_id=stored.id, value_kg=stored.value)
+        )
+        await profile_service(self.uow).mark_onboarding(identity_id, OnboardingStep.FIRST_WEIGHT_LOGGED)
+        return outcome.first(Reward)
+
+    async def store_import(
+        self, identity_id: uuid.UUID, measurements: Sequence[Measurement], *, source: MetricSource
+    ) -> list[StoredMeasurement | None]:
+        """`store` for a batch of an import: the same upsert by (person, type, source, instant or
+        day) in a few statements for the whole batch (one select, one insert, one update), no
+        journal event per row, and a measurement that fails validation answers None instead of
+        refusing the batch. Nothing is credited: the importer credits the import once
+        (`credit_weight_log`)."""
+        out: list[StoredMeasurement | None] = [None] * len(measurements)
+        prepared: list[tuple[int, str, float, Measurement]] = []
+        for index, measurement in enumerate(measurements):
+            try:
+                metric_type, value, _info = canonical(measurement.metric_type, measurement.value)
+                prepared.append((index, metric_type, value, _checked(measurement)))
+            except (MetricTypeError, InvalidMetric):
+                continue
+        if not prepared:
+            return out
+        now = self.uow.now()
+        columns = [M.id, M.metric_type, M.timestamp, M.day, M.value, M.value_text, M.unit, M.note, M.reference_low]
+        columns += [M.reference_high, M.flag]
+        # Lookups by range, each along a unique index: point readings by instant, daily totals by
+        # day (or by instant, for rows stored before rows had days). A range costs the same
+        # whatever plan the database picks (a list of instants compared row by row against every
+        # row of the person does not); the rows in between are matched exactly below. Cheapest
+        # for a batch in time order, as imports are.
+        points = {m.timestamp for _, _, _, m in prepared if m.day is None}
+        days = {m.day for _, _, _, m in prepared if m.day is not None}
+        daily_instants = {m.timestamp for _, _, _, m in prepared if m.day is not None}
+        owned = (
+            M.identity_id == identity_id,
+            M.source == str(source),
+            M.metric_type.in_({metric_type for _, metric_type, _, _ in prepared}),
+        )
+        found_rows: list[Any] = []
+        for condition in (
+            M.timestamp.between(min(points), max(points)) if points else None,
+            M.day.between(min(days), max(days)) if days else None,
+            M.timestamp.between(min(daily_instants), max(daily_instants)) if daily_instants else None,
+        ):
+            if condition is not None:
+                found_rows.extend((await self.session.execute(select(*columns).where(*owned, condition))).all())
+        by_day: dict[tuple[str, Any], Any] = {}
+        by_instant: dict[tuple[str, datetime], Any] = {}
+        for row in found_rows:
+            if row.day is not None:
+                by_day[(row.metric_type, row.day)] = row
+            by_instant[(row.metric_type, row.timestamp)] = row
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        pending: dict[uuid.UUID, tuple[int, str, float, Measurement]] = {}
+        for item in prepared:
+            index, metric_type, value, measurement = item
+            fields: dict[str, Any] = {
+                "value": value,
+                "value_text": measurement.value_text,
+                "unit": default_unit(metric_type) or measurement.unit,
+                "note": measurement.note,
+                "reference_low": measurement.reference_low,
+                "reference_high": measurement.reference_high,
+                "flag": str(measurement.flag) if measurement.flag else None,
+            }
+            if measurement.day is None:
+                found = by_instant.get((metric_type, measurement.timestamp))
+            else:
+                found = by_day.get((metric_type, measurement.day))
+                if found is None:
+                    candidate = by_instant.get((metric_type, measurement.timestamp))
+                    found = candidate if candidate is not None and candidate.day is None else None
+                fields["timestamp"], fields["day"] = measurement.timestamp, measurement.day
+            if found is not None:
+                changed = any(getattr(found, k) != v for k, v in fields.items())
+                if changed:
+                    updates.append({"id": found.id, **fields, "updated_at": now})
+                out[index] = StoredMeasurement(id=found.id, metric_type=metric_type, value=value, changed=changed)
+                continue
+            row_id = uuid.uuid4()
+            inserts.append(
+                {
+                    "id": row_id,
+                    "identity_id": identity_id,
+                    "metric_type": metric_type,
+                    "source": str(source),
+                    "timestamp": measurement.timestamp,
+                    "day": measurement.day,
+                    "lab_report_id": None,
+                    "created_at": now,
+                    "updated_at": now,
+                    **fields,
+                }
+            )
+            pending[row_id] = item
+        if updates:
+            await self.session.execute(update(M), updates)
+        if inserts:
+            insert = pg_insert(M) if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert(M)
+            result = await self.session.execute(insert.on_conflict_do_nothing().returning(M.id), inserts)
+            for inserted in result.scalars():
+                index, metric_type, value, _ = pending.pop(inserted)
+                out[index] = StoredMeasurement(id=inserted, metric_type=metric_type, value=value, changed=True)
+            # Rows another request stored meanwhile: upserted one by one, like `store` does.
+            for index, metric_type, value, measurement in pending.values():
+                try:
+                    row_id, changed = await self._upsert(identity_id, metric_type, value, measurement, source, None)
+                except MeasurementConflict:
+                    continue
+                out[index] = StoredMeasurement(id=row_id, metric_type=metric_type, value=value, changed=changed)
         return out
 
     async def _upsert(
