@@ -38,6 +38,16 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, default=str)
 
 
+def _reference_lists(modules: dict[str, Any]) -> dict[str, list[Any]]:
+    """The reference export's top-level lists, taken from the modules' sections."""
+    lists: dict[str, list[Any]] = {}
+    for key, (module, inner) in REFERENCE_LISTS.items():
+        found = modules.get(module)
+        value = found.get(inner) if isinstance(found, dict) and inner else found
+        lists[key] = value if isinstance(value, list) else []
+    return lists
+
+
 class AccountData:
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
@@ -63,10 +73,7 @@ class AccountData:
             for section in REFERENCE_SECTIONS:
                 document[section] = profile_data.get(section)
         # ...and these lists (the reference always sent them, empty): here with the real data.
-        for key, (module, inner) in REFERENCE_LISTS.items():
-            found = modules.get(module)
-            value = found.get(inner) if isinstance(found, dict) and inner else found
-            document[key] = value if isinstance(value, list) else []
+        document.update(_reference_lists(modules))
         return document
 
     async def export_stream(self, identity_id: uuid.UUID, sessions: SessionFactory) -> AsyncIterator[bytes]:
@@ -87,6 +94,9 @@ class AccountData:
                 uow = UnitOfWork(session=session, resources=resources)
                 yield _dumps(header)[:-1].encode() + b', "modules": {'
                 profile_data: Any = None
+                # Data of the modules the reference's top-level lists are copied from.
+                sources = {module for module, _ in REFERENCE_LISTS.values()}
+                kept: dict[str, Any] = {}
                 for position, entry in enumerate(entries):
                     yield (", " if position else "").encode() + _dumps(entry.module).encode() + b": "
                     if entry.export_rows is not None:
@@ -100,12 +110,17 @@ class AccountData:
                     data = await entry.export(uow, identity_id)
                     if entry.module == "profile":
                         profile_data = data
+                    if entry.module in sources:
+                        kept[entry.module] = data
                     yield _dumps(data).encode()
                 yield b"}"
                 # The reference client reads these sections at the top level.
                 sections = profile_data if isinstance(profile_data, dict) else {}
                 for section in REFERENCE_SECTIONS:
                     yield b", " + _dumps(section).encode() + b": " + _dumps(sections.get(section)).encode()
+                # ...and these lists (the reference always sent them, empty): here with the real data.
+                for key, value in _reference_lists(kept).items():
+                    yield b", " + _dumps(key).encode() + b": " + _dumps(value).encode()
                 yield b"}"
 
         return body()
