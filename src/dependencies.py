@@ -14,14 +14,13 @@ the token's scopes against the route's.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-
-import hashlib
 
 from src.core.errors import AppError, Forbidden, Unauthorized
 from src.core.rate_limit import client_ip, keyed_by_ip
@@ -182,9 +181,9 @@ async def current_principal(
 ) -> Principal:
     token = _bearer_token(request)
     if token is not None and is_personal_token(token):
-        principal = _personal_principal(request)
-        request.state.identity_id = principal.identity_id
-        return principal
+        personal = _personal_principal(request)
+        request.state.identity_id = personal.identity_id
+        return personal
     claims = verified_claims(request)
     if claims is None:
         raise Unauthorized(getattr(request.state, "access_error", None) or "Not authenticated")

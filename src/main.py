@@ -37,7 +37,7 @@ from src.core.security import PrincipalCache, TokenCodec
 from src.core.settings import Settings, get_settings
 from src.core.uow import Resources, UnitOfWork
 from src.database import SessionFactory, create_engine
-from src.dependencies import enforce_rate_limit, enforce_rate_limit_once, check_personal_token
+from src.dependencies import check_personal_token, enforce_rate_limit, enforce_rate_limit_once
 from src.modules.account.manifest import MANIFEST as ACCOUNT
 from src.modules.bloodwork.manifest import MANIFEST as BLOODWORK
 from src.modules.content.manifest import MANIFEST as CONTENT

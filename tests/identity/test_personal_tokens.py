@@ -100,7 +100,9 @@ async def test_metrics_read_token_is_refused_on_every_other_route(app: FastAPI, 
 async def test_scopes_are_checked_per_route(app: FastAPI, client: httpx.AsyncClient) -> None:
     user = await anonymous_user(app)
     token = (await make_token(client, user, "fasting:read", "fasting:write", "profile:read"))["token"]
-    opened = ok(await client.post(f"{API}/time-keeper/windows", headers=bearer(token), json={"window_type": "fast"}), 201)
+    opened = ok(
+        await client.post(f"{API}/time-keeper/windows", headers=bearer(token), json={"window_type": "fast"}), 201
+    )
     assert opened["state"] == "active"
     ok(await client.get(f"{API}/time-keeper/windows/active", headers=bearer(token)))
     assert_problem(await client.get(f"{API}/metrics/latest?metric_type=weight_kg", headers=bearer(token)), 403)
@@ -138,7 +140,9 @@ async def test_revoked_and_expired_tokens_stop_working(
 async def test_someone_elses_token_cannot_be_revoked(app: FastAPI, client: httpx.AsyncClient) -> None:
     owner, other = await anonymous_user(app), await anonymous_user(app)
     created = await make_token(client, owner, "metrics:read")
-    assert_problem(await client.delete(f"{TOKENS}/{created['id']}", headers=other.headers), 404, "PERSONAL_TOKEN_NOT_FOUND")
+    assert_problem(
+        await client.delete(f"{TOKENS}/{created['id']}", headers=other.headers), 404, "PERSONAL_TOKEN_NOT_FOUND"
+    )
 
 
 async def test_the_journal_records_a_tokens_use_at_most_once_an_hour(
@@ -170,7 +174,7 @@ async def test_tokens_are_exported_without_secrets_and_erased_with_the_account(
     user = await anonymous_user(app)
     created = await make_token(client, user, "export:read")
     export = ok(await client.get(f"{API}/profile/export", headers=bearer(created["token"])))
-    tokens = export["identity"]["personal_access_tokens"]
+    tokens = export["modules"]["identity"]["personal_access_tokens"]
     assert [t["id"] for t in tokens] == [created["id"]]
     assert created["token"] not in str(export)
 

@@ -43,9 +43,9 @@ class EventType(StrEnum):
     LOGOUT = "logout"
     ACCOUNT_UPGRADED = "account_upgraded"
     SESSION_REVOKED = "session_revoked"
-    PERSONAL_TOKEN_CREATED = "personal_token_created"
-    PERSONAL_TOKEN_REVOKED = "personal_token_revoked"
-    PERSONAL_TOKEN_USED = "personal_token_used"
+    PERSONAL_TOKEN_CREATED = "personal_token_created"  # noqa: S105 - event names, not secrets
+    PERSONAL_TOKEN_REVOKED = "personal_token_revoked"  # noqa: S105
+    PERSONAL_TOKEN_USED = "personal_token_used"  # noqa: S105
     # fasting
     FAST_STARTED = "fast_started"
     FAST_PAUSED = "fast_paused"

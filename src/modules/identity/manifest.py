@@ -79,7 +79,8 @@ MANIFEST = ModuleManifest(
         tables=(
             "identities",
             "identity_credentials",
-            "capabilities", "auth_sessions",
+            "capabilities",
+            "auth_sessions",
             "refresh_tokens",
             "personal_access_tokens",  # erased with the identity (foreign-key cascade)
         ),

@@ -80,7 +80,7 @@ class PersonalTokens:
         )
         return CreatedPersonalToken(**_model(row).model_dump(), token=token)
 
-    async def list(self, identity_id: uuid.UUID) -> list[PersonalToken]:
+    async def list_tokens(self, identity_id: uuid.UUID) -> list[PersonalToken]:
         rows = await self.session.scalars(
             select(PersonalAccessTokenRow)
             .where(PersonalAccessTokenRow.identity_id == identity_id)
@@ -160,7 +160,7 @@ class PersonalTokens:
             )
 
     async def export(self, identity_id: uuid.UUID) -> list[dict[str, object]]:
-        return [token.model_dump(mode="json") for token in await self.list(identity_id)]
+        return [token.model_dump(mode="json") for token in await self.list_tokens(identity_id)]
 
 
 def _model(row: PersonalAccessTokenRow) -> PersonalToken:

@@ -170,7 +170,7 @@ async def create_token(uow: UoWDep, me: CurrentIdentity, body: PersonalTokenCrea
     responses=_TOKEN_ERRORS,
 )
 async def list_tokens(uow: UoWDep, me: CurrentIdentity) -> list[PersonalToken]:
-    return await PersonalTokens(uow).list(me.identity_id)
+    return await PersonalTokens(uow).list_tokens(me.identity_id)
 
 
 @router.delete(
