@@ -45,6 +45,7 @@ from src.modules.event_journal.manifest import MANIFEST as EVENT_JOURNAL
 from src.modules.health_sync.manifest import MANIFEST as HEALTH_SYNC
 from src.modules.identity.manifest import MANIFEST as IDENTITY
 from src.modules.identity.manifest import id_token_verifiers, personal_tokens, resolve_principal
+from src.modules.integrations.manifest import MANIFEST as INTEGRATIONS
 from src.modules.metrics.manifest import MANIFEST as METRICS
 from src.modules.profile.manifest import MANIFEST as PROFILE
 from src.modules.progression.manifest import MANIFEST as PROGRESSION
@@ -66,6 +67,7 @@ MODULES: tuple[ModuleManifest, ...] = (
     ACCOUNT,
     HEALTH_SYNC,
     BLOODWORK,
+    INTEGRATIONS,
 )
 
 
