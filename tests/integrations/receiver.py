@@ -45,10 +45,8 @@ class Receiver:
             if self.delay:
                 await asyncio.sleep(self.delay)
             extra = "".join(f"{k}: {v}\r\n" for k, v in self.extra_headers.items())
-            writer.write(
-                f"HTTP/1.1 {self.status} X\r\ncontent-length: {len(self.body)}\r\n{extra}connection: close\r\n\r\n".encode()
-                + self.body
-            )
+            head = f"HTTP/1.1 {self.status} X\r\ncontent-length: {len(self.body)}\r\n{extra}connection: close\r\n\r\n"
+            writer.write(head.encode() + self.body)
             await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass

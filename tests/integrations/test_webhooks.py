@@ -88,7 +88,7 @@ async def test_a_completed_fast_reaches_the_receiver_signed(
     assert log[0]["id"] == received.headers["webhook-id"]
 
     tampered = received.body.replace(b"16:8", b"18:6")
-    with pytest.raises(Exception, match="(?i)signature"):
+    with pytest.raises(Exception, match=r"(?i)signature"):
         Webhook(endpoint["secret"]).verify(tampered, received.headers)
 
 
