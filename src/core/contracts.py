@@ -56,6 +56,22 @@ class SocialProgress(DomainEvent):
     challenge_won: bool = False
 
 
+class AchievementUnlocked(DomainEvent):
+    """Progression unlocked an achievement (published once per unlock, inside its transaction)."""
+
+    achievement_id: UUID
+    name: str
+    achievement_type: str
+    xp_reward: int
+
+
+class LevelReached(DomainEvent):
+    """Progression moved the person up to `level` (published once per credit that did)."""
+
+    level: int
+    title: str
+
+
 class UnlockedAchievement(BaseModel):
     model_config = ConfigDict(frozen=True)
 

@@ -244,3 +244,22 @@ async def test_endpoints_are_private_and_erased_with_the_account(
     assert await count_rows(app, "webhook_deliveries") == 0
     await app.state.resources.outbox.drain()
     assert receiver.requests == []
+
+
+async def test_achievements_and_level_ups_are_sent_too(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock, receiver: Receiver
+) -> None:
+    user = await anonymous_user(app)
+    endpoint = await register(client, user, receiver.url, "achievement.unlocked", "level.up", "fast.completed")
+    closed = await complete_fast(client, user, clock, hours=25)  # 150 XP: level 2, and first-fast achievements
+    await app.state.resources.outbox.drain()
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for received in receiver.requests:
+        payload = Webhook(endpoint["secret"]).verify(received.body, received.headers)
+        by_type.setdefault(payload["type"], []).append(payload["data"])
+    assert closed["level_up"] is True
+    assert by_type["level.up"] == [{"level": closed["new_level"], "title": by_type["level.up"][0]["title"]}]
+    assert sorted(a["name"] for a in by_type["achievement.unlocked"]) == sorted(
+        a["name"] for a in closed["achievements_unlocked"]
+    )
+    assert len(by_type["fast.completed"]) == 1

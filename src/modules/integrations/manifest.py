@@ -4,7 +4,14 @@ from typing import Any
 from uuid import UUID
 
 from src.core.bus import Order, Subscription
-from src.core.contracts import FastCompleted, SocialProgress, WeightLogged, WorkoutCompleted
+from src.core.contracts import (
+    AchievementUnlocked,
+    FastCompleted,
+    LevelReached,
+    SocialProgress,
+    WeightLogged,
+    WorkoutCompleted,
+)
 from src.core.gdpr import PersonalData
 from src.core.modules import ModuleManifest
 from src.core.outbox import Delivery
@@ -66,6 +73,26 @@ async def _on_social(uow: UnitOfWork, event: SocialProgress) -> None:
         await Webhooks(uow).emit(event.identity_id, WebhookEventType.CHALLENGE_WON, event.occurred_at, {})
 
 
+async def _on_achievement(uow: UnitOfWork, event: AchievementUnlocked) -> None:
+    await Webhooks(uow).emit(
+        event.identity_id,
+        WebhookEventType.ACHIEVEMENT_UNLOCKED,
+        event.occurred_at,
+        {
+            "achievement_id": str(event.achievement_id),
+            "name": event.name,
+            "achievement_type": event.achievement_type,
+            "xp_reward": event.xp_reward,
+        },
+    )
+
+
+async def _on_level(uow: UnitOfWork, event: LevelReached) -> None:
+    await Webhooks(uow).emit(
+        event.identity_id, WebhookEventType.LEVEL_UP, event.occurred_at, {"level": event.level, "title": event.title}
+    )
+
+
 async def _deliver(uow: UnitOfWork, delivery: Delivery) -> None:
     await Webhooks(uow).deliver(delivery)
 
@@ -85,6 +112,10 @@ MANIFEST = ModuleManifest(
         Subscription(FastCompleted, _on_fast, order=WEBHOOK_ORDER, name="integrations.webhook_fast"),
         Subscription(WorkoutCompleted, _on_workout, order=WEBHOOK_ORDER, name="integrations.webhook_workout"),
         Subscription(WeightLogged, _on_weight, order=WEBHOOK_ORDER, name="integrations.webhook_metric"),
+        Subscription(
+            AchievementUnlocked, _on_achievement, order=WEBHOOK_ORDER, name="integrations.webhook_achievement"
+        ),
+        Subscription(LevelReached, _on_level, order=WEBHOOK_ORDER, name="integrations.webhook_level"),
         Subscription(SocialProgress, _on_social, order=WEBHOOK_ORDER, name="integrations.webhook_challenge"),
     ),
     outbox_handlers={DELIVER_TOPIC: _deliver},
