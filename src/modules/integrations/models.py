@@ -86,3 +86,16 @@ class CalendarFeedStatus(BaseModel):
     active: bool
     created_at: AwareDatetime | None = Field(description="When the current URL was made (it is shown only then)")
     last_fetched_at: AwareDatetime | None
+
+
+class CsvRowError(BaseModel):
+    line: int = Field(description="Line number in the file (the header is line 1)")
+    reason: str
+
+
+class CsvImportResult(BaseModel):
+    rows: int = Field(description="Data rows read")
+    created: int = Field(description="Rows that added or changed something")
+    unchanged: int = Field(description="Rows already held exactly so (importing a file again changes nothing)")
+    rejected: int = Field(description="Rows refused by the same rules as the API")
+    errors: list[CsvRowError] = Field(description="Why rows were refused (the first 100)")

@@ -3,17 +3,20 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import Path, Request, Response, status
+from fastapi import Path, Query, Request, Response, status
 
 from src.core.errors import problem_schema
 from src.core.routing import ModuleRouter
+from src.core.scopes import TokenScope, token_scope
 from src.dependencies import CurrentIdentity, UoWDep, WritingUoWDep
 
 from .calendar import CalendarFeeds
+from .csv_io import MAX_BYTES, CsvExports, CsvImports, CsvTooLarge
 from .models import (
     CalendarFeed,
     CalendarFeedStatus,
     CreatedWebhookEndpoint,
+    CsvImportResult,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEndpointCreate,
@@ -118,4 +121,98 @@ async def calendar_feed(uow: WritingUoWDep, token: Annotated[str, Path(min_lengt
         body,
         media_type="text/calendar; charset=utf-8",
         headers={"Cache-Control": "private, max-age=300", "Content-Disposition": 'inline; filename="ugoki.ics"'},
+    )
+
+
+# CSV --------------------------------------------------------------------------------------------
+
+_CSV_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"text/csv": {"schema": {"type": "string"}, "example": "date,weight_kg\n2026-03-01,81.4\n"}},
+    }
+}
+
+
+async def _csv_body(request: Request) -> bytes:
+    data = bytearray()
+    async for chunk in request.stream():
+        data.extend(chunk)
+        if len(data) > MAX_BYTES:
+            raise CsvTooLarge(f"A CSV file may have at most {MAX_BYTES // 1024} KiB")
+    return bytes(data)
+
+
+@router.post(
+    "/csv/weights",
+    response_model=CsvImportResult,
+    summary="Import weigh-ins from a CSV file (idempotent)",
+    description=(
+        "Body: the CSV file itself (`text/csv`), UTF-8 with or without BOM, a header row, comma, semicolon "
+        "or tab separated (with semicolons a decimal comma is read). Columns, by name: a date "
+        "(`date`, `timestamp`, `datetime`, `time`, `day`, `measured_at`) and a weight (`weight_kg`, "
+        "`weight (kg)`, `kg`, `weight_lb`, `weight (lbs)`, `lb`, `weight`, `value`); an optional `unit` "
+        "column (`kg`/`lb`) or `?unit=` for a bare `weight` column. A date without a time is noon in your "
+        "time zone. Rows go through the same checks as `POST /metrics`; importing the same file again "
+        "changes nothing. At most 1 MiB, 5000 rows, 1000 characters a line."
+    ),
+    responses=_ERRORS | {413: problem_schema()},
+    openapi_extra=_CSV_BODY | token_scope(TokenScope.METRICS_WRITE),
+)
+async def import_weights(
+    uow: UoWDep,
+    me: CurrentIdentity,
+    request: Request,
+    unit: Annotated[str, Query(pattern="^(kg|lb)$", description="Unit of a bare `weight` column")] = "kg",
+) -> CsvImportResult:
+    return await CsvImports(uow).import_weights(me.identity_id, await _csv_body(request), default_unit=unit)
+
+
+@router.post(
+    "/csv/fasts",
+    response_model=CsvImportResult,
+    summary="Import finished fasts from a CSV file (idempotent)",
+    description=(
+        "Body: the CSV file (`text/csv`), as for weights. Columns: a start (`start`, `start_time`, `started`, "
+        "`fast start`, `begin`) and an end (`end`, `end_time`, `ended`, `fast end`, `finish`) as date and "
+        "time (ISO 8601, or `2026-03-01 20:00`; without an offset: your time zone), and an optional "
+        "`protocol` (`16:8`, `18:6`, `20:4`, `OMAD`, `24h`, `36h`; anything else is a custom fast of the "
+        "row's length). Each row is logged like `POST /time-keeper/windows` with an `end_time`: at most 7 "
+        "days back, never overlapping another fast; a fast with the same start and end is already there."
+    ),
+    responses=_ERRORS | {413: problem_schema()},
+    openapi_extra=_CSV_BODY | token_scope(TokenScope.FASTING_WRITE),
+)
+async def import_fasts(uow: UoWDep, me: CurrentIdentity, request: Request) -> CsvImportResult:
+    return await CsvImports(uow).import_fasts(me.identity_id, await _csv_body(request))
+
+
+@router.get(
+    "/csv/weights",
+    summary="Your weigh-ins as CSV: timestamp, date, weight_kg, weight_lb",
+    description="Times with their offset in your time zone; the file imports back unchanged. The read is journalled.",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}, 401: problem_schema(), 403: problem_schema()},
+    openapi_extra=token_scope(TokenScope.EXPORT_READ),
+)
+async def export_weights(uow: WritingUoWDep, me: CurrentIdentity) -> Response:
+    return _csv_response(await CsvExports(uow).weights(me.identity_id), "ugoki-weights.csv")
+
+
+@router.get(
+    "/csv/fasts",
+    summary="Your completed fasts as CSV: start, end, protocol, hours",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}, 401: problem_schema(), 403: problem_schema()},
+    openapi_extra=token_scope(TokenScope.EXPORT_READ),
+)
+async def export_fasts(uow: UoWDep, me: CurrentIdentity) -> Response:
+    return _csv_response(await CsvExports(uow).fasts(me.identity_id), "ugoki-fasts.csv")
+
+
+def _csv_response(body: bytes, filename: str) -> Response:
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
     )

@@ -151,13 +151,7 @@ class Webhooks:
         """Queue `event_type` for every active endpoint of the person subscribed to it (inside the
         transaction of the event: nothing is sent if it rolls back)."""
         endpoints = [
-            row
-            for row in await self.session.scalars(
-                select(WebhookEndpointRow).where(
-                    WebhookEndpointRow.identity_id == identity_id, WebhookEndpointRow.disabled_at.is_(None)
-                )
-            )
-            if str(event_type) in row.event_types
+            endpoint_id for endpoint_id, types in await self._subscribed(identity_id) if str(event_type) in types
         ]
         if not endpoints:
             return 0
@@ -168,12 +162,12 @@ class Webhooks:
             )
         )
         body = {"type": str(event_type), "timestamp": occurred_at.isoformat(), "data": data}
-        for endpoint in endpoints:
+        for endpoint_id in endpoints:
             msg_id = f"msg_{uuid.uuid4().hex}"
             self.session.add(
                 WebhookDeliveryRow(
                     id=msg_id,
-                    endpoint_id=endpoint.id,
+                    endpoint_id=endpoint_id,
                     identity_id=identity_id,
                     event_type=str(event_type),
                     body=body,
@@ -186,6 +180,22 @@ class Webhooks:
             self.uow.enqueue(DELIVER_TOPIC, {"delivery_id": msg_id, "attempt": 1}, identity_id=identity_id)
         await self.session.flush()
         return len(endpoints)
+
+    async def _subscribed(self, identity_id: uuid.UUID) -> list[tuple[uuid.UUID, frozenset[str]]]:
+        """The person's active endpoints and their event types, read once per transaction: one
+        activity publishes several events (a fast, the achievements and level it brought), and
+        reading them again for each would make the statements grow with the unlocks."""
+        cache: dict[uuid.UUID, list[tuple[uuid.UUID, frozenset[str]]]] = self.session.info.setdefault(
+            "webhook_endpoints", {}
+        )
+        if identity_id not in cache:
+            rows = await self.session.execute(
+                select(WebhookEndpointRow.id, WebhookEndpointRow.event_types).where(
+                    WebhookEndpointRow.identity_id == identity_id, WebhookEndpointRow.disabled_at.is_(None)
+                )
+            )
+            cache[identity_id] = [(row.id, frozenset(row.event_types)) for row in rows]
+        return cache[identity_id]
 
     # Sending (outbox handler) --------------------------------------------------------------
 

@@ -61,6 +61,10 @@ class MetricsInterface(ABC):
         """Newest value per type (one query); the read is recorded in the journal."""
 
     @abstractmethod
+    async def series_for(self, identity_id: UUID, metric_type: str, *, limit: int, accessed_by: str) -> list[Metric]:
+        """The newest `limit` values of a type, oldest first; the read is recorded in the journal."""
+
+    @abstractmethod
     async def trend_for(
         self, identity_id: UUID, metric_type: str, *, period_days: int, accessed_by: str
     ) -> MetricTrend | None:
