@@ -30,13 +30,14 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from src.core.errors import AppError, PayloadTooLarge, UnprocessableEntity
+from src.core.errors import AppError
 from src.core.uow import UnitOfWork
 from src.modules.metrics import Measurement, MetricSource
 from src.modules.metrics import metrics as metrics_service
 from src.modules.profile import profile_service
 from src.modules.time_keeper import OpenWindowRequest, WindowType, time_keeper
 
+from .errors import CsvColumnsMissing, CsvTooLarge, CsvUnreadable
 from .models import CsvImportResult, CsvRowError
 
 MAX_BYTES = 1_048_576
@@ -55,18 +56,6 @@ WEIGHT_UNIT = ("unit", "units", "weight unit")
 FAST_START = ("start", "start_time", "start time", "started", "started at", "fast start", "begin", "from")
 FAST_END = ("end", "end_time", "end time", "ended", "ended at", "fast end", "finish", "to")
 FAST_PROTOCOL = ("protocol", "plan", "fasting protocol", "fast type", "type")
-
-
-class CsvUnreadable(UnprocessableEntity):
-    code = "CSV_UNREADABLE"
-
-
-class CsvColumnsMissing(UnprocessableEntity):
-    code = "CSV_COLUMNS_MISSING"
-
-
-class CsvTooLarge(PayloadTooLarge):
-    code = "CSV_TOO_LARGE"
 
 
 class _RowError(ValueError):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from src.core.errors import Conflict, NotFound, UnprocessableEntity
+from src.core.errors import Conflict, NotFound, PayloadTooLarge, UnprocessableEntity
 
 
 class WebhookEndpointNotFound(NotFound):
@@ -19,3 +19,15 @@ class TooManyWebhookEndpoints(Conflict):
 
 class CalendarFeedNotFound(NotFound):
     code = "CALENDAR_FEED_NOT_FOUND"
+
+
+class CsvUnreadable(UnprocessableEntity):
+    code = "CSV_UNREADABLE"
+
+
+class CsvColumnsMissing(UnprocessableEntity):
+    code = "CSV_COLUMNS_MISSING"
+
+
+class CsvTooLarge(PayloadTooLarge):
+    code = "CSV_TOO_LARGE"

@@ -11,7 +11,8 @@ from src.core.scopes import TokenScope, token_scope
 from src.dependencies import CurrentIdentity, UoWDep, WritingUoWDep
 
 from .calendar import CalendarFeeds
-from .csv_io import MAX_BYTES, CsvExports, CsvImports, CsvTooLarge
+from .csv_io import MAX_BYTES, CsvExports, CsvImports
+from .errors import CsvTooLarge
 from .models import (
     CalendarFeed,
     CalendarFeedStatus,
