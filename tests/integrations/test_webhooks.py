@@ -263,3 +263,17 @@ async def test_achievements_and_level_ups_are_sent_too(
         a["name"] for a in closed["achievements_unlocked"]
     )
     assert len(by_type["fast.completed"]) == 1
+
+
+async def test_an_address_that_became_private_is_refused_when_sending(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock, receiver: Receiver
+) -> None:
+    user = await anonymous_user(app)
+    endpoint = await register(client, user, receiver.url)
+    app.state.resources.settings.webhook_allow_private_targets = False  # checked again at every attempt
+    await complete_fast(client, user, clock)
+    await app.state.resources.outbox.drain()
+    assert receiver.requests == []
+    [log] = await deliveries(client, user, endpoint["id"])
+    assert log["response_code"] is None
+    assert log["error"] == "Webhook URLs must use https"
