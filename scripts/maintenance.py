@@ -1,5 +1,6 @@
 """Periodic maintenance (run it from cron or a scheduler, e.g. daily):
-purges activity events older than EVENT_RETENTION_DAYS.
+purges activity events older than EVENT_RETENTION_DAYS and research search answers that expired
+more than a day ago.
 
     uv run python scripts/maintenance.py
 """
@@ -13,6 +14,7 @@ from _app import running_app
 
 from src.core.uow import UnitOfWork
 from src.modules.event_journal.manifest import purge_older_than
+from src.modules.research.manifest import purge_expired_searches
 
 
 async def main() -> int:
@@ -20,9 +22,12 @@ async def main() -> int:
         resources = app.state.resources
         cutoff = resources.clock.now() - timedelta(days=resources.settings.event_retention_days)
         async with app.state.sessions.writer() as session:
-            purged = await purge_older_than(UnitOfWork(session=session, resources=resources), cutoff)
+            uow = UnitOfWork(session=session, resources=resources)
+            purged = await purge_older_than(uow, cutoff)
+            searches = await purge_expired_searches(uow, resources.clock.now() - timedelta(days=1))
             await session.commit()
     print(f"purged {purged} activity events older than {cutoff.isoformat()}")
+    print(f"purged {searches} expired research search answers")
     return 0
 
 

@@ -39,6 +39,7 @@ from src.core.uow import Resources, UnitOfWork
 from src.database import SessionFactory, create_engine
 from src.dependencies import check_personal_token, enforce_rate_limit, enforce_rate_limit_once
 from src.modules.account.manifest import MANIFEST as ACCOUNT
+from src.modules.ai_coach.manifest import MANIFEST as AI_COACH
 from src.modules.bloodwork.manifest import MANIFEST as BLOODWORK
 from src.modules.content.manifest import MANIFEST as CONTENT
 from src.modules.event_journal.manifest import MANIFEST as EVENT_JOURNAL
@@ -49,6 +50,7 @@ from src.modules.integrations.manifest import MANIFEST as INTEGRATIONS
 from src.modules.metrics.manifest import MANIFEST as METRICS
 from src.modules.profile.manifest import MANIFEST as PROFILE
 from src.modules.progression.manifest import MANIFEST as PROGRESSION
+from src.modules.research.manifest import MANIFEST as RESEARCH
 from src.modules.time_keeper.manifest import MANIFEST as TIME_KEEPER
 
 logger = logging.getLogger("ugoki")
@@ -68,6 +70,8 @@ MODULES: tuple[ModuleManifest, ...] = (
     HEALTH_SYNC,
     BLOODWORK,
     INTEGRATIONS,
+    RESEARCH,
+    AI_COACH,
 )
 
 
@@ -195,8 +199,10 @@ def create_app(
         openapi_url="/openapi.json" if docs else None,
     )
     app.state.resources = resources
+    storage = _rate_limit_storage(settings)
+    resources.rate_limits = storage
     app.state.rate_limiter = RateLimiter(
-        _rate_limit_storage(settings), default=settings.rate_limit_default, enabled=settings.rate_limit_enabled
+        storage, default=settings.rate_limit_default, enabled=settings.rate_limit_enabled
     )
     install_error_handlers(app, before_validation_error=enforce_rate_limit_once)
 

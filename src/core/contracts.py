@@ -41,6 +41,7 @@ class WorkoutCompleted(DomainEvent):
     difficulty: str
     duration_seconds: int
     eligible: bool = Field(description="Lasted at least half the planned duration: earns credit")
+    started_at: datetime | None = Field(default=None, description="When the session began (its clock time)")
 
 
 class WeightLogged(DomainEvent):

@@ -83,8 +83,9 @@ class UnprocessableEntity(AppError):
     status, code, title = 422, "UNPROCESSABLE_ENTITY", "Unprocessable entity"
 
 
-class ConfirmationRequired(UnprocessableEntity):
-    """A destructive request sent without `?confirm=true`."""
+class ConfirmationRequired(BadRequest):
+    """A destructive request sent without `?confirm=true`: 400, as the reference answers (its client
+    treats that answer as a refusal)."""
 
     code = "CONFIRMATION_REQUIRED"
 

@@ -57,3 +57,5 @@ def configure_logging(level: str = "INFO", *, json_output: bool = True) -> None:
     logging.getLogger("uvicorn.access").propagate = False
     logging.getLogger("uvicorn.error").handlers[:] = []
     logging.getLogger("uvicorn.error").propagate = True
+    # httpx logs every outbound URL at INFO, query string included (search terms, signed URLs).
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -86,12 +86,18 @@ class Storage(Protocol):
         """Count one hit in the current fixed window; returns (hits so far, seconds to reset)."""
         ...
 
+    async def reserve_slot(self, key: str, interval: float) -> float:
+        """Take the next free moment of a paced stream (at most one use per `interval` seconds,
+        shared by everyone using `key`); returns how many seconds from now it is."""
+        ...
+
     async def reset(self) -> None: ...
 
 
 class MemoryStorage:
     def __init__(self) -> None:
         self._counts: dict[str, tuple[float, int]] = {}
+        self._next_free: dict[str, float] = {}
         self._last_sweep = time.monotonic()
 
     async def hit(self, key: str, window: int) -> tuple[int, float]:
@@ -111,8 +117,15 @@ class MemoryStorage:
         for key in [k for k, (reset_at, _) in self._counts.items() if reset_at <= now]:
             self._counts.pop(key, None)
 
+    async def reserve_slot(self, key: str, interval: float) -> float:
+        now = time.time()
+        start = max(now, self._next_free.get(key, 0.0))
+        self._next_free[key] = start + interval
+        return start - now
+
     async def reset(self) -> None:
         self._counts.clear()
+        self._next_free.clear()
 
 
 class RedisStorage:
@@ -130,6 +143,22 @@ class RedisStorage:
             pipe.expire(full_key, window + 1)
             count, _ = await pipe.execute()
         return int(count), (bucket + 1) * window - now
+
+    # The next free moment of the stream, kept with Redis's own clock so that workers on different
+    # machines agree; stored in microseconds, expiring once it lies in the past.
+    _RESERVE = """
+    local t = redis.call('TIME')
+    local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+    local interval = tonumber(ARGV[1])
+    local free = tonumber(redis.call('GET', KEYS[1]) or '0')
+    local start = math.max(now, free)
+    redis.call('SET', KEYS[1], tostring(start + interval), 'PX', math.ceil((start + interval - now) / 1000) + 1000)
+    return start - now
+    """
+
+    async def reserve_slot(self, key: str, interval: float) -> float:
+        wait = await self._redis.eval(self._RESERVE, 1, f"ugoki:rl:slot:{key}", str(int(interval * 1_000_000)))
+        return int(wait) / 1_000_000
 
     async def reset(self) -> None:
         async for key in self._redis.scan_iter(match="ugoki:rl:*"):

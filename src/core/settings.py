@@ -85,12 +85,38 @@ class Settings(BaseSettings):
     max_avatar_bytes: int = Field(default=5 * 1_048_576, ge=1024)
 
     # Language model (coach, bloodwork parsing, research digests). "none": offline, deterministic.
-    llm_provider: Literal["none", "anthropic"] = "none"
+    # "openai" is any OpenAI-compatible chat-completions API (OpenAI, Ollama, Groq, vLLM…) at
+    # OPENAI_BASE_URL; bloodwork parsing uses only "anthropic".
+    llm_provider: Literal["none", "anthropic", "openai"] = "none"
     anthropic_api_key: SecretStr | None = None
     llm_base_url: str = "https://api.anthropic.com"
     llm_model: str = "claude-sonnet-4-20250514"
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str = "https://api.openai.com/v1"
+    openai_model: str = "gpt-4o-mini"
+
+    # AI coach
+    coach_model: str | None = None  # None: LLM_MODEL (anthropic) or OPENAI_MODEL (openai)
+    coach_daily_messages_free: int = Field(default=10, ge=1, le=10_000)
+    coach_daily_messages_premium: int = Field(default=50, ge=1, le=10_000)
+    coach_judge_sample_rate: float = Field(default=0.1, ge=0, le=1)
+    coach_compact_after_messages: int = Field(default=30, ge=6, le=1000)
     llm_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
     bloodwork_parse_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+
+    # Research hub: PubMed E-utilities. Offline (the default) every answer comes from the stored
+    # library and the papers fetched earlier; nothing is sent to NCBI.
+    research_online: bool = False
+    pubmed_base_url: str = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
+    pubmed_tool: str = "ugoki-api"
+    pubmed_email: str | None = None  # NCBI's contact address for this deployment
+    ncbi_api_key: SecretStr | None = None  # raises the shared budget from 3 to 10 requests a second
+    pubmed_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    pubmed_max_attempts: int = Field(default=3, ge=1, le=10)
+    pubmed_backoff_seconds: float = Field(default=0.5, ge=0, le=30)
+    research_cache_hours: float = Field(default=24.0, gt=0, le=24 * 30)
+    research_daily_searches: int = Field(default=15, ge=1, le=1000)
+    research_digest_model: str = "claude-3-5-haiku-latest"  # with LLM_PROVIDER=anthropic
 
     # Rate limiting
     rate_limit_enabled: bool = True
@@ -110,6 +136,11 @@ class Settings(BaseSettings):
     # Event journal
     event_client_skew_seconds: int = Field(default=300, ge=0, le=3600)
     event_retention_days: int = Field(default=730, ge=30)
+
+    # Fasting fair play
+    fast_min_gap_minutes: int = Field(default=60, ge=0, le=24 * 60)
+    fast_max_pause_minutes: int = Field(default=120, ge=1, le=24 * 60)
+    fast_max_pauses: int = Field(default=3, ge=0, le=100)
 
     # Logging
     log_level: str = "INFO"
@@ -154,6 +185,10 @@ class Settings(BaseSettings):
             )
         if self.llm_provider == "anthropic" and not self.anthropic_api_key:
             problems.append("LLM_PROVIDER=anthropic needs ANTHROPIC_API_KEY")
+        if self.research_online and not self.pubmed_email:
+            problems.append("RESEARCH_ONLINE=true needs PUBMED_EMAIL (NCBI's contact address for this service)")
+        if self.llm_provider == "openai" and not self.openai_api_key:
+            problems.append("LLM_PROVIDER=openai needs OPENAI_API_KEY")
         if not self.cors_origins or "*" in self.cors_origins:
             problems.append("CORS_ORIGINS must list the allowed origins explicitly")
         if problems:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from src.core.gdpr import PersonalDataRegistry
     from src.core.outbox import OutboxDispatcher
     from src.core.ports import IdTokenVerifying, ObjectStorage
+    from src.core.rate_limit import Storage
     from src.core.security import Principal, PrincipalCache, TokenCodec
 
 
@@ -61,6 +62,9 @@ class Resources:
     personal_data: PersonalDataRegistry[UnitOfWork]
     keyring: Keyring
     outbox: OutboxDispatcher[UnitOfWork] | None = None
+    # The rate-limit counters (memory or Redis), also used to share outbound request budgets
+    # (e.g. NCBI's requests per second) between workers.
+    rate_limits: Storage | None = None
     # Built by the app shell when the app starts (see `src/main.py`): the object storage (None
     # when its configuration is unusable: uploads then answer 503), the sign-in providers' ID
     # token verifiers (they cache the providers' keys), and how many CPU-heavy file jobs may run

@@ -145,7 +145,7 @@ async def test_completion_without_a_body_is_accepted(app: FastAPI, client: httpx
     session = await start(client, user, (await workout_named(client, "Quick HIIT Blast"))["id"])
     response = await client.post(f"{SESSIONS}/{session['id']}/complete", headers=user.headers)
     assert response.status_code == 200, response.text
-    assert response.json()["status"] == "completed"
+    assert response.json()["status"] == "not_credited"  # completed at once: too short to count
 
 
 @pytest.mark.parametrize(

@@ -149,13 +149,13 @@ async def test_feed_prefers_the_stored_description(
     assert item["description"] == "Personal best!"
 
 
-async def test_feed_description_is_null_when_metadata_says_nothing(
+async def test_feed_description_is_the_types_line_when_metadata_says_nothing(
     app: FastAPI, client: httpx.AsyncClient, server_event: RecordServerEvent
 ) -> None:
     user = await anonymous_user(app)
     event_id = await server_event(user, E.FAST_COMPLETED, metadata={"duration_hours": "not a number"})
     item = next(i for i in await read_feed(client, user) if i["id"] == event_id)
-    assert item["description"] is None
+    assert item["description"] == "You completed a fast"
     assert item["title"] == "Fast Completed"
 
 
@@ -169,8 +169,8 @@ async def test_feed_still_answers_when_stored_metadata_is_not_numeric(
     response = await client.get(FEED, headers=user.headers)
     assert response.status_code == 200, response.text
     descriptions = {i["id"]: i["description"] for i in response.json()}
-    assert descriptions[odd] is None
-    assert descriptions[level] is None
+    assert descriptions[odd] == "You completed a fast"
+    assert descriptions[level] == "You reached a new level"
 
 
 async def test_feed_category_filter_returns_only_that_category(

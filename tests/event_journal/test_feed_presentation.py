@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from src.modules.event_journal import EVENT_TYPES, EventType
-from src.modules.event_journal.feed import describe, title_and_icon
+from src.modules.event_journal.feed import DEFAULT_LINES, describe, title_and_icon
 
 E = EventType
 
@@ -35,6 +35,43 @@ E = EventType
         (E.WEIGHT_LOGGED, {"value": 72.5, "unit": None}, "72.5 kg"),
         (E.STREAK_INCREMENTED, {"streak_type": "app_usage", "count": 10}, "App Usage streak: 10 days"),
         (E.STREAK_RESET, {"streak_type": "logging", "previous_count": "4"}, "Logging streak reset after 4 days"),
+        (E.STREAK_INCREMENTED, {"streak_type": "fasting", "count": 1}, "Fasting streak: 1 day"),
+        (E.STREAK_RESET, {"streak_type": "fasting", "previous_count": 1}, "Fasting streak reset after 1 day"),
+        (
+            E.FAST_COMPLETED,
+            {
+                "duration_hours": 16.2,
+                "xp_earned": 150,
+                "base_xp": 50,
+                "streak_bonus_xp": 25,
+                "achievement_xp": 75,
+                "achievements": [{"name": "Week Warrior", "xp": 75}],
+            },
+            "16 h fast: 50 XP, +25 XP streak bonus, +75 XP achievement 'Week Warrior'",
+        ),
+        (
+            E.WORKOUT_COMPLETED,
+            {
+                "workout_name": "Tabata",
+                "duration_minutes": 15,
+                "xp_earned": 75,
+                "base_xp": 45,
+                "streak_bonus_xp": 0,
+                "achievement_xp": 30,
+                "achievements": [{"name": "First Workout", "xp": 30}],
+            },
+            "Tabata (15 min): 45 XP, +30 XP achievement 'First Workout'",
+        ),
+        (
+            E.WORKOUT_COMPLETED,
+            {"workout_name": "Tabata", "base_xp": 0, "credited": False, "credit_reason": "Too short to count"},
+            "Tabata: no XP (Too short to count)",
+        ),
+        (
+            E.FAST_LOGGED,
+            {"duration_hours": 16, "xp_earned": 50, "base_xp": 50, "achievements": [{"name": 3}]},
+            "16 h fast: 50 XP",
+        ),
     ],
 )
 def test_describe_reads_numbers_given_as_numbers_or_numeric_strings(
@@ -83,8 +120,10 @@ def test_describe_never_fails_on_odd_metadata(event_type: EventType, metadata: d
         (E.WORKOUT_COMPLETED, {}),
     ],
 )
-def test_describe_says_nothing_rather_than_something_wrong(event_type: EventType, metadata: dict[str, Any]) -> None:
-    assert describe(event_type, metadata) is None
+def test_describe_falls_back_to_the_types_line_rather_than_something_wrong(
+    event_type: EventType, metadata: dict[str, Any]
+) -> None:
+    assert describe(event_type, metadata) == DEFAULT_LINES[event_type]
 
 
 @pytest.mark.parametrize(
@@ -106,8 +145,8 @@ def test_describe_ignores_a_non_text_reason_and_unit() -> None:
     assert describe(E.WEIGHT_LOGGED, {"value": 70, "unit": 5}) == "70 kg"
 
 
-def test_describe_has_nothing_to_say_about_other_types() -> None:
-    assert describe(E.APP_OPENED, {"duration_hours": 16}) is None
+def test_describe_has_only_the_types_line_for_other_types() -> None:
+    assert describe(E.APP_OPENED, {"duration_hours": 16}) == "You opened the app"
     assert describe("not_a_type", {"name": "x"}) is None
 
 
@@ -122,3 +161,10 @@ def test_title_and_icon_of_every_known_type_come_from_the_catalogue() -> None:
 )
 def test_title_and_icon_of_an_unknown_type_is_derived_from_its_name(event_type: str, title: str) -> None:
     assert title_and_icon(event_type) == (title, "circle")
+
+
+@pytest.mark.parametrize("event_type", list(EventType))
+def test_every_event_type_has_a_line_even_without_metadata(event_type: EventType) -> None:
+    line = describe(event_type, {})
+    assert isinstance(line, str)
+    assert line.strip()

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from tests.factories import User, anonymous_user
 from tests.health_sync.helpers import (
+    API,
     HEALTH_TYPES,
     assert_problem,
     events,
@@ -21,6 +22,7 @@ from tests.health_sync.helpers import (
     total_xp,
     upload,
     utc,
+    weight_xp,
     zipped,
 )
 
@@ -379,3 +381,19 @@ async def test_a_nights_sleep_stages_before_and_after_midnight_count_on_the_day_
     assert body["types"]["sleep_hours"]["imported"] == 2
     stored = [(instant(r["timestamp"]), r["value"]) for r in await history(client, user, "sleep_hours")]
     assert stored == [(utc(3, 9, 23), 8.5), (utc(3, 8, 23), 8.0)]
+
+
+async def test_imported_weigh_ins_earn_xp_and_streak_on_the_days_they_were_measured(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    user = await berlin_user(app, client)
+    data = export_xml(
+        record("BodyMass", 80.6, "2026-03-08 07:00:00 +0100", unit="kg"),
+        record("BodyMass", 80.4, "2026-03-09 07:00:00 +0100", unit="kg"),
+        record("BodyMass", 80.2, "2026-03-10 07:00:00 +0100", unit="kg"),
+        record("BodyMass", 81.0, "2026-02-20 07:00:00 +0100", unit="kg"),  # before the back-fill window
+    )
+    ok(await upload(client, user, data))
+    assert await weight_xp(client, user) == 30  # 8, 9 and 10 March; February is stored, not credited
+    logging = ok(await client.get(f"{API}/progression/streaks/logging", headers=user.headers))
+    assert (logging["current_count"], logging["last_activity_date"]) == (3, "2026-03-10")

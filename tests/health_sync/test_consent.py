@@ -194,7 +194,7 @@ async def test_deleting_device_data_needs_confirmation_and_deletes_nothing_witho
     user = await anonymous_user(app)
     await sync(client, user, full_sync(clock))
     for params in ({}, {"confirm": "false"}):
-        assert_problem(await client.delete(DATA, headers=user.headers, params=params), 422, "CONFIRMATION_REQUIRED")
+        assert_problem(await client.delete(DATA, headers=user.headers, params=params), 400, "CONFIRMATION_REQUIRED")
     assert await total_rows(client, user) == len(HEALTH_TYPES)
     assert_problem(await client.delete(DATA, headers=user.headers, params={"confirm": "maybe"}), 422)
 

@@ -90,15 +90,21 @@ async def test_upgrade_with_apple_keeps_identity_id(
     assert response.json()["identity"]["providers"] == ["apple"]
 
 
-async def test_device_id_no_longer_signs_in_to_upgraded_account(app: FastAPI, client: httpx.AsyncClient) -> None:
+async def test_the_old_device_id_of_an_upgraded_account_answers_409_not_a_new_account(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
     user = await anonymous_user(app)
     await _upgrade(client, user, _email("device-gone@example.com"))
 
     response = await sign_in_anonymously(app, user.device_id or "")
 
-    assert response.status_code == 200, response.text
-    assert response.json()["identity"]["id"] != user.id
-    assert response.json()["identity"]["type"] == "anonymous"
+    # Never a silent new empty account: the app is told how to reach the upgraded one.
+    body = assert_problem(response, 409, "DEVICE_ACCOUNT_UPGRADED")
+    assert body["sign_in_with"] == ["email"]
+    assert "sign in with email" in body["detail"]
+    signed_in = await authenticate(app, _email("device-gone@example.com"))
+    assert signed_in.json()["identity"]["id"] == user.id
+    assert signed_in.json()["identity"]["providers"] == ["email"]
 
 
 async def test_access_token_from_before_upgrade_is_rejected(app: FastAPI, client: httpx.AsyncClient) -> None:

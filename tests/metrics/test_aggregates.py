@@ -106,6 +106,7 @@ async def test_summary_gives_latest_min_max_average_and_count(app: FastAPI, clie
     body = ok(await client.get(SUMMARY, headers=user.headers, params={"metric_type": "steps"}))
     assert body == {
         "metric_type": "steps",
+        "unit": "count",
         "latest_value": 301.0,
         "latest_timestamp": "2026-03-04T09:00:00Z",
         "min_value": 301.0,
@@ -120,6 +121,7 @@ async def test_summary_of_nothing_is_zero_entries_and_nulls(app: FastAPI, client
     body = ok(await client.get(SUMMARY, headers=user.headers, params={"metric_type": "steps"}))
     assert body == {
         "metric_type": "steps",
+        "unit": "count",
         "latest_value": None,
         "latest_timestamp": None,
         "min_value": None,

@@ -15,7 +15,7 @@ from src.modules.metrics import MetricSource
 from tests.factories import User, anonymous_user
 from tests.metrics.helpers import AGGREGATE, GROUPED, SUMMARY, TREND, bulk_insert, counting_statements, ok
 
-SMALL, LARGE = 10, 500
+SMALL, LARGE = 20, 500  # the small set spans two days (a trend needs readings on two days)
 
 READS: dict[str, tuple[str, dict[str, str | int]]] = {
     "summary": (SUMMARY, {"metric_type": "weight_kg"}),

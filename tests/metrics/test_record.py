@@ -3,7 +3,7 @@ log sets off elsewhere (XP once a day, the logging streak, First Weigh-In, onboa
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -11,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 
 from src.core.clock import FrozenClock
+from src.modules.metrics import MetricSource
 from tests.factories import User, anonymous_user, fresh_token
 from tests.metrics.helpers import (
     FEED,
@@ -23,6 +24,7 @@ from tests.metrics.helpers import (
     assert_problem,
     ok,
     record,
+    store_many,
     stored_rows,
     utc,
 )
@@ -120,10 +122,20 @@ async def test_client_cannot_claim_a_server_only_source(app: FastAPI, client: ht
     assert await history(client, user, "biomarker_ldl") == []
 
 
-async def test_device_sync_source_is_accepted_from_a_client(app: FastAPI, client: httpx.AsyncClient) -> None:
+async def test_a_client_cannot_claim_device_sync_its_values_are_its_own_input(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
     user = await anonymous_user(app)
     body = await record(client, user, "health_resting_hr", 58, source="device_sync")
-    assert body["source"] == "device_sync"
+    assert body["source"] == "user_input"
+    assert [m["source"] for m in await history(client, user, "health_resting_hr")] == ["user_input"]
+
+
+async def test_a_derived_type_cannot_be_written(app: FastAPI, client: httpx.AsyncClient) -> None:
+    user = await anonymous_user(app)
+    response = await client.post(METRICS, headers=user.headers, json={"metric_type": "recovery_score", "value": 99})
+    assert "computed by the server" in assert_problem(response, 422, "INVALID_METRIC")["detail"]
+    assert await history(client, user, "recovery_score") == []
 
 
 async def test_reference_low_above_reference_high_is_refused(app: FastAPI, client: httpx.AsyncClient) -> None:
@@ -183,8 +195,8 @@ async def test_same_instant_from_another_source_is_another_measurement(app: Fast
     user = await anonymous_user(app)
     at = "2026-03-09T08:00:00Z"
     typed = await record(client, user, "steps", 4000, timestamp=at)
-    synced = await record(client, user, "steps", 4100, timestamp=at, source="device_sync")
-    assert typed["id"] != synced["id"]
+    await store_many(app, user, [("steps", 4100, datetime.fromisoformat(at))], source=MetricSource.DEVICE_SYNC)
+    assert typed["id"] not in {m["id"] for m in await history(client, user, "steps") if m["value"] == 4100}
     assert sorted(m["value"] for m in await history(client, user, "steps")) == [4000, 4100]
 
 

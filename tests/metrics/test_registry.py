@@ -11,11 +11,11 @@ import pytest
 from fastapi import FastAPI
 
 from src.core.clock import FrozenClock
-from src.modules.metrics.registry import KNOWN, LBS_TO_KG, MetricTypeError, canonical
+from src.modules.metrics.registry import DERIVED, KNOWN, LBS_TO_KG, MetricTypeError, canonical
 from tests.factories import anonymous_user
 from tests.metrics.helpers import HISTORY, METRICS, assert_problem, ok, record
 
-KNOWN_TYPES = sorted(KNOWN)
+KNOWN_TYPES = sorted(set(KNOWN) - DERIVED)  # derived types are the server's to write
 
 
 # canonical(), directly ---------------------------------------------------------------------------
@@ -116,16 +116,25 @@ async def test_post_accepts_range_bounds_and_refuses_values_just_outside(
 
 async def test_post_without_unit_stores_each_types_own_unit(app: FastAPI, client: httpx.AsyncClient) -> None:
     user = await anonymous_user(app)
-    units = {name: (await record(client, user, name, info.maximum))["unit"] for name, info in KNOWN.items()}
-    assert units == {name: info.unit for name, info in KNOWN.items()}
+    writable = {name: info for name, info in KNOWN.items() if name not in DERIVED}
+    units = {name: (await record(client, user, name, info.maximum))["unit"] for name, info in writable.items()}
+    assert units == {name: info.unit for name, info in writable.items()}
     assert units["weight_kg"] == "kg"
     assert units["steps"] == "count"
     assert (await record(client, user, "custom_mood", 3))["unit"] is None  # no default for custom series
 
 
-async def test_known_type_keeps_its_own_unit_whatever_unit_is_sent(app: FastAPI, client: httpx.AsyncClient) -> None:
+async def test_a_unit_a_known_type_cannot_be_given_in_is_refused(app: FastAPI, client: httpx.AsyncClient) -> None:
     user = await anonymous_user(app)
-    stored = await record(client, user, "body_fat_pct", 21.5, unit="fraction")
+    response = await client.post(
+        METRICS, headers=user.headers, json={"metric_type": "body_fat_pct", "value": 21.5, "unit": "fraction"}
+    )
+    assert "use one of %" in assert_problem(response, 422, "INVALID_METRIC")["detail"]
+    mismatch = await client.post(
+        METRICS, headers=user.headers, json={"metric_type": "weight_lbs", "value": 180, "unit": "kg"}
+    )
+    assert_problem(mismatch, 422, "INVALID_METRIC")
+    stored = await record(client, user, "body_fat_pct", 21.5, unit="%")
     assert stored["unit"] == "%"
 
 

@@ -45,7 +45,14 @@ async def test_owner_reads_a_metric_by_id(app: FastAPI, client: httpx.AsyncClien
     user = await anonymous_user(app)
     stored = await lab_result(client, user)
     body = ok(await get(client, user, stored["id"]))
-    rewards = {"xp_earned", "credited", "credit_reason"}  # only in the answer to the POST
+    rewards = {
+        "xp_earned",
+        "base_xp",
+        "streak_bonus_xp",
+        "achievement_xp",
+        "credited",
+        "credit_reason",
+    }  # only in the answer to the POST
     assert body == {k: v for k, v in stored.items() if k not in rewards}
     assert (body["value"], body["unit"], body["flag"]) == (3.4, "mmol/L", "high")
 

@@ -58,6 +58,8 @@ async def test_trend_of_a_straight_line_reports_its_slope_and_change(
         "period_days": 7,
         "start_value": 80.0,
         "end_value": 76.0,
+        "fitted_start_value": 80.0,
+        "fitted_end_value": 76.0,
         "first_value": 80.0,
         "last_value": 76.0,
         "data_points": 5,
@@ -88,8 +90,37 @@ async def test_trend_of_a_dense_series_fits_every_point_of_the_period(
     assert body["slope_per_day"] == pytest.approx(least_squares_slope(series), abs=1e-3)
     assert body["slope_per_day"] > 0.4
     assert least_squares_slope(series[-1000:]) < 0.05  # what a truncated fit would have said
-    span_days = (series[-1][0] - series[0][0]).total_seconds() / 86400
-    assert body["change_absolute"] == pytest.approx(body["slope_per_day"] * span_days, abs=0.02)
+    assert (body["start_value"], body["end_value"]) == (60.0, 55.0)  # the real first and last readings
+    assert body["change_absolute"] == pytest.approx(body["fitted_end_value"] - body["fitted_start_value"], abs=0.02)
+
+
+async def test_many_readings_on_one_day_do_not_fake_a_stable_trend(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    """80 kg, then forty scale readings of 80 kg on one day, then 78 kg: fitted point by point the
+    forty readings pin the line flat ("stable", -0.7 %); one point per day says "down"."""
+    user = await anonymous_user(app)
+    start = clock.now() - timedelta(days=7)
+    readings = [(start + timedelta(days=0.5), 80.0)]
+    readings += [(start + timedelta(days=5 + 0.02 * i), 80.0) for i in range(40)]
+    readings += [(start + timedelta(days=6.5), 78.0)]
+    await bulk_insert(app, user, [("weight_kg", value, at) for at, value in readings])
+
+    body = await trend(client, user, "weight_kg")
+
+    assert isinstance(body, dict)
+    assert body["direction"] == "down"
+    assert (body["start_value"], body["end_value"]) == (80.0, 78.0)
+    assert body["data_points"] == 42
+
+
+async def test_readings_of_a_single_day_make_no_trend(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    user = await anonymous_user(app)
+    day = clock.now() - timedelta(days=2)
+    await store_many(app, user, [("weight_kg", 80.0, day), ("weight_kg", 79.0, day + timedelta(hours=3))])
+    assert await trend(client, user, "weight_kg") is None
 
 
 @pytest.mark.parametrize(("end_value", "direction"), [(80.7, "stable"), (79.3, "stable"), (81.0, "up"), (79.0, "down")])

@@ -22,7 +22,7 @@ from src.database import Base
 from src.modules.event_journal import EventType, event_journal
 from src.modules.identity import ADMIN, identity_service
 from tests.conftest import client_for
-from tests.factories import User, email_user, fresh_ip
+from tests.factories import User, anonymous_user, email_user, fresh_ip
 from tests.profile.helpers import (
     ALL_DATA,
     ANONYMIZE,
@@ -264,13 +264,13 @@ async def test_sixth_export_in_an_hour_returns_429(app: FastAPI, client: httpx.A
 
 
 @pytest.mark.parametrize("query", ["", "?confirm=false", "?confirm=0"])
-async def test_delete_all_data_without_confirmation_returns_422_and_deletes_nothing(
+async def test_delete_all_data_without_confirmation_returns_400_like_the_reference_and_deletes_nothing(
     app: FastAPI, client: httpx.AsyncClient, query: str
 ) -> None:
     person = await full_person(app, client, "keep1")
     before = await rows_referencing(app, person.user.id)
 
-    assert_problem(await client.delete(f"{ALL_DATA}{query}", headers=person.user.headers), 422, "CONFIRMATION_REQUIRED")
+    assert_problem(await client.delete(f"{ALL_DATA}{query}", headers=person.user.headers), 400, "CONFIRMATION_REQUIRED")
 
     assert await rows_referencing(app, person.user.id) == before
     assert ok(await client.get(COMPLETE, headers=person.user.headers))["social"]["username"] == "user_keep1"
@@ -538,6 +538,19 @@ async def test_export_holds_what_every_module_stores(
     assert len(modules["content"]["saved_recipes"]) == 1
     assert {m["metric_type"] for m in modules["metrics"]["metrics"]} >= {"weight_kg", "health_hrv", "steps"}
     assert modules["health_sync"]["consent"]["basis"] == "first_sync"
+
+
+async def test_export_keeps_the_reference_top_level_lists_with_the_real_data(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    person = await person_using_every_module(app, client, clock, "all4")
+    document = ok(await client.get(EXPORT, headers=person.user.headers))
+    assert [w["window_type"] for w in document["fasting_history"]] == ["fast"]
+    assert len(document["workouts"]) == 1
+    assert {m["metric_type"] for m in document["metrics"]} >= {"weight_kg", "health_hrv", "steps"}
+    assert "First Fast" in {a["achievement"]["name"] for a in document["achievements"]}
+    new = ok(await client.get(EXPORT, headers=(await anonymous_user(app)).headers))
+    assert (new["metrics"], new["workouts"], new["fasting_history"], new["achievements"]) == ([], [], [], [])
 
 
 async def test_erasing_a_person_who_used_every_module_leaves_no_row_of_them(

@@ -19,6 +19,14 @@ from tests.factories import anonymous_user
 from tests.profile.helpers import FASTING_SAFETY, HEALTH, assert_problem, in_unit_of_work, ok, raw_rows
 
 UNSAFE = ["diabetes_type1", "hypoglycemia", "eating_disorder_history", "pregnant", "breastfeeding"]
+# How each unsafe condition reads in its warning ("Fasting is not recommended during pregnancy").
+UNSAFE_WORDING = {
+    "diabetes_type1": "with type 1 diabetes",
+    "hypoglycemia": "with hypoglycaemia",
+    "eating_disorder_history": "with a history of eating disorders",
+    "pregnant": "during pregnancy",
+    "breastfeeding": "while breastfeeding",
+}
 CAUTION = ["diabetes_type2", "heart_condition", "kidney_disease", "on_medication"]
 
 
@@ -40,7 +48,7 @@ async def test_unsafe_condition_makes_fasting_unsafe_with_a_warning(
 
     assert safety["safe"] is False
     assert len(safety["warnings"]) == 1
-    assert condition.replace("_", " ") in safety["warnings"][0]
+    assert f"Fasting is not recommended {UNSAFE_WORDING[condition]}:" in safety["warnings"][0]
     assert safety["unsafe_conditions"] == [condition]
     assert safety["requires_medical_disclaimer"] is True
     health = ok(await client.get(HEALTH, headers=user.headers))
@@ -113,7 +121,7 @@ async def test_doctor_approval_makes_fasting_safe_despite_an_unsafe_condition(
     assert safety["safe"] is True
     assert safety["doctor_approved"] is True
     assert safety["requires_medical_disclaimer"] is True
-    assert any("pregnant" in w for w in safety["warnings"])
+    assert any("during pregnancy" in w for w in safety["warnings"])
     assert await in_unit_of_work(app, lambda uow: profile_service(uow).is_fasting_safe(uuid.UUID(user.id))) is True
 
 

@@ -281,3 +281,14 @@ async def test_achievement_xp_can_reach_a_level_achievement_in_the_same_activity
     assert body["total_xp_earned"] == 900 + 150 + 25 + 50 + 100 + 200 + 100
     assert body["current_level"] == 6
     assert (closed["level_up"], closed["new_level"]) == (True, 6)
+
+
+async def test_a_workout_at_half_past_one_at_night_is_night_owl_not_early_bird(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    user = await anonymous_user(app)
+    await set_timezone(client, user, "America/New_York")
+    await complete_workout(app, user, utc(3, 10, 5, 30))  # 01:30 EDT
+    found = await unlocked_names(client, user)
+    assert "Night Owl" in found
+    assert "Early Bird" not in found

@@ -68,7 +68,7 @@ async def test_overview_needs_authentication(app: FastAPI, client: httpx.AsyncCl
     assert (await client.get(OVERVIEW)).status_code == 401
 
 
-async def test_xp_today_and_this_week_follow_the_person_time_zone(
+async def test_xp_today_and_this_week_are_streak_days_of_the_person_time_zone(
     app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
 ) -> None:
     clock.set(utc(3, 8, 10))
@@ -83,17 +83,18 @@ async def test_xp_today_and_this_week_follow_the_person_time_zone(
         for user in (auckland, in_utc):
             await grant_xp(client, admin, user, amount)
 
-    await grant_at(utc(3, 8, 10), 1)  # Sun 23:00 in Auckland | Sun 10:00 UTC
-    await grant_at(utc(3, 8, 12), 2)  # Mon 01:00 in Auckland | Sun 12:00 UTC
-    await grant_at(utc(3, 10, 10, 30), 4)  # Tue 23:30 in Auckland | Tue 10:30 UTC
-    await grant_at(utc(3, 10, 11, 30), 8)  # Wed 00:30 in Auckland | Tue 11:30 UTC
-    clock.set(NOW)  # Wed 01:00 in Auckland | Tue 12:00 UTC
+    # "Today" and "this week" are streak days, which begin at 04:00 local time.
+    await grant_at(utc(3, 8, 10), 1)  # Sun 23:00 in Auckland (Sun) | Sun 10:00 UTC (Sun)
+    await grant_at(utc(3, 8, 16), 2)  # Mon 05:00 in Auckland (Mon) | Sun 16:00 UTC (Sun)
+    await grant_at(utc(3, 10, 10, 30), 4)  # Tue 23:30 in Auckland (Tue) | Tue 10:30 UTC (Tue)
+    await grant_at(utc(3, 10, 11, 30), 8)  # Wed 00:30 in Auckland (still Tue) | Tue 11:30 UTC (Tue)
+    clock.set(NOW)  # Wed 01:00 in Auckland: the Tuesday streak day | Tue 12:00 UTC
     for user in (auckland, in_utc):
         await fresh_token(app, user)
 
     nz = ok(await client.get(OVERVIEW, headers=auckland.headers))["xp"]
     utc_xp = ok(await client.get(OVERVIEW, headers=in_utc.headers))["xp"]
-    assert nz == {"total": 15, "today": 8, "this_week": 14}
+    assert nz == {"total": 15, "today": 12, "this_week": 14}
     assert utc_xp == {"total": 15, "today": 12, "this_week": 12}
 
 

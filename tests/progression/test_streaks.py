@@ -62,7 +62,7 @@ async def test_unknown_streak_type_is_422(app: FastAPI, client: httpx.AsyncClien
 async def test_second_fast_the_same_day_does_not_extend_the_streak(app: FastAPI, client: httpx.AsyncClient) -> None:
     user = await anonymous_user(app)
     await log_fast(client, user, utc(3, 9, 0), utc(3, 9, 12))
-    again = await log_fast(client, user, utc(3, 9, 12), utc(3, 10, 0))
+    again = await log_fast(client, user, utc(3, 9, 13), utc(3, 10, 1))
     assert again["streak"]["current_count"] == 1
     assert again["streak"]["extended"] is False
     assert (await streak(client, user))["current_count"] == 1
@@ -77,7 +77,7 @@ async def test_fast_ending_at_two_in_the_morning_local_counts_for_the_previous_d
     await log_fast(client, user, utc(3, 9, 1), utc(3, 9, 13))
     assert (await streak(client, user))["last_activity_date"] == "2026-03-09"
     # 01:00 on Wednesday in Auckland: still Tuesday's streak day, the next one after Monday.
-    closed = await log_fast(client, user, utc(3, 9, 13), utc(3, 10, 12))
+    closed = await log_fast(client, user, utc(3, 9, 14), utc(3, 10, 12))
     assert closed["streak"]["current_count"] == 2
     body = await streak(client, user)
     assert body["last_activity_date"] == "2026-03-10"
@@ -92,10 +92,11 @@ async def test_open_and_close_across_midnight_and_the_four_am_boundary(
     first = await fast_until(app, client, clock, user, utc(3, 11, 3, 30))
     assert first["streak"]["current_count"] == 1
     assert (await streak(client, user))["last_activity_date"] == "2026-03-10"
-    # Ends at 04:00 exactly on 12 March: counts for 12 March, so 11 March is missing.
-    clock.set(utc(3, 11, 16))
+    # Runs 11 h of the 11 March streak day and ends at 05:00 on 12 March: counts for 12 March
+    # only (a day it did not run most of is not covered), so 11 March is missing.
+    clock.set(utc(3, 11, 17))
     await fresh_token(app, user)
-    second = await fast_until(app, client, clock, user, utc(3, 12, 4))
+    second = await fast_until(app, client, clock, user, utc(3, 12, 5))
     assert second["streak"]["current_count"] == 1
     body = await streak(client, user)
     assert body["last_activity_date"] == "2026-03-12"
@@ -192,7 +193,7 @@ async def test_back_filling_the_missed_day_joins_a_live_fast_into_a_three_day_st
     assert [e["metadata"]["previous_count"] for e in resets] == [1]
 
     # A second fast on the repaired day changes nothing more.
-    again = await log_fast(client, user, utc(3, 9, 12), utc(3, 10, 0))
+    again = await log_fast(client, user, utc(3, 9, 13), utc(3, 10, 1))
     assert again["streak"]["extended"] is False
     assert again["xp_earned"] == 25
     assert (await streak(client, user))["current_count"] == 3
@@ -256,9 +257,9 @@ async def test_the_same_instants_make_different_streak_days_in_auckland_and_los_
     await set_timezone(client, auckland, "Pacific/Auckland")
     await set_timezone(client, los_angeles, "America/Los_Angeles")
     for user in (auckland, los_angeles):
-        # Ends 01:00 Tue / 13:00 Tue in Auckland; 05:00 Mon / 17:00 Mon in Los Angeles.
+        # Ends 01:00 Tue / 14:00 Tue in Auckland; 05:00 Mon / 18:00 Mon in Los Angeles.
         await log_fast(client, user, utc(3, 9, 0), utc(3, 9, 12))
-        await log_fast(client, user, utc(3, 9, 12), utc(3, 10, 0))
+        await log_fast(client, user, utc(3, 9, 13), utc(3, 10, 1))
     nz = await streak(client, auckland)
     la = await streak(client, los_angeles)
     assert (nz["current_count"], nz["last_activity_date"]) == (2, "2026-03-10")
@@ -290,7 +291,7 @@ async def test_three_day_streak_pays_its_bonus_once_even_with_a_second_fast_that
     third = await log_fast_on(client, user, 9)
     assert third["streak"]["current_count"] == 3
     assert await ledger_amounts(client, user, "streak_bonus") == [25]
-    again = await log_fast(client, user, utc(3, 9, 12), utc(3, 10, 0))  # same streak day
+    again = await log_fast(client, user, utc(3, 9, 13), utc(3, 10, 1))  # same streak day
     assert again["xp_earned"] == 25  # the fast only, no bonus
     assert await ledger_amounts(client, user, "streak_bonus") == [25]
 

@@ -61,10 +61,10 @@ async def test_paused_time_does_not_count_toward_the_fast_band(
     clock.advance(hours=10)
     await fresh_token(app, user)
     ok(await client.post(f"{WINDOWS}/{window_id}/pause", headers=user.headers))
-    clock.advance(hours=3)
+    clock.advance(hours=2)
     await fresh_token(app, user)
     ok(await client.post(f"{WINDOWS}/{window_id}/resume", headers=user.headers))
-    clock.advance(hours=4)  # 17 h on the clock, 14 h fasted
+    clock.advance(hours=4)  # 16 h on the clock, 14 h fasted
     await fresh_token(app, user)
     await close_fast(client, user, window_id)
     assert await ledger_amounts(client, user, "fast_completed") == [25]

@@ -205,15 +205,25 @@ async def test_logged_fast_overlapping_a_logged_fast_is_409(
     assert ok(await client.get(LEVEL, headers=user.headers))["total_xp_earned"] == first["xp_earned"]
 
 
-async def test_logged_fast_touching_the_end_of_another_is_not_an_overlap(
+async def test_logged_fast_touching_the_end_of_another_is_too_close_but_an_hour_later_is_fine(
     app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
 ) -> None:
     user = await anonymous_user(app)
     start = clock.now() - timedelta(days=2)
     await open_window(client, user, start_time=iso(start), end_time=iso(start + timedelta(hours=16)))
 
+    touching = await client.post(
+        WINDOWS,
+        headers=user.headers,
+        json={
+            "window_type": "fast",
+            "start_time": iso(start + timedelta(hours=16)),
+            "end_time": iso(start + timedelta(hours=30)),
+        },
+    )
+    assert assert_problem(touching, 409, "FASTS_TOO_CLOSE")["min_gap_minutes"] == 60
     second = await open_window(
-        client, user, start_time=iso(start + timedelta(hours=16)), end_time=iso(start + timedelta(hours=30))
+        client, user, start_time=iso(start + timedelta(hours=17)), end_time=iso(start + timedelta(hours=30))
     )
 
     assert second["state"] == "completed"

@@ -20,6 +20,7 @@ from tests.time_keeper.helpers import (
     ok,
     open_fast_started,
     open_window,
+    parse,
 )
 
 
@@ -55,7 +56,12 @@ async def test_a_fasts_life_is_told_in_the_feed_newest_first(
             assert item["related_type"] == "time_window"
             assert item["category"] == "fasting"
     (completed,) = _of_type(feed, "fast_completed")
-    assert completed["description"] == f"16 hour fast · {closed['xp_earned']} XP earned"
+    # The parts add up to what the close answer says it earned (the achievements are not "fast" XP).
+    assert completed["description"] == (
+        "16 h fast: 50 XP, +25 XP achievement 'First Fast', +50 XP achievement 'Welcome to UGOKI'"
+    )
+    assert closed["xp_earned"] == 125
+    assert (closed["base_xp"], closed["streak_bonus_xp"], closed["achievement_xp"]) == (50, 0, 75)
     assert completed["metadata"]["duration_seconds"] == closed["elapsed_seconds"]
     assert completed["metadata"]["goal_met"] is True
     (extended,) = _of_type(feed, "fast_extended")
@@ -105,11 +111,11 @@ async def test_a_short_completed_fast_is_in_the_feed_without_xp(
     ok(await close_window(client, user, fast["id"], end_state="completed"))
 
     (completed,) = _of_type(await _fasting_feed(client, user), "fast_completed")
-    assert completed["description"] == "3 hour fast"
+    assert completed["description"] == "3 h fast: no XP (Fasts under 12 hours earn no XP or streak credit)"
     assert completed["metadata"]["xp_earned"] == 0
 
 
-async def test_logging_a_past_fast_records_it_and_its_completion(
+async def test_a_logged_past_fast_appears_once_at_its_own_time(
     app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
 ) -> None:
     user = await anonymous_user(app)
@@ -118,12 +124,14 @@ async def test_logging_a_past_fast_records_it_and_its_completion(
     logged = await open_window(client, user, start_time=iso(start), end_time=iso(start + timedelta(hours=18)))
 
     feed = await _fasting_feed(client, user)
-    assert {item["event_type"] for item in feed if item["related_id"] == logged["id"]} == {
-        "fast_logged",
-        "fast_completed",
-    }
-    (completed,) = _of_type(feed, "fast_completed")
-    assert completed["description"] == f"18 hour fast · {logged['xp_earned']} XP earned"
+    (item,) = [item for item in feed if item["related_id"] == logged["id"]]
+    assert item["event_type"] == "fast_logged"
+    assert item["title"] == "Past Fast Logged"
+    assert parse(item["timestamp"]) == start + timedelta(hours=18)
+    assert item["description"] == (
+        "18 h fast: 75 XP, +25 XP achievement 'First Fast', +50 XP achievement 'Welcome to UGOKI'"
+    )
+    assert _of_type(feed, "fast_completed") == []
 
 
 async def test_first_completed_fast_marks_the_onboarding_step(
@@ -147,3 +155,19 @@ async def test_an_abandoned_fast_does_not_complete_the_onboarding_step(
     ok(await close_window(client, user, fast["id"], end_state="abandoned"))
 
     assert ok(await client.get(ONBOARDING, headers=user.headers))["first_fast_completed"] is False
+
+
+async def test_the_events_of_one_close_keep_their_causal_order(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    """Newest first: what the fast earned (achievements, then the level) above the streak it
+    extended, above the fast itself, however the ids would have sorted by chance."""
+    for _ in range(3):
+        user = await anonymous_user(app)
+        fast = await open_fast_started(client, user, clock, hours_ago=16)
+        ok(await close_window(client, user, fast["id"]))
+        feed = ok(await client.get(FEED, headers=user.headers, params={"limit": 50}))
+        order = [item["event_type"] for item in feed if item["event_type"] != "fast_started"]
+        assert order.index("fast_completed") > order.index("streak_incremented")
+        assert order.index("streak_incremented") > max(i for i, t in enumerate(order) if t == "achievement_unlocked")
+        assert order.index("achievement_unlocked") > order.index("level_up")

@@ -96,3 +96,12 @@ async def test_unsafe_condition_does_not_block_other_windows(app: FastAPI, clien
     eating = await open_window(client, user, window_type="eating")
 
     assert workout["state"] == eating["state"] == "active"
+
+
+async def test_the_reasons_read_as_sentences(app: FastAPI, client: httpx.AsyncClient) -> None:
+    user = await anonymous_user(app)
+    await _health(client, user, conditions=["pregnant", "diabetes_type2"])
+    response = await client.post(WINDOWS, headers=user.headers, json={"window_type": "fast"})
+    reasons = assert_problem(response, 409, "FASTING_NOT_SAFE")["reasons"]
+    assert "Fasting is not recommended during pregnancy: please consult a doctor before fasting." in reasons
+    assert "With type 2 diabetes, consult your doctor before fasting." in reasons

@@ -97,7 +97,10 @@ async def test_goal_is_met_only_once_the_unpaused_time_reaches_the_target(
     app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
 ) -> None:
     user = await anonymous_user(app)
-    fast = await open_window(client, user, protocol="custom", custom_hours=2)
+    # 12 h: the least a fast needs for its goal to count.
+    fast = await open_window(
+        client, user, protocol="custom", custom_hours=12, start_time=(clock.now() - timedelta(hours=10)).isoformat()
+    )
     await later(app, clock, user, hours=1)
     ok(await client.post(f"{WINDOWS}/{fast['id']}/pause", headers=user.headers))
     await later(app, clock, user, hours=1)
@@ -107,7 +110,7 @@ async def test_goal_is_met_only_once_the_unpaused_time_reaches_the_target(
     two_hours_minus_a_minute = await get_window(client, user, fast["id"])
     assert two_hours_minus_a_minute["goal_met"] is False
     assert two_hours_minus_a_minute["remaining_seconds"] == 60
-    assert two_hours_minus_a_minute["progress_percent"] == 99.2
+    assert two_hours_minus_a_minute["progress_percent"] == 99.9
 
     clock.advance(minutes=1)
     reached = await get_window(client, user, fast["id"])
@@ -120,7 +123,7 @@ async def test_goal_is_met_only_once_the_unpaused_time_reaches_the_target(
     beyond = await get_window(client, user, fast["id"])
     assert beyond["progress_percent"] == 100.0
     assert beyond["remaining_seconds"] == 0
-    assert beyond["elapsed_seconds"] == 2 * HOUR + 30 * 60
+    assert beyond["elapsed_seconds"] == 12 * HOUR + 30 * 60
 
 
 async def test_closed_fast_reports_elapsed_without_any_pause(

@@ -108,7 +108,7 @@ async def test_paused_fast_keeps_its_stage_and_next_stage_has_no_start_time(
     user = await anonymous_user(app)
     fast = await open_window(client, user, start_time=(clock.now() - timedelta(hours=15)).isoformat())
     ok(await client.post(f"{WINDOWS}/{fast['id']}/pause", headers=user.headers))
-    await later(app, clock, user, hours=3)
+    await later(app, clock, user, hours=2)  # the longest a pause lasts
 
     paused = ok(await client.get(ACTIVE, headers=user.headers))
 

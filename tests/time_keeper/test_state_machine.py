@@ -56,18 +56,22 @@ async def test_fast_goes_active_paused_active_completed(
     assert ok(await client.get(ACTIVE, headers=user.headers)) is None
 
 
-async def test_close_without_a_body_completes_the_window(app: FastAPI, client: httpx.AsyncClient) -> None:
+async def test_close_without_a_body_completes_the_window(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
     user = await anonymous_user(app)
-    fast = await open_window(client, user)
+    fast = await open_fast_started(client, user, clock, hours_ago=1)
 
     response = await client.post(f"{WINDOWS}/{fast['id']}/close", headers=user.headers)
 
     assert ok(response)["state"] == "completed"
 
 
-async def test_closing_twice_answers_409_window_not_active(app: FastAPI, client: httpx.AsyncClient) -> None:
+async def test_closing_twice_answers_409_window_not_active(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
     user = await anonymous_user(app)
-    fast = await open_window(client, user)
+    fast = await open_fast_started(client, user, clock, hours_ago=1)
     first = ok(await close_window(client, user, fast["id"], end_state="completed"))
 
     second = await close_window(client, user, fast["id"], end_state="completed")
@@ -144,7 +148,7 @@ async def test_every_change_to_a_closed_fast_answers_409(
     app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock, action: str, end_state: str
 ) -> None:
     user = await anonymous_user(app)
-    fast = await open_window(client, user)
+    fast = await open_fast_started(client, user, clock, hours_ago=1)
     closed = ok(await close_window(client, user, fast["id"], end_state=end_state))
     body = {"new_end": iso(clock.now() + timedelta(hours=5))} if action == "extend" else None
 
@@ -178,13 +182,13 @@ async def test_closing_a_paused_fast_completes_it_without_the_pause(
     user = await anonymous_user(app)
     fast = await open_fast_started(client, user, clock, hours_ago=14)
     ok(await client.post(f"{WINDOWS}/{fast['id']}/pause", headers=user.headers))
-    await later(app, clock, user, hours=3)
+    await later(app, clock, user, hours=2)
 
     closed = ok(await close_window(client, user, fast["id"], end_state="completed"))
 
     assert closed["state"] == "completed"
     assert closed["paused_at"] is None
-    assert closed["paused_duration"] == 3 * HOUR
+    assert closed["paused_duration"] == 2 * HOUR
     assert closed["elapsed_seconds"] == 14 * HOUR
     assert parse(closed["end_time"]) == clock.now()
     assert (await get_window(client, user, fast["id"]))["elapsed_seconds"] == 14 * HOUR

@@ -24,6 +24,12 @@ _ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (
 @router.get(
     "/export",
     summary="Everything held about you, from every module (JSON, or ?format=zip)",
+    description=(
+        "`modules` holds each module's data. The reference's top-level keys are kept: the profile sections "
+        "(`profile`, `preferences`, `goals`, `health`, `dietary`, `workout_restrictions`, `social`) and the "
+        "lists `metrics`, `workouts` (workout sessions), `fasting_history` (time windows) and `achievements` "
+        "(unlocked), filled with the real data."
+    ),
     responses={200: {"content": {"application/json": {}, "application/zip": {}}}},
     openapi_extra=limits("GDPR"),
 )
@@ -45,7 +51,10 @@ async def export(
     "/all-data",
     response_model=DeletionResult,
     summary="Erase the account and everything in it (needs ?confirm=true)",
-    description="Deletes every row of every module and stored files, then the identity; tokens stop working.",
+    description=(
+        "Deletes every row of every module and stored files, then the identity; tokens stop working. Without "
+        "`confirm=true` nothing is deleted and the answer is 400 `CONFIRMATION_REQUIRED` (as the reference)."
+    ),
     responses=_ERRORS,
     openapi_extra=limits("GDPR"),
 )

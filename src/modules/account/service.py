@@ -23,6 +23,13 @@ ERASE_SWEEP_TOPIC = "account.erase_sweep"
 # Far longer than any request takes (uploads are parsed within a time limit of at most 5 minutes).
 SWEEP_MARGIN = timedelta(minutes=10)
 REFERENCE_SECTIONS = ("profile", "preferences", "goals", "health", "dietary", "workout_restrictions", "social")
+# Top-level lists of the reference's export: key → (module entry, key inside it; None: the entry itself).
+REFERENCE_LISTS: dict[str, tuple[str, str | None]] = {
+    "metrics": ("metrics", "metrics"),
+    "workouts": ("content", "workout_sessions"),
+    "fasting_history": ("time_keeper", None),
+    "achievements": ("progression", "achievements"),
+}
 
 
 class AccountData:
@@ -49,6 +56,11 @@ class AccountData:
         if isinstance(profile_data, dict):
             for section in REFERENCE_SECTIONS:
                 document[section] = profile_data.get(section)
+        # ...and these lists (the reference always sent them, empty): here with the real data.
+        for key, (module, inner) in REFERENCE_LISTS.items():
+            found = modules.get(module)
+            value = found.get(inner) if isinstance(found, dict) and inner else found
+            document[key] = value if isinstance(value, list) else []
         return document
 
     async def export_zip(self, identity_id: uuid.UUID) -> bytes:

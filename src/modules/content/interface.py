@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from datetime import datetime
 from uuid import UUID
 
-from .models import CompletedWorkout, Workout, WorkoutStats
+from .models import CompletedWorkout, Recommendation, Workout, WorkoutStats
 
 
 class ContentInterface(ABC):
@@ -23,3 +23,7 @@ class ContentInterface(ABC):
         self, identity_id: UUID, start: datetime, end: datetime, *, limit: int = 500
     ) -> list[CompletedWorkout]:
         """Workout sessions completed in [start, end), oldest first, at most `limit`."""
+
+    @abstractmethod
+    async def recommendations(self, identity_id: UUID, *, limit: int) -> list[Recommendation]:
+        """Workouts for today, respecting the person's restrictions (best first)."""

@@ -40,6 +40,7 @@ BODY_FOCUS_ALIASES = {"upper": "upper_body", "lower": "lower_body", "full": "ful
 class SessionStatus(StrEnum):
     ACTIVE = "active"
     COMPLETED = "completed"
+    NOT_CREDITED = "not_credited"  # finished, but too short to count (see `credit_reason`)
     ABANDONED = "abandoned"
 
 
@@ -169,9 +170,12 @@ class WorkoutSession(BaseModel):
     duration_seconds: int | None = Field(
         default=None,
         description=(
-            "Time spent: from start to completion (or abandonment), at most twice the workout's planned "
-            "duration (time that can plausibly have been spent on it)"
+            "Time spent: from start to completion (or abandonment) up to twice the workout's planned duration; "
+            "a session left open longer counts as the planned duration and is flagged `left_open`"
         ),
+    )
+    left_open: bool = Field(
+        default=False, description="Left open more than twice the plan: its time was counted as the plan"
     )
     calories_burned: int | None = None
     xp_earned: int = Field(default=0, description="XP this session put in the ledger (bonuses included)")

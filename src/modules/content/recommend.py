@@ -16,6 +16,13 @@ from .models import DIFFICULTY_RANK, BodyFocus, Difficulty, Recommendation, Work
 RESTORATIVE = frozenset({WorkoutType.FLEXIBILITY, WorkoutType.RECOVERY})
 # How much lower a workout ranks when it repeats yesterday's type or body focus.
 YESTERDAY_PENALTY = 0.3
+# A workout done in the last RECENT_DAYS days ranks this much lower (the same session again soon).
+RECENT_DAYS = 3
+RECENT_PENALTY = 0.2
+# At most this many "featured" picks in one list.
+MAX_FEATURED = 2
+# Credited completions at the person's level that unlock the next level.
+COMPLETIONS_TO_LEVEL_UP = 5
 FOCUS_WORDS = {
     BodyFocus.UPPER_BODY: "your upper body",
     BodyFocus.LOWER_BODY: "your lower body",
@@ -24,8 +31,20 @@ FOCUS_WORDS = {
 }
 
 
-def allowed(workout: Workout, restrictions: WorkoutRestrictions) -> bool:
-    """Whether a workout respects the person's restrictions."""
+def effective_level(declared: Difficulty, completed: Iterable[Difficulty]) -> Difficulty:
+    """The fitness level recommendations use: the declared one, raised to the hardest level the
+    person has completed, and one step further once they completed `COMPLETIONS_TO_LEVEL_UP`
+    workouts at that level."""
+    done = list(completed)
+    rank = max([DIFFICULTY_RANK[declared], *(DIFFICULTY_RANK[d] for d in done)])
+    if sum(1 for d in done if DIFFICULTY_RANK[d] == rank) >= COMPLETIONS_TO_LEVEL_UP:
+        rank = min(rank + 1, max(DIFFICULTY_RANK.values()))
+    return next(d for d, r in DIFFICULTY_RANK.items() if r == rank)
+
+
+def allowed(workout: Workout, restrictions: WorkoutRestrictions, level: Difficulty | None = None) -> bool:
+    """Whether a workout respects the person's restrictions (and fitness `level`, default the
+    declared one)."""
     if restrictions.avoid_high_impact and workout.high_impact:
         return False
     if restrictions.avoid_jumping and workout.jumping:
@@ -36,8 +55,8 @@ def allowed(workout: Workout, restrictions: WorkoutRestrictions) -> bool:
         return False
     if workout.duration_minutes > restrictions.max_workout_duration_minutes:
         return False
-    level = DIFFICULTY_RANK[Difficulty(str(restrictions.fitness_level))]
-    return DIFFICULTY_RANK[workout.difficulty] <= level
+    ceiling = DIFFICULTY_RANK[level or Difficulty(str(restrictions.fitness_level))]
+    return DIFFICULTY_RANK[workout.difficulty] <= ceiling
 
 
 def recommend(
@@ -48,10 +67,26 @@ def recommend(
     completed: list[UUID],
     yesterday: set[UUID],
     limit: int,
+    days_since: dict[UUID, int] | None = None,
 ) -> list[Recommendation]:
+    """`completed`: the person's credited workouts, newest first (repeats included);
+    `days_since`: for workouts done lately, how many days ago (0 = today)."""
     workouts = sorted(catalogue, key=lambda w: w.name)
     by_id = {w.id: w for w in workouts}
     done = set(completed)
+    mine = Counter(completed)
+    level = effective_level(
+        Difficulty(str(restrictions.fitness_level)), (by_id[w].difficulty for w in completed if w in by_id)
+    )
+    recent = {w: days for w, days in (days_since or {}).items() if days < RECENT_DAYS}
+    # The featured picks: untried featured workouts, the ones nearest the person's level first.
+    featured = {
+        w.id
+        for w in sorted(
+            (w for w in workouts if w.is_featured and w.id not in done and allowed(w, restrictions, level)),
+            key=lambda w: (-DIFFICULTY_RANK[w.difficulty], w.name),
+        )[:MAX_FEATURED]
+    }
     # What yesterday trained: restorative sessions (flexibility, recovery) train no type or focus.
     trained = [by_id[w] for w in sorted(yesterday) if w in by_id and by_id[w].workout_type not in RESTORATIVE]
     yesterday_types = {w.workout_type for w in trained}
@@ -62,23 +97,35 @@ def recommend(
 
     scored: list[Recommendation] = []
     for workout in workouts:
-        if not allowed(workout, restrictions):
+        if not allowed(workout, restrictions, level):
             continue
+        others = max(0, workout.times_completed - mine[workout.id])  # completions by other people
         if workout.workout_type in preferred_types:  # the person's own choice ranks first
             score, reason = 0.95, f"Matches your preferred workout type: {workout.workout_type}"
-        elif workout.is_featured and workout.id not in done:
+        elif workout.id in featured:
             score, reason = 0.9, "Featured workout you haven't tried yet"
         elif favourite is not None and workout.workout_type == favourite and workout.id not in done:
             score, reason = 0.8, f"More of your favourite: {workout.workout_type}"
         elif workout.workout_type not in tried_types:
             score, reason = 0.7, f"Try something new: {workout.workout_type}"
-        else:
-            score = 0.5 + min(0.1, workout.times_completed / 10_000)
+        elif others > 0:
+            score = 0.5 + min(0.1, others / 10_000)
             reason = "Popular with other users"
+        else:
+            score, reason = 0.5, f"Fits your level: {level}"
+        if DIFFICULTY_RANK[workout.difficulty] > DIFFICULTY_RANK[Difficulty(str(restrictions.fitness_level))]:
+            reason += f" (unlocked by the {level} workouts you completed)"
+        lower: list[str] = []
         repeated = _repeats(workout, yesterday_types, yesterday_focus)
         if repeated:
             score -= YESTERDAY_PENALTY
-            reason += f" (ranked lower: you trained {' and '.join(repeated)} yesterday)"
+            lower.append(f"you trained {' and '.join(repeated)} yesterday")
+        if workout.id in recent:
+            score -= RECENT_PENALTY
+            days = recent[workout.id]
+            lower.append("you did it " + ("today" if days == 0 else "yesterday" if days == 1 else f"{days} days ago"))
+        if lower:
+            reason += f" (ranked lower: {'; '.join(lower)})"
         scored.append(Recommendation(workout=workout, reason=reason, score=round(score, 2)))
     scored.sort(key=lambda r: (-r.score, r.workout.difficulty != Difficulty.BEGINNER, r.workout.name))
     return scored[:limit]

@@ -158,11 +158,13 @@ async def session_history(
     summary="Finish a workout; the answer says what it earned",
     description=(
         "Credit (XP by difficulty: beginner 30, intermediate 45, advanced 60; workout streak; achievements) "
-        "needs at least half of the planned duration; a shorter session is completed without credit and "
-        "`credit_reason` says why. `xp_earned` is all XP of this workout: the sum of `base_xp`, "
-        "`streak_bonus_xp` and `achievement_xp`.\n\n"
-        "`duration_seconds` is the time that can plausibly have been spent: the time since the start, "
-        "at most twice the planned duration (a workout left open for days counts as twice its plan).\n\n"
+        "needs at least half of the planned duration; a shorter session ends with status `not_credited` "
+        "(so it is listed in history) and `credit_reason` says why. `xp_earned` is all XP of this workout: "
+        "the sum of `base_xp`, `streak_bonus_xp` and `achievement_xp`. Early Bird and Night Owl go by the local "
+        "clock time the session started (04:00–07:00 early, 21:00–04:00 late).\n\n"
+        "`duration_seconds` is the time that can plausibly have been spent: the time since the start up to "
+        "twice the planned duration; a session left open longer counts as its planned duration and is "
+        "flagged `left_open`.\n\n"
         "`calories_burned` is the client's value when plausible: at most 3× our estimate for the time "
         "spent, and, for a session long enough to earn credit, at least half the workout's "
         "`calories_estimate`. Otherwise (or when no value is sent) it is our estimate: the workout's "
@@ -198,8 +200,12 @@ async def abandon_session(uow: UoWDep, me: CurrentIdentity, session_id: UUID) ->
         "yesterday (your local day): a workout of a type you trained yesterday, or with the body focus you "
         "trained yesterday, ranks lower (score −0.3) and its reason says so. Full body counts as its own "
         "focus (it repeats a full-body day, not an upper- or lower-body one). Flexibility and recovery "
-        "workouts are restorative: they are never ranked lower, and doing one yesterday does not count as "
-        "training a type or focus. The same data always gives the same list."
+        "workouts are restorative: they are not ranked lower for yesterday's type or focus, and doing one "
+        "yesterday does not count as training a type or focus. A workout you did in the last 3 days ranks "
+        "lower (−0.2, the reason says when). Your fitness level follows what you complete: the hardest level "
+        "you completed is offered, and 5 credited workouts at a level unlock the next. At most 2 featured "
+        'picks (untried, nearest your level). "Popular with other users" only when other people completed '
+        "it. The same data always gives the same list."
     ),
 )
 async def recommendations(

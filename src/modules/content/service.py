@@ -78,9 +78,20 @@ def normalise_body_focus(value: str | None) -> BodyFocus | None:
 
 
 def plausible_seconds(elapsed: int, planned_seconds: int) -> int:
-    """The time that can plausibly have been spent: the elapsed time, capped at twice the plan."""
+    """The time that can plausibly have been spent: the elapsed time up to twice the plan; a
+    session left open longer than that counts as the planned duration (and is flagged
+    `left_open`)."""
     elapsed = max(0, elapsed)
-    return min(elapsed, planned_seconds * MAX_SHARE_OF_PLAN) if planned_seconds > 0 else elapsed
+    if planned_seconds > 0 and elapsed > planned_seconds * MAX_SHARE_OF_PLAN:
+        return planned_seconds
+    return elapsed
+
+
+def _left_open(row: WorkoutSessionRow) -> bool:
+    """The session ran more than twice its plan: its time was counted as the plan."""
+    if row.completed_at is None or row.duration_seconds is None:
+        return False
+    return (row.completed_at - row.started_at).total_seconds() > MAX_SHARE_OF_PLAN * row.duration_seconds
 
 
 def _category(row: WorkoutCategoryRow | None, count: int = 0) -> WorkoutCategory | None:
@@ -92,8 +103,12 @@ def _category(row: WorkoutCategoryRow | None, count: int = 0) -> WorkoutCategory
 
 
 def _workout(
-    row: WorkoutRow, category: WorkoutCategoryRow | None = None, exercises: list[Exercise] | None = None
+    row: WorkoutRow,
+    category: WorkoutCategoryRow | None = None,
+    exercises: list[Exercise] | None = None,
+    counts: dict[uuid.UUID, int] | None = None,
 ) -> Workout:
+    """A workout; `counts` (workouts per category) fills in its category's `workout_count`."""
     return Workout(
         id=row.id,
         name=row.name,
@@ -105,7 +120,7 @@ def _workout(
         thumbnail_url=row.thumbnail_url,
         video_url=row.video_url,
         category_id=row.category_id,
-        category=_category(category),
+        category=_category(category, (counts or {}).get(category.id, 0) if category else 0),
         equipment_needed=list(row.equipment_needed or []),
         is_featured=row.is_featured,
         is_premium=row.is_premium,
@@ -240,7 +255,14 @@ class ContentService(ContentInterface):
                 or_(func.lower(W.name).like(pattern, escape="\\"), func.lower(W.description).like(pattern, escape="\\"))
             )
         query = query.order_by(W.is_featured.desc(), W.sort_order, W.name).limit(limit).offset(offset)
-        return [_workout(w, c) for w, c in (await self.session.execute(query)).all()]
+        rows = (await self.session.execute(query)).all()
+        counts = await self._category_counts() if rows else {}
+        return [_workout(w, c, counts=counts) for w, c in rows]
+
+    async def _category_counts(self) -> dict[uuid.UUID, int]:
+        """How many workouts each category has (one grouped read of the catalogue)."""
+        rows = await self.session.execute(select(W.category_id, func.count()).group_by(W.category_id))
+        return {category_id: int(n) for category_id, n in rows.all()}
 
     async def workout(self, workout_id: uuid.UUID, *, include_exercises: bool = False) -> Workout:
         found = (
@@ -258,7 +280,7 @@ class ContentService(ContentInterface):
                 select(ExerciseRow).where(ExerciseRow.workout_id == workout_id).order_by(ExerciseRow.position)
             )
             exercises = [_exercise(r) for r in rows.scalars()]
-        return _workout(found[0], found[1], exercises)
+        return _workout(found[0], found[1], exercises, counts=await self._category_counts())
 
     async def exercises(
         self,
@@ -353,6 +375,7 @@ class ContentService(ContentInterface):
             started_at=row.started_at,
             completed_at=row.completed_at,
             duration_seconds=row.duration_seconds,
+            left_open=_left_open(row),
             calories_burned=row.calories_burned,
             xp_earned=row.xp_earned,
             credited=row.credited,
@@ -443,7 +466,7 @@ class ContentService(ContentInterface):
         plausible = calories_burned is not None and calories_burned <= max(estimate, 1) * 3
         if eligible and calories_burned is not None and calories_burned < workout.calories_estimate * MIN_CALORIE_SHARE:
             plausible = False
-        row.status = str(SessionStatus.COMPLETED)
+        row.status = str(SessionStatus.COMPLETED if eligible else SessionStatus.NOT_CREDITED)
         row.completed_at = now
         row.duration_seconds = duration
         row.calories_burned = calories_burned if plausible else estimate
@@ -460,6 +483,7 @@ class ContentService(ContentInterface):
                 difficulty=workout.difficulty,
                 duration_seconds=duration,
                 eligible=eligible,
+                started_at=row.started_at,
             )
         )
         reward = outcome.first(Reward)
@@ -488,7 +512,14 @@ class ContentService(ContentInterface):
                 "duration_minutes": round(duration / 60),
                 "calories_burned": row.calories_burned,
                 "xp_earned": row.xp_earned,
+                "base_xp": reward.base_xp if reward and row.credited else 0,
+                "streak_bonus_xp": reward.streak_bonus_xp if reward and row.credited else 0,
+                "achievement_xp": reward.achievement_xp if reward and row.credited else 0,
+                "achievements": [{"name": a.name, "xp": a.xp_reward} for a in reward.achievements_unlocked]
+                if reward
+                else [],
                 "credited": row.credited,
+                "credit_reason": row.credit_reason,
             },
         )
         view = await self._session_view(row)
@@ -542,9 +573,10 @@ class ContentService(ContentInterface):
             )
         ).all()
         out: list[WorkoutSession] = []
+        counts = await self._category_counts() if rows else {}
         for session_row, workout_row, category_row in rows:
             view = await self._session_view(session_row, with_workout=False)
-            out.append(view.model_copy(update={"workout": _workout(workout_row, category_row)}))
+            out.append(view.model_copy(update={"workout": _workout(workout_row, category_row, counts=counts)}))
         return out
 
     # Stats ----------------------------------------------------------------------------------
@@ -781,17 +813,23 @@ class ContentService(ContentInterface):
                 .limit(50)
             )
         ).all()
+        counts = dict(Counter(w.category_id for w, _ in catalogue))  # the whole catalogue is at hand
         today = self.uow.now().astimezone(zone).date()
         yesterday = today - timedelta(days=1)
         completed = [workout_id for workout_id, _ in history]
         yesterday_ids = {w for w, at in history if at is not None and at.astimezone(zone).date() == yesterday}
+        days_since: dict[uuid.UUID, int] = {}
+        for workout_id, at in history:  # newest first: the first sighting is the latest
+            if at is not None and workout_id not in days_since:
+                days_since[workout_id] = (today - at.astimezone(zone).date()).days
         return recommend(
-            [_workout(w, c) for w, c in catalogue],
+            [_workout(w, c, counts=counts) for w, c in catalogue],
             restrictions=restrictions,
             preferred_types=[t.lower() for t in preferences.preferred_workout_types],
             completed=completed,
             yesterday=yesterday_ids,
             limit=limit,
+            days_since=days_since,
         )
 
     # Personal data --------------------------------------------------------------------------

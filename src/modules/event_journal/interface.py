@@ -23,8 +23,16 @@ class EventJournalInterface(ABC):
         metadata: dict[str, Any] | None = None,
         description: str | None = None,
         occurred_at: datetime | None = None,
+        event_id: UUID | None = None,
     ) -> ActivityEvent:
-        """Append an event for `identity_id` in the caller's transaction."""
+        """Append an event for `identity_id` in the caller's transaction (`event_id`: one taken
+        earlier with `reserve_event_id`, to keep the event's place in causal order)."""
+
+    @abstractmethod
+    def reserve_event_id(self) -> UUID:
+        """An id that orders after every event recorded so far and before every later one: an
+        event written after the work it caused (a completed fast, recorded with what it earned)
+        keeps its place before that work's events."""
 
     @abstractmethod
     async def distinct_active_days(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import secrets
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,6 +31,20 @@ from .models import (
 from .orm import ActivityEventRow
 
 T = ActivityEventRow
+_last_order = 0
+
+
+def ordered_event_id() -> uuid.UUID:
+    """A UUID (RFC 9562 version 8) whose leading 60 bits count up in this process, starting from
+    the wall clock: events sharing an instant (those of one request) read back in the order they
+    were recorded, since every read orders by (instant, id)."""
+    global _last_order
+    _last_order = max(_last_order + 1, time.time_ns() >> 4) & ((1 << 60) - 1)
+    high = ((_last_order >> 12) << 16) | (0x8 << 12) | (_last_order & 0xFFF)  # 48 bits, version, 12 bits
+    low = (0b10 << 62) | secrets.randbits(62)  # variant, random
+    return uuid.UUID(int=(high << 64) | low)
+
+
 # At most this many events sharing the last instant of a feed page are added to finish the group.
 FEED_TIE_COMPLETION_MAX = 100
 _COLUMNS = (
@@ -80,13 +96,14 @@ class EventJournalService(EventJournalInterface):
         metadata: dict[str, Any] | None = None,
         description: str | None = None,
         occurred_at: datetime | None = None,
+        event_id: uuid.UUID | None = None,
     ) -> ActivityEvent:
         info = EVENT_TYPES[EventType(event_type)]  # unknown types are a programming error
         now = self.uow.now()
         if occurred_at is not None and occurred_at.tzinfo is None:
             raise ValueError("occurred_at must be timezone-aware")  # a programming error, like an unknown type
         row = ActivityEventRow(
-            id=uuid.uuid4(),
+            id=event_id or ordered_event_id(),
             identity_id=identity_id,
             event_type=str(event_type),
             category=str(info.category),
@@ -282,6 +299,9 @@ class EventJournalService(EventJournalInterface):
         if end_time is not None:
             query = query.where(T.occurred_at < end_time)
         return EventCount(event_type=event_type, count=(await self.session.execute(query)).scalar_one())
+
+    def reserve_event_id(self) -> uuid.UUID:
+        return ordered_event_id()
 
     async def distinct_active_days(
         self, identity_id: uuid.UUID, *, since: datetime, timezone: str, server_events_only: bool = True

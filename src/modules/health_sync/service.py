@@ -17,7 +17,7 @@ the insights come from `recovery.py`, which also stores the day's score.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import IO
 from uuid import UUID
@@ -26,11 +26,12 @@ from zoneinfo import ZoneInfo
 from src.core.errors import ConfirmationRequired, PayloadTooLarge
 from src.core.uow import UnitOfWork
 from src.modules.event_journal import EventType, event_journal
-from src.modules.metrics import InvalidMetric, MetricSource, MetricType, metrics
+from src.modules.metrics import InvalidMetric, Metric, MetricSource, MetricType, metrics
 from src.modules.profile import profile_service
 
 from .apple_health import MAX_EXPANSION, ParsedExport, parse_apple_health_export
 from .consent import ConsentService
+from .interface import HealthSyncInterface
 from .models import (
     AppleHealthImport,
     DeletedHealthData,
@@ -44,7 +45,7 @@ from .models import (
     HealthSyncStatus,
     ImportCounts,
 )
-from .recovery import current_recovery, health_insights, is_recent
+from .recovery import CurrentRecovery, current_recovery, health_insights, is_recent
 from .rules import ACCESSED_BY, HEALTH_TYPES, deduplicated, invalid, measurement, readings_of
 
 CONTEXT_LABELS: dict[str, tuple[str, str]] = {
@@ -63,9 +64,21 @@ def _day_range(values: Sequence[tuple[str, datetime, float]], zone: ZoneInfo) ->
     return (min(days), max(days)) if days else (None, None)
 
 
-class HealthSyncService:
+class HealthSyncService(HealthSyncInterface):
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
+
+    async def recovery_today(
+        self,
+        identity_id: UUID,
+        *,
+        accessed_by: str,
+        latest: Mapping[str, Metric] | None = None,
+        zone: ZoneInfo | None = None,
+    ) -> CurrentRecovery:
+        return await current_recovery(
+            self.uow, identity_id, accessed_by=accessed_by, latest=latest, zone=zone, store=False
+        )
 
     # Consent and deletion -------------------------------------------------------------------
 

@@ -43,6 +43,12 @@ class AlreadyUpgraded(Conflict):
     code = "ALREADY_UPGRADED"
 
 
+class DeviceAccountUpgraded(Conflict):
+    """The device id belongs to an account that was secured with another sign-in method."""
+
+    code = "DEVICE_ACCOUNT_UPGRADED"
+
+
 class ProviderNotConfigured(UnprocessableEntity):
     code = "PROVIDER_NOT_CONFIGURED"
 

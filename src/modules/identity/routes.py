@@ -42,7 +42,9 @@ _AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     response_model=AuthResult,
     summary="Sign in with a device id, email + password, or a Google/Apple ID token",
     description=(
-        "`anonymous`: `token` is the app's device id (a new anonymous identity is created on first use). "
+        "`anonymous`: `token` is the app's device id (a new anonymous identity is created on first use; the "
+        "device id of an account that was upgraded answers 409 `DEVICE_ACCOUNT_UPGRADED` with `sign_in_with`, "
+        "the methods that account now uses, never a new empty account). "
         "`email`: `email` and `password` of a registered account. `google` / `apple`: `token` is the "
         "provider's ID token, verified against its published keys; the same provider account always "
         "signs in to the same identity."

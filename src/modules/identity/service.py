@@ -18,6 +18,7 @@ from src.modules.event_journal import EventSource, EventType, event_journal
 from .errors import (
     AlreadyUpgraded,
     CredentialInUse,
+    DeviceAccountUpgraded,
     EmailAlreadyRegistered,
     IdentityNotFound,
     InvalidCredentials,
@@ -42,6 +43,9 @@ from .models import (
 )
 from .orm import AuthSessionRow, CapabilityRow, CredentialRow, IdentityRow, RefreshTokenRow
 from .passwords import hash_password, needs_rehash, verify_password
+
+# The provider of a device id whose account was upgraded: no longer a way in (see `upgrade`).
+RETIRED_DEVICE = "anonymous_retired"
 
 
 def normalise_email(email: str) -> str:
@@ -69,6 +73,8 @@ class IdentityService(IdentityInterface):
             return await self._login_email(request.email, request.password)
         provider, subject = await self._external_subject(request)
         credential = await self._find_credential(provider, subject)
+        if credential is None and provider == AuthProvider.ANONYMOUS:
+            await self._refuse_upgraded_device(subject)
         if credential is None:
             identity_type = IdentityType.ANONYMOUS if provider == AuthProvider.ANONYMOUS else IdentityType.AUTHENTICATED
             credential = await self._create_identity_with(provider, subject, identity_type)
@@ -111,10 +117,12 @@ class IdentityService(IdentityInterface):
         if not await try_insert(self.session, credential):
             raise CredentialInUse("That sign-in is already linked to another account")
         # The device id stops being a way in: from now on the account needs the new credential.
+        # It is kept as a retired credential so that signing in with it answers 409 (sign in with
+        # the new method) instead of quietly opening a new empty account.
         await self.session.execute(
-            delete(CredentialRow).where(
-                CredentialRow.identity_id == identity.id, CredentialRow.provider == str(AuthProvider.ANONYMOUS)
-            )
+            update(CredentialRow)
+            .where(CredentialRow.identity_id == identity.id, CredentialRow.provider == str(AuthProvider.ANONYMOUS))
+            .values(provider=RETIRED_DEVICE)
         )
         identity.identity_type = str(IdentityType.AUTHENTICATED)
         identity.updated_at = now
@@ -211,7 +219,7 @@ class IdentityService(IdentityInterface):
                 or_(CapabilityRow.expires_at.is_(None), CapabilityRow.expires_at > now),
             ),
             select(CredentialRow.identity_id, literal("provider"), CredentialRow.provider).where(
-                CredentialRow.identity_id == identity_id
+                CredentialRow.identity_id == identity_id, CredentialRow.provider != RETIRED_DEVICE
             ),
         ).subquery()
         rows = (
@@ -412,6 +420,32 @@ class IdentityService(IdentityInterface):
             credential.password_hash = await hash_password(password)
         return await self._sign_in(credential.identity_id, AuthProvider.EMAIL, credential)
 
+    async def _refuse_upgraded_device(self, device_id: str) -> None:
+        """A device id whose account was upgraded: 409 naming the ways in that account has now."""
+        retired = (
+            await self.session.execute(
+                select(CredentialRow.identity_id).where(
+                    CredentialRow.provider == RETIRED_DEVICE,
+                    CredentialRow.subject_hash == self._subject_hash(AuthProvider.ANONYMOUS, device_id),
+                )
+            )
+        ).scalar_one_or_none()
+        if retired is None:
+            return
+        providers = sorted(
+            (
+                await self.session.execute(
+                    select(CredentialRow.provider).where(
+                        CredentialRow.identity_id == retired, CredentialRow.provider != RETIRED_DEVICE
+                    )
+                )
+            ).scalars()
+        )
+        raise DeviceAccountUpgraded(
+            "The account on this device was secured: sign in with " + " or ".join(providers or ["your account"]),
+            extra={"sign_in_with": providers},
+        )
+
     async def _find_credential(self, provider: AuthProvider, subject: str) -> CredentialRow | None:
         return (
             await self.session.execute(
@@ -542,7 +576,11 @@ class IdentityService(IdentityInterface):
             )
         ).scalars()
         providers = (
-            await self.session.execute(select(CredentialRow.provider).where(CredentialRow.identity_id == identity.id))
+            await self.session.execute(
+                select(CredentialRow.provider).where(
+                    CredentialRow.identity_id == identity.id, CredentialRow.provider != RETIRED_DEVICE
+                )
+            )
         ).scalars()
         return Identity(
             id=identity.id,

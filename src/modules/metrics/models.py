@@ -31,6 +31,7 @@ class MetricType(StrEnum):
     HRV = "health_hrv"
     BLOOD_GLUCOSE = "blood_glucose_mmol"
     KETONES = "ketones_mmol"
+    BODY_TEMPERATURE = "body_temperature_c"
     RECOVERY_SCORE = "recovery_score"
 
 
@@ -135,16 +136,21 @@ class UpdateMetricRequest(_MetricInput):
 
 
 class MetricTrend(BaseModel):
-    direction: Literal["up", "down", "stable"]
+    direction: Literal["up", "down", "stable"] = Field(
+        description="From the least-squares line through the period's days (each day with readings is one point, "
+        "so many readings on one day weigh as one): stable within ±1 %"
+    )
     change_absolute: float = Field(description="Change over the period along the least-squares line")
     change_percent: float
     slope_per_day: float
     period_days: int
-    start_value: float = Field(description="Fitted value at the first measurement of the period")
-    end_value: float = Field(description="Fitted value at the last measurement of the period")
-    first_value: float
-    last_value: float
-    data_points: int
+    start_value: float = Field(description="The first real reading of the period")
+    end_value: float = Field(description="The last real reading of the period")
+    fitted_start_value: float = Field(description="The least-squares line's value at the first reading")
+    fitted_end_value: float = Field(description="The least-squares line's value at the last reading")
+    first_value: float = Field(description="Same as start_value (kept for older clients)")
+    last_value: float = Field(description="Same as end_value (kept for older clients)")
+    data_points: int = Field(description="Readings in the period")
 
 
 class MetricAggregate(BaseModel):
@@ -158,6 +164,7 @@ class MetricAggregate(BaseModel):
 
 class MetricSummary(BaseModel):
     metric_type: str
+    unit: str | None = Field(default=None, description="The unit of the values (the type's own unless asked for)")
     latest_value: float | None = None
     latest_timestamp: AwareDatetime | None = None
     min_value: float | None = None
@@ -182,6 +189,9 @@ class BulkDeleteResult(BaseModel):
 class RecordedMetric(Metric):
     """A recorded metric and, for weight logs, what it earned."""
 
-    xp_earned: int = 0
+    xp_earned: int = Field(default=0, description="base_xp + streak_bonus_xp + achievement_xp")
+    base_xp: int = Field(default=0, description="The weigh-in's own XP (10, once a day)")
+    streak_bonus_xp: int = 0
+    achievement_xp: int = 0
     credited: bool = False
     credit_reason: str | None = None

@@ -31,6 +31,19 @@ router = ModuleRouter(
     tags=["metrics"],
     token_scopes=by_method(read=TokenScope.METRICS_READ, write=TokenScope.METRICS_WRITE),
 )
+ShownUnit = Annotated[
+    str | None,
+    AfterValidator(lambda v: storable_text(v) if v is not None else None),
+    Query(
+        max_length=20,
+        description="Show values in this unit of the type (e.g. lbs, lb, in, oz, °F, mg/dL for glucose); "
+        "values are converted and rounded to 0.1. 422 when the type has no such unit",
+    ),
+]
+UnitSystemQuery = Annotated[
+    Literal["metric", "imperial"] | None,
+    Query(description="imperial: weights in lb, lengths in in, volumes in oz, temperatures in °F (rounded to 0.1)"),
+]
 _ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (401, 404, 422)}
 MetricType = Annotated[
     str,
@@ -51,9 +64,15 @@ MetricType = Annotated[
     summary="Record a measurement (weight logs earn XP once a day and extend the logging streak)",
     description=(
         "Values are checked against the type's plausible range (weight 20–400 kg, body fat 2–75 %, steps "
-        "0–100 000, resting HR 25–220, HRV 1–300 ms, sleep 0–24 h…); weight_lbs is stored as weight_kg. "
-        "Unknown types are refused unless they start with custom_ or biomarker_. Recording the same type at "
-        "the same instant again updates it."
+        "0–100 000, resting HR 25–220, HRV 1–300 ms, sleep 0–24 h…). A known type is always stored in its own "
+        "unit: `unit` may name another unit of the type (lb/lbs, st, oz, g for weights; in, ft, mm, m for "
+        "lengths; oz, l for water; °F for temperature; mg/dL for blood glucose; min/hours; kJ) and the value is "
+        "converted, any other unit is refused with 422; weight_lbs (and the other imperial names) are stored "
+        "as weight_kg. Unknown types are refused unless they start with custom_ or biomarker_. Recording the "
+        "same type at the same instant again updates it. The server says where data came from: what is sent "
+        "here is stored as `user_input` (a `source` of device_sync is accepted from older clients but not "
+        "believed; device data comes through /health-sync), and types the server computes (recovery_score) "
+        "cannot be written (422)."
     ),
     responses=_ERRORS,
 )
@@ -61,9 +80,18 @@ async def record(uow: UoWDep, me: CurrentIdentity, body: RecordMetricRequest) ->
     return await MetricsService(uow).record(me.identity_id, body)
 
 
-@router.get("/latest", response_model=Metric | None, summary="Newest value of a type, or null")
-async def latest(uow: UoWDep, me: CurrentIdentity, metric_type: MetricType) -> Metric | None:
-    return await MetricsService(uow).latest(me.identity_id, metric_type)
+@router.get("/latest", response_model=Metric | None, summary="Newest value of a type, or null", responses=_ERRORS)
+async def latest(
+    uow: UoWDep,
+    me: CurrentIdentity,
+    metric_type: MetricType,
+    unit: ShownUnit = None,
+    unit_system: UnitSystemQuery = None,
+) -> Metric | None:
+    service = MetricsService(uow)
+    shown = service.shown_unit(metric_type, unit=unit, unit_system=unit_system)
+    found = await service.latest(me.identity_id, metric_type)
+    return service.in_unit(found, shown) if found else None
 
 
 @router.get("/history", response_model=list[Metric], summary="Values of a type, newest first", responses=_ERRORS)
@@ -75,10 +103,15 @@ async def history(
     end_time: UTCInstant | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    unit: ShownUnit = None,
+    unit_system: UnitSystemQuery = None,
 ) -> list[Metric]:
-    return await MetricsService(uow).history(
+    service = MetricsService(uow)
+    shown = service.shown_unit(metric_type, unit=unit, unit_system=unit_system)
+    rows = await service.history(
         me.identity_id, metric_type=metric_type, start_time=start_time, end_time=end_time, limit=limit, offset=offset
     )
+    return [service.in_unit(row, shown) for row in rows]
 
 
 @router.get(
@@ -103,15 +136,27 @@ async def by_prefix(
 @router.get(
     "/trend",
     response_model=MetricTrend | None,
-    summary="Least-squares trend over the whole period, or null with fewer than 2 points",
+    summary="Trend over the period: the first and last readings and a least-squares line, or null",
+    description=(
+        "`start_value`/`end_value` are the first and last real readings of the period. The line (slope, "
+        "fitted values, change, direction) goes through one point per day with readings (days counted from "
+        "the period start; a day's point is its mean), so many readings on one day weigh as one; null unless "
+        "readings fall on at least two days. Stable within ±1 %."
+    ),
+    responses=_ERRORS,
 )
 async def trend(
     uow: UoWDep,
     me: CurrentIdentity,
     metric_type: MetricType,
     period_days: Annotated[int, Query(ge=1, le=365)] = 7,
+    unit: ShownUnit = None,
+    unit_system: UnitSystemQuery = None,
 ) -> MetricTrend | None:
-    return await MetricsService(uow).trend(me.identity_id, metric_type=metric_type, period_days=period_days)
+    service = MetricsService(uow)
+    shown = service.shown_unit(metric_type, unit=unit, unit_system=unit_system)
+    found = await service.trend(me.identity_id, metric_type=metric_type, period_days=period_days)
+    return service.trend_in_unit(metric_type, found, shown)
 
 
 @router.get(
@@ -130,9 +175,17 @@ async def aggregate(
     )
 
 
-@router.get("/summary", response_model=MetricSummary, summary="Latest, min, max, average and count")
-async def summary(uow: UoWDep, me: CurrentIdentity, metric_type: MetricType) -> MetricSummary:
-    return await MetricsService(uow).summary(me.identity_id, metric_type=metric_type)
+@router.get("/summary", response_model=MetricSummary, summary="Latest, min, max, average and count", responses=_ERRORS)
+async def summary(
+    uow: UoWDep,
+    me: CurrentIdentity,
+    metric_type: MetricType,
+    unit: ShownUnit = None,
+    unit_system: UnitSystemQuery = None,
+) -> MetricSummary:
+    service = MetricsService(uow)
+    shown = service.shown_unit(metric_type, unit=unit, unit_system=unit_system)
+    return service.summary_in_unit(await service.summary(me.identity_id, metric_type=metric_type), shown)
 
 
 @router.get(
@@ -167,8 +220,12 @@ async def bulk_delete(
 
 
 @router.get("/{metric_id}", response_model=Metric, summary="One of your metrics", responses=_ERRORS)
-async def get_metric(uow: UoWDep, me: CurrentIdentity, metric_id: UUID) -> Metric:
-    return await MetricsService(uow).get(me.identity_id, metric_id)
+async def get_metric(
+    uow: UoWDep, me: CurrentIdentity, metric_id: UUID, unit: ShownUnit = None, unit_system: UnitSystemQuery = None
+) -> Metric:
+    service = MetricsService(uow)
+    found = await service.get(me.identity_id, metric_id)
+    return service.in_unit(found, service.shown_unit(found.metric_type, unit=unit, unit_system=unit_system))
 
 
 @router.put(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import and_, case, delete, func, or_, select
+from sqlalchemy import Integer, and_, case, cast, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -39,10 +39,22 @@ from .models import (
     UpdateMetricRequest,
 )
 from .orm import MetricRow
-from .registry import BIOMARKER_PREFIX, MetricTypeError, canonical, default_unit, is_weight, stored_type
+from .registry import (
+    BIOMARKER_PREFIX,
+    DERIVED,
+    IMPERIAL,
+    MetricTypeError,
+    canonical,
+    default_unit,
+    display,
+    is_weight,
+    stored_type,
+)
 
 M = MetricRow
 DAY = 86400.0
+# Device weigh-ins measured up to this long ago count on the day they were measured.
+DEVICE_BACKFILL = timedelta(days=7)
 STABLE_PERCENT = 1.0
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 
@@ -76,6 +88,11 @@ class MetricsService(MetricsInterface):
     async def record(self, identity_id: uuid.UUID, request: RecordMetricRequest) -> RecordedMetric:
         if request.source not in (MetricSource.USER_INPUT, MetricSource.DEVICE_SYNC):
             raise InvalidMetric("source must be user_input or device_sync")
+        if stored_type(request.metric_type) in DERIVED:
+            raise InvalidMetric(
+                f"{request.metric_type} is computed by the server and cannot be recorded",
+                extra={"metric_type": request.metric_type},
+            )
         if (
             request.reference_low is not None
             and request.reference_high is not None
@@ -87,8 +104,9 @@ class MetricsService(MetricsInterface):
         if timestamp > now + timedelta(minutes=5):
             raise InvalidMetric("timestamp cannot be in the future")
         if request.source == MetricSource.DEVICE_SYNC:
-            # Device data sent through the generic endpoint is held to the same consent as a sync
-            # (health sync's subscriber refuses it after a withdrawal).
+            # A client that says these are device values is held to the person's device-sync
+            # consent (health sync's subscriber refuses it after a withdrawal), though what it sends
+            # is stored as its own input.
             await self.uow.publish(DeviceDataReceived(identity_id=identity_id, occurred_at=now))
         stored = await self.store(
             identity_id,
@@ -104,7 +122,9 @@ class MetricsService(MetricsInterface):
                     flag=request.flag,
                 )
             ],
-            source=request.source,
+            # The server says where data came from: what a person sends here is their own input
+            # (device data arrives through /health-sync, where consent and days are checked).
+            source=MetricSource.USER_INPUT,
         )
         result = stored[0]
         row = await self.session.get(M, result.id)
@@ -114,6 +134,9 @@ class MetricsService(MetricsInterface):
         return RecordedMetric(
             **model.model_dump(),
             xp_earned=reward.xp_earned if reward else 0,
+            base_xp=reward.base_xp if reward else 0,
+            streak_bonus_xp=reward.streak_bonus_xp if reward else 0,
+            achievement_xp=reward.achievement_xp if reward else 0,
             credited=bool(reward and reward.credited),
             credit_reason=reward.reason if reward else None,
         )
@@ -132,7 +155,7 @@ class MetricsService(MetricsInterface):
         prepared: list[tuple[str, float, Measurement]] = []
         for measurement in measurements:
             try:
-                metric_type, value, _info = canonical(measurement.metric_type, measurement.value)
+                metric_type, value, _info = canonical(measurement.metric_type, measurement.value, measurement.unit)
             except MetricTypeError as exc:
                 raise InvalidMetric(str(exc), extra={"metric_type": measurement.metric_type}) from exc
             prepared.append((metric_type, value, _checked(measurement)))
@@ -142,10 +165,14 @@ class MetricsService(MetricsInterface):
             row_id, changed = await self._upsert(identity_id, metric_type, value, measurement, source, lab_report_id)
             reward: Reward | None = None
             if is_weight(metric_type) and changed:
-                # Credited on the day it is logged (server time), never on the measurement's
-                # client-chosen timestamp: back-dated logs must not build a streak.
+                # Credited on the day it is logged (server time), never on a timestamp the person
+                # typed: back-dated logs must not build a streak. Device readings (a sync or an
+                # Apple Health import) count on the day they were measured, within the back-fill window.
+                credited_at = self.uow.now()
+                if source == MetricSource.DEVICE_SYNC and credited_at - DEVICE_BACKFILL <= measurement.timestamp:
+                    credited_at = min(measurement.timestamp, credited_at)
                 outcome = await self.uow.publish(
-                    WeightLogged(identity_id=identity_id, occurred_at=self.uow.now(), metric_id=row_id, value_kg=value)
+                    WeightLogged(identity_id=identity_id, occurred_at=credited_at, metric_id=row_id, value_kg=value)
                 )
                 reward = outcome.first(Reward)
                 await profile_service(self.uow).mark_onboarding(identity_id, OnboardingStep.FIRST_WEIGHT_LOGGED)
@@ -248,16 +275,20 @@ class MetricsService(MetricsInterface):
 
     async def update(self, identity_id: uuid.UUID, metric_id: uuid.UUID, request: UpdateMetricRequest) -> Metric:
         row = await self._owned(identity_id, metric_id, lock=True)
-        sent = request.model_fields_set
+        sent = set(request.model_fields_set)
+        known_unit = default_unit(row.metric_type)
         if "value" in sent:
             if request.value is None:
                 raise InvalidMetric("value cannot be cleared")
             try:
-                _, row.value, _ = canonical(row.metric_type, request.value)
+                _, row.value, _ = canonical(
+                    row.metric_type, request.value, request.unit if "unit" in sent and known_unit else None
+                )
             except MetricTypeError as exc:
                 raise InvalidMetric(str(exc)) from exc
             row.value_text = None
-        known_unit = default_unit(row.metric_type)
+            if known_unit is not None:
+                sent = sent - {"unit"}  # the value was converted from it; the stored unit stays
         if "unit" in sent and known_unit is not None and request.unit != known_unit:
             # A known type is always stored in its own unit; relabelling would misstate the value.
             raise InvalidMetric(f"{row.metric_type} is stored in {known_unit}; its unit cannot be changed")
@@ -300,6 +331,76 @@ class MetricsService(MetricsInterface):
         return rowcount(result)
 
     # Reading --------------------------------------------------------------------------------
+
+    @staticmethod
+    def shown_unit(metric_type: str, *, unit: str | None, unit_system: str | None) -> str | None:
+        """The unit a read asked for (`unit=lbs`, or `unit_system=imperial`), or None for the
+        stored unit; 422 when the type cannot be shown in that unit."""
+        stored = stored_type(metric_type)
+        if unit is not None and unit.strip():
+            try:
+                return display(stored, 0.0, unit)[1]
+            except MetricTypeError as exc:
+                raise InvalidMetric(str(exc), extra={"metric_type": metric_type, "unit": unit}) from exc
+        if unit_system == "imperial":
+            return IMPERIAL.get(default_unit(stored) or "")
+        return None
+
+    @staticmethod
+    def in_unit(metric: Metric, unit: str | None) -> Metric:
+        """A metric shown in another unit of its type (values rounded for reading)."""
+        if unit is None or metric.unit == unit or default_unit(metric.metric_type) is None:
+            return metric
+        value, shown = display(metric.metric_type, metric.value, unit)
+        low = display(metric.metric_type, metric.reference_low, unit)[0] if metric.reference_low is not None else None
+        high = (
+            display(metric.metric_type, metric.reference_high, unit)[0] if metric.reference_high is not None else None
+        )
+        return metric.model_copy(update={"value": value, "unit": shown, "reference_low": low, "reference_high": high})
+
+    @staticmethod
+    def summary_in_unit(summary: MetricSummary, unit: str | None) -> MetricSummary:
+        if unit is None or default_unit(summary.metric_type) is None:
+            return summary
+
+        def shown(value: float | None) -> float | None:
+            return None if value is None else display(summary.metric_type, value, unit)[0]
+
+        return summary.model_copy(
+            update={
+                "latest_value": shown(summary.latest_value),
+                "min_value": shown(summary.min_value),
+                "max_value": shown(summary.max_value),
+                "avg_value": shown(summary.avg_value),
+                "unit": display(summary.metric_type, 0.0, unit)[1],
+            }
+        )
+
+    @staticmethod
+    def trend_in_unit(metric_type: str, trend: MetricTrend | None, unit: str | None) -> MetricTrend | None:
+        stored = stored_type(metric_type)
+        if trend is None or unit is None or default_unit(stored) is None:
+            return trend
+
+        def shown(value: float) -> float:
+            return display(stored, value, unit)[0]
+
+        # Differences scale without the offset (°C → °F): the change between two shown values.
+        def change(value: float) -> float:
+            return round(display(stored, value, unit)[0] - display(stored, 0.0, unit)[0], 4)
+
+        return trend.model_copy(
+            update={
+                "change_absolute": round(change(trend.change_absolute), 2),
+                "slope_per_day": round(change(trend.slope_per_day), 4),
+                "start_value": shown(trend.start_value),
+                "end_value": shown(trend.end_value),
+                "fitted_start_value": shown(trend.fitted_start_value),
+                "fitted_end_value": shown(trend.fitted_end_value),
+                "first_value": shown(trend.first_value),
+                "last_value": shown(trend.last_value),
+            }
+        )
 
     async def _owned(self, identity_id: uuid.UUID, metric_id: uuid.UUID, *, lock: bool = False) -> MetricRow:
         query = select(M).where(M.id == metric_id, M.identity_id == identity_id)
@@ -367,20 +468,37 @@ class MetricsService(MetricsInterface):
         return [to_model(r) for r in (await self.session.execute(query)).scalars()]
 
     async def _fit(self, identity_id: uuid.UUID, metric_type: str, start: datetime, end: datetime) -> _Fit | None:
-        """Least squares over every point of the period, computed by the database (x in days from
-        the period start, so the sums stay precise)."""
+        """Least squares over the period's days, computed by the database: each day with readings
+        is one point (its mean time and mean value), so many readings on one day weigh as much
+        as one reading on another. x is in days from the period start, so the sums stay precise.
+        None unless readings fall on at least two days."""
         x = (func.extract("epoch", M.timestamp) - start.timestamp()) / DAY
-        y = M.value
         where = (
             M.identity_id == identity_id,
             M.metric_type == metric_type,
             M.timestamp >= start,
             M.timestamp <= end,
         )
+        # Days counted from the period start (x ≥ 0 there): the integer part of x is the day.
+        day = func.floor(x) if self.session.get_bind().dialect.name == "postgresql" else cast(x, Integer)
+        days = (
+            select(func.avg(x).label("x"), func.avg(M.value).label("y"), func.count().label("n"))
+            .where(*where)
+            .group_by(day)
+            .subquery()
+        )
+        dx, dy = days.c.x, days.c.y
         sums = select(
-            func.count(), func.sum(x), func.sum(y), func.sum(x * x), func.sum(x * y), func.min(x), func.max(x)
-        ).where(*where)
-        count, sx, sy, sxx, sxy, min_x, max_x = (await self.session.execute(sums)).one()
+            func.count(),
+            func.sum(dx),
+            func.sum(dy),
+            func.sum(dx * dx),
+            func.sum(dx * dy),
+            func.min(dx),
+            func.max(dx),
+            func.sum(days.c.n),
+        )
+        count, sx, sy, sxx, sxy, min_x, max_x, readings = (await self.session.execute(sums)).one()
         if not count or count < 2:
             return None
         first_value, last_value = (
@@ -396,7 +514,7 @@ class MetricsService(MetricsInterface):
         denominator = n * sxx - sx * sx
         slope = (n * sxy - sx * sy) / denominator if denominator > 1e-12 else 0.0
         intercept = (sy - slope * sx) / n
-        return _Fit(n, slope, intercept, float(min_x), float(max_x), float(first_value), float(last_value))
+        return _Fit(int(readings), slope, intercept, float(min_x), float(max_x), float(first_value), float(last_value))
 
     async def trend(self, identity_id: uuid.UUID, *, metric_type: str, period_days: int) -> MetricTrend | None:
         end = self.uow.now()
@@ -417,8 +535,10 @@ class MetricsService(MetricsInterface):
             change_percent=round(percent, 2),
             slope_per_day=round(fit.slope_per_day, 4),
             period_days=period_days,
-            start_value=round(start_value, 2),
-            end_value=round(end_value, 2),
+            start_value=round(fit.first_value, 2),
+            end_value=round(fit.last_value, 2),
+            fitted_start_value=round(start_value, 2),
+            fitted_end_value=round(end_value, 2),
             first_value=round(fit.first_value, 2),
             last_value=round(fit.last_value, 2),
             data_points=fit.n,
@@ -472,6 +592,7 @@ class MetricsService(MetricsInterface):
         latest = await self.latest(identity_id, metric_type) if count else None
         return MetricSummary(
             metric_type=metric_type,
+            unit=default_unit(metric_type),
             latest_value=latest.value if latest else None,
             latest_timestamp=latest.timestamp if latest else None,
             min_value=round(float(low), 2) if low is not None else None,
@@ -572,6 +693,30 @@ class MetricsService(MetricsInterface):
         )
         await self._audit(identity_id, accessed_by, [stored_type(metric_type)])
         return values[::-1]
+
+    async def latest_biomarkers(self, identity_id: uuid.UUID, *, accessed_by: str, limit: int = 40) -> list[Metric]:
+        ranked = (
+            select(
+                M.id,
+                func.row_number().over(partition_by=M.metric_type, order_by=(M.timestamp.desc(), M.id)).label("rank"),
+            )
+            .where(
+                M.identity_id == identity_id,
+                M.metric_type.like(_escape_like(BIOMARKER_PREFIX) + "%", escape="\\"),
+            )
+            .subquery()
+        )
+        rows = (
+            await self.session.execute(
+                select(M)
+                .join(ranked, and_(ranked.c.id == M.id, ranked.c.rank == 1))
+                .order_by(M.timestamp.desc(), M.metric_type)
+                .limit(limit)
+            )
+        ).scalars()
+        found = [to_model(row) for row in rows]
+        await self._audit(identity_id, accessed_by, [m.metric_type for m in found] or [BIOMARKER_PREFIX + "*"])
+        return found
 
     async def trend_for(
         self, identity_id: uuid.UUID, metric_type: str, *, period_days: int, accessed_by: str

@@ -5,6 +5,7 @@ from src.core.uow import UnitOfWork
 
 from .interface import ProfileInterface
 from .models import (
+    DietaryProfile,
     FastingProtocol,
     FastingSafety,
     FitnessLevel,
@@ -24,6 +25,7 @@ def profile_service(uow: UnitOfWork) -> ProfileInterface:
 
 
 __all__ = [
+    "DietaryProfile",
     "FastingProtocol",
     "FastingSafety",
     "FitnessLevel",

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
+from datetime import date
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from .models import (
+    DietaryProfile,
     FastingSafety,
     Goals,
     OnboardingStep,
@@ -39,6 +41,14 @@ class ProfileInterface(ABC):
 
     @abstractmethod
     async def workout_restrictions_of(self, identity_id: UUID) -> WorkoutRestrictions: ...
+
+    @abstractmethod
+    async def dietary_of(self, identity_id: UUID) -> DietaryProfile:
+        """Saved dietary profile or the defaults (never writes)."""
+
+    @abstractmethod
+    async def birth_date_of(self, identity_id: UUID) -> date | None:
+        """The person's date of birth, when they gave it."""
 
     @abstractmethod
     async def fasting_safety(self, identity_id: UUID) -> FastingSafety:

@@ -18,8 +18,9 @@ def fasting_safety_for(health: HealthProfile, labels: dict[HealthCondition, str]
     conditions = set(health.conditions)
     unsafe = sorted(conditions & UNSAFE_CONDITIONS)
     caution = sorted(conditions & CAUTION_CONDITIONS)
-    warnings = [f"Fasting is not recommended with {labels[c]}: please consult a doctor before fasting." for c in unsafe]
-    warnings += [f"With {labels[c]}, consult your doctor before fasting." for c in caution]
+    # `labels` read in a sentence: "during pregnancy", "with type 1 diabetes".
+    warnings = [f"Fasting is not recommended {labels[c]}: please consult a doctor before fasting." for c in unsafe]
+    warnings += [f"{labels[c][:1].upper()}{labels[c][1:]}, consult your doctor before fasting." for c in caution]
     if health.medication_requires_food:
         warnings.append("Your medication must be taken with food: plan your eating window around it.")
     approved = health.doctor_approved_fasting

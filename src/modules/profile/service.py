@@ -4,6 +4,7 @@ import re
 import secrets
 import uuid
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -70,7 +71,19 @@ from .safety import fasting_safety_for, safe_exercises_for
 _STAMPS = {"identity_id", "created_at", "updated_at"}
 _FRIEND_CODE = re.compile(r"[0-9A-F]{8}")
 _USERNAME_KEY = re.compile(r"[a-z0-9_.]{3,30}")
-_LABELS = {c: c.value.replace("_", " ") for c in HealthCondition}
+# How each condition reads in a sentence ("Fasting is not recommended during pregnancy").
+_LABELS = {
+    HealthCondition.DIABETES_TYPE1: "with type 1 diabetes",
+    HealthCondition.DIABETES_TYPE2: "with type 2 diabetes",
+    HealthCondition.HYPOGLYCEMIA: "with hypoglycaemia",
+    HealthCondition.EATING_DISORDER_HISTORY: "with a history of eating disorders",
+    HealthCondition.PREGNANT: "during pregnancy",
+    HealthCondition.BREASTFEEDING: "while breastfeeding",
+    HealthCondition.HEART_CONDITION: "with a heart condition",
+    HealthCondition.KIDNEY_DISEASE: "with kidney disease",
+    HealthCondition.ON_MEDICATION: "while taking medication",
+    HealthCondition.OTHER: "with your health condition",
+}
 
 
 def _defaults(model: type[BaseModel], identity_id: uuid.UUID) -> dict[str, Any]:
@@ -474,6 +487,13 @@ class ProfileService(ProfileInterface):
 
     async def workout_restrictions_of(self, identity_id: uuid.UUID) -> WorkoutRestrictions:
         return await self.get_workout_restrictions(identity_id)
+
+    async def dietary_of(self, identity_id: uuid.UUID) -> DietaryProfile:
+        return await self.get_dietary(identity_id)
+
+    async def birth_date_of(self, identity_id: uuid.UUID) -> date | None:
+        row = await self._find(UserProfileRow, identity_id)
+        return _read(Profile, row).date_of_birth if row else None
 
     async def set_avatar(self, identity_id: uuid.UUID, *, url: str | None, key: str | None) -> str | None:
         row: UserProfileRow = await self._ensure(UserProfileRow, identity_id, {})

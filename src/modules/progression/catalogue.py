@@ -104,9 +104,18 @@ CATALOGUE: tuple[AchievementDef, ...] = (
     ),
     AchievementDef("iron_champion", "Iron Champion", "Complete 100 workouts", "workout", "workouts", 100, 750, "medal"),
     AchievementDef(
-        "early_bird", "Early Bird", "Finish a workout before 07:00", "workout", "early_workouts", 1, 50, "sunrise"
+        "early_bird",
+        "Early Bird",
+        "Start a workout between 04:00 and 07:00",
+        "workout",
+        "early_workouts",
+        1,
+        50,
+        "sunrise",
     ),
-    AchievementDef("night_owl", "Night Owl", "Finish a workout after 21:00", "workout", "late_workouts", 1, 50, "moon"),
+    AchievementDef(
+        "night_owl", "Night Owl", "Start a workout between 21:00 and 04:00", "workout", "late_workouts", 1, 50, "moon"
+    ),
     AchievementDef(
         "variety_pack",
         "Variety Pack",

@@ -12,11 +12,11 @@ from src.core.modules import ModuleManifest
 from src.core.persistence import rowcount
 from src.core.uow import UnitOfWork
 
-from .orm import ProgressionStatsRow, StreakRow, UserAchievementRow, UserLevelRow, XPTransactionRow
+from .orm import ProgressionStatsRow, StreakDayRow, StreakRow, UserAchievementRow, UserLevelRow, XPTransactionRow
 from .routes import router
 from .service import STAT_FIELDS, ProgressionService
 
-_PERSONAL = (XPTransactionRow, UserLevelRow, StreakRow, ProgressionStatsRow, UserAchievementRow)
+_PERSONAL = (XPTransactionRow, UserLevelRow, StreakRow, StreakDayRow, ProgressionStatsRow, UserAchievementRow)
 
 
 async def _on_fast(uow: UnitOfWork, event: FastCompleted) -> Reward:
@@ -58,6 +58,16 @@ async def _export(uow: UnitOfWork, identity_id: UUID) -> dict[str, Any]:
             "updated_at": stats.updated_at.isoformat(),
         },
         "streaks": [s.model_dump(mode="json") for s in await service.streaks(identity_id)],
+        "streak_days": [
+            {"streak_type": row.streak_type, "day": row.day.isoformat()}
+            for row in (
+                await uow.session.execute(
+                    select(StreakDayRow)
+                    .where(StreakDayRow.identity_id == identity_id)
+                    .order_by(StreakDayRow.streak_type, StreakDayRow.day)
+                )
+            ).scalars()
+        ],
         "achievements": [
             a.model_dump(mode="json") for a in await service.my_achievements(identity_id, unlocked_only=True)
         ],
@@ -103,7 +113,7 @@ MANIFEST = ModuleManifest(
     ),
     personal_data=PersonalData(
         module="progression",
-        tables=("xp_transactions", "user_levels", "streaks", "progression_stats", "user_achievements"),
+        tables=("xp_transactions", "user_levels", "streaks", "streak_days", "progression_stats", "user_achievements"),
         export=_export,
         erase=_erase,
         anonymize=_anonymize,

@@ -101,8 +101,10 @@ class XPTransaction(BaseModel):
 
 class XPSummary(BaseModel):
     total: int
-    today: int = Field(description="Since local midnight in the person's time zone")
-    this_week: int = Field(description="Since Monday 00:00 in the person's time zone")
+    today: int = Field(
+        description="Earned since the current streak day began (04:00 local time, the day streaks count)"
+    )
+    this_week: int = Field(description="Earned since Monday's streak day began (Monday 04:00 local time)")
 
 
 class Overview(BaseModel):

@@ -30,7 +30,21 @@ class XPTransactionRow(Base):
     related_id: Mapped[str | None] = mapped_column(String(64))
     source_key: Mapped[str] = mapped_column(String(120))
     activity_day: Mapped[date | None] = mapped_column(Date)
+    # The person's time zone when a once-a-day credit was keyed (weigh-ins): a later zone change
+    # cannot open a second "day" before that day has ended in this zone too.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class StreakDayRow(Base):
+    """Every streak day credited activity counted for, per streak type (a fast can cover more
+    than the day it ended): streak runs rebuilt after a back-filled activity are read from here."""
+
+    __tablename__ = "streak_days"
+
+    identity_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    streak_type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
 
 
 class UserLevelRow(Base):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 HOUR = 3600
@@ -165,3 +165,32 @@ def repair_streak(
     if day + timedelta(days=after) == last_day:  # reaches the current run
         return StreakStep(length, max(longest, length), last_day, first, True, None, milestones, first)
     return StreakStep(current, max(longest, length), last_day, started_on, False, None, milestones, first)
+
+
+# A completed, credited fast counts for the streak day it ended in and for every other streak
+# day (04:00–04:00 local) in which it ran at least this long (most of that day).
+FAST_DAY_MIN_HOURS = 12
+# Fasting XP one streak day can earn (what one real fast of 24 h or more earns): fasts ending on
+# the same day never add up to more than one long fast would.
+DAILY_FAST_XP_CAP = FAST_XP_BANDS[0][1]
+
+
+def day_start(day: date, timezone: str) -> datetime:
+    """When a streak day begins: 04:00 local time on that date."""
+    return datetime.combine(day, time(DAY_START_HOUR), ZoneInfo(timezone))
+
+
+def fast_streak_days(started_at: datetime, ended_at: datetime, timezone: str) -> list[date]:
+    """The streak days a credited fast counts for, oldest first: the day it ended, and every day
+    in which it ran at least `FAST_DAY_MIN_HOURS` hours (a Saturday 09:00 → Sunday 05:00 fast
+    counts for Saturday and Sunday)."""
+    last = streak_day(ended_at, timezone)
+    days = {last}
+    day = streak_day(started_at, timezone)
+    while day < last:
+        start = max(started_at, day_start(day, timezone))
+        end = min(ended_at, day_start(day + timedelta(days=1), timezone))
+        if (end - start).total_seconds() >= FAST_DAY_MIN_HOURS * HOUR:
+            days.add(day)
+        day += timedelta(days=1)
+    return sorted(days)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -46,17 +46,22 @@ from .models import (
 from .orm import (
     AchievementRow,
     ProgressionStatsRow,
+    StreakDayRow,
     StreakRow,
     UserAchievementRow,
     UserLevelRow,
     XPTransactionRow,
 )
 from .rules import (
+    DAILY_FAST_XP_CAP,
+    DAY_START_HOUR,
     MIN_CREDITED_FAST_HOURS,
     STREAK_MILESTONES,
     WEIGHT_LOG_XP,
     advance_streak,
+    day_start,
     effective_count,
+    fast_streak_days,
     fast_xp,
     level_for_xp,
     level_progress,
@@ -67,12 +72,6 @@ from .rules import (
 
 HOUR = 3600
 NOTIFY_TOPIC = "notification.send"
-# The ledger rows whose activity days make up each streak.
-STREAK_ACTIVITY = {
-    StreakType.FASTING: XPTransactionType.FAST_COMPLETED,
-    StreakType.WORKOUT: XPTransactionType.WORKOUT_COMPLETED,
-    StreakType.LOGGING: XPTransactionType.WEIGHT_LOGGED,
-}
 STAT_FIELDS = (
     "activities",
     "fasts",
@@ -170,6 +169,7 @@ class ProgressionService(ProgressionInterface):
         related_id: str | None = None,
         description: str | None = None,
         activity_day: date | None = None,
+        time_zone: str | None = None,
     ) -> bool:
         """Append XP once per `source_key`; False when it was already credited."""
         row = XPTransactionRow(
@@ -181,6 +181,7 @@ class ProgressionService(ProgressionInterface):
             related_id=related_id,
             source_key=source_key,
             activity_day=activity_day,
+            time_zone=time_zone,
             created_at=self.uow.now(),
         )
         if not await try_insert(self.session, row):
@@ -197,16 +198,20 @@ class ProgressionService(ProgressionInterface):
                 event.identity_id, f"Fasts under {MIN_CREDITED_FAST_HOURS} hours earn no XP or streak credit"
             )
         hours = event.fasted_seconds / HOUR
+        zone = await profile_service(self.uow).timezone_of(event.identity_id)
+        await self._begin(event.identity_id)  # the person's lock, before reading the day's fasting XP
+        earned_that_day = await self._fasting_xp_on(event.identity_id, streak_day(event.ended_at, zone))
+        capped = min(xp, max(0, DAILY_FAST_XP_CAP - earned_that_day))
 
         def count(stats: ProgressionStatsRow) -> None:
             stats.fasts += 1
             stats.fasts_20h += int(hours >= 20)
             stats.fasts_24h += int(hours >= 24)
 
-        return await self._credit(
+        reward = await self._credit(
             event.identity_id,
-            zone=await profile_service(self.uow).timezone_of(event.identity_id),
-            xp=xp,
+            zone=zone,
+            xp=capped,
             kind=XPTransactionType.FAST_COMPLETED,
             source_key=f"fast:{event.window_id}",
             related_id=str(event.window_id),
@@ -214,7 +219,27 @@ class ProgressionService(ProgressionInterface):
             streak_type=StreakType.FASTING,
             at=event.ended_at,
             count=count,
+            days=fast_streak_days(event.started_at, event.ended_at, zone),
         )
+        if reward.credited and capped < xp:
+            return reward.model_copy(
+                update={
+                    "reason": f"Fasts ending on one day earn at most {DAILY_FAST_XP_CAP} XP together "
+                    f"(this one: {capped} of {xp} XP)"
+                }
+            )
+        return reward
+
+    async def _fasting_xp_on(self, identity_id: uuid.UUID, day: date) -> int:
+        """Fasting XP already credited for fasts that ended on this streak day."""
+        found = await self.session.execute(
+            select(func.coalesce(func.sum(XPTransactionRow.amount), 0)).where(
+                XPTransactionRow.identity_id == identity_id,
+                XPTransactionRow.transaction_type == str(XPTransactionType.FAST_COMPLETED),
+                XPTransactionRow.activity_day == day,
+            )
+        )
+        return int(found.scalar_one())
 
     async def credit_workout(self, event: WorkoutCompleted) -> Reward:
         if not event.eligible:
@@ -222,12 +247,14 @@ class ProgressionService(ProgressionInterface):
                 event.identity_id, "Workouts count once you have done at least half of the planned time"
             )
         zone = await profile_service(self.uow).timezone_of(event.identity_id)
-        local_hour = event.occurred_at.astimezone(ZoneInfo(zone)).hour
+        # The session's own local clock time: early from 04:00 (when a streak day begins) to 07:00,
+        # late from 21:00 to 04:00; 01:30 is late, not early.
+        local_hour = (event.started_at or event.occurred_at).astimezone(ZoneInfo(zone)).hour
 
         def count(stats: ProgressionStatsRow) -> None:
             stats.workouts += 1
-            stats.early_workouts += int(local_hour < 7)
-            stats.late_workouts += int(local_hour >= 21)
+            stats.early_workouts += int(DAY_START_HOUR <= local_hour < 7)
+            stats.late_workouts += int(local_hour >= 21 or local_hour < DAY_START_HOUR)
             if event.category and event.category not in stats.workout_categories:
                 stats.workout_categories = sorted({*stats.workout_categories, event.category})
 
@@ -247,6 +274,9 @@ class ProgressionService(ProgressionInterface):
     async def credit_weight(self, event: WeightLogged) -> Reward:
         zone = await profile_service(self.uow).timezone_of(event.identity_id)
         day = streak_day(event.occurred_at, zone)
+        await self._begin(event.identity_id)  # the person's lock, before reading the last credit
+        if await self._same_day_as_last_weigh_in(event.identity_id, event.occurred_at):
+            return await self._nothing(event.identity_id, "Weight logs earn XP once a day")
 
         def count(stats: ProgressionStatsRow) -> None:
             stats.weights += 1
@@ -266,6 +296,24 @@ class ProgressionService(ProgressionInterface):
         if not reward.credited:
             return reward.model_copy(update={"reason": "Weight logs earn XP once a day"})
         return reward
+
+    async def _same_day_as_last_weigh_in(self, identity_id: uuid.UUID, at: datetime) -> bool:
+        """Whether `at` falls in the streak day of the last credited weigh-in, measured in the
+        time zone that credit was keyed in: moving to another zone cannot open a second "day"."""
+        last = (
+            await self.session.execute(
+                select(XPTransactionRow.activity_day, XPTransactionRow.time_zone)
+                .where(
+                    XPTransactionRow.identity_id == identity_id,
+                    XPTransactionRow.transaction_type == str(XPTransactionType.WEIGHT_LOGGED),
+                    XPTransactionRow.activity_day.is_not(None),
+                    XPTransactionRow.time_zone.is_not(None),
+                )
+                .order_by(XPTransactionRow.created_at.desc(), XPTransactionRow.id)
+                .limit(1)
+            )
+        ).first()
+        return last is not None and streak_day(at, last.time_zone) == last.activity_day
 
     async def record_social(self, event: SocialProgress) -> Reward:
         credit = await self._begin(event.identity_id)
@@ -295,11 +343,21 @@ class ProgressionService(ProgressionInterface):
         streak_type: StreakType,
         at: datetime,
         count: Callable[[ProgressionStatsRow], None],
+        days: list[date] | None = None,
     ) -> Reward:
+        """Credit one activity: ledger row (dated by the streak day `at` falls in), counters, the
+        streak for `days` (default: that one day) and achievements."""
         credit = await self._begin(identity_id)
         day = streak_day(at, zone)  # in the person's time zone, as the caller read it
         if not await self._ledger(
-            credit, xp, kind, source_key, related_id=related_id, description=description, activity_day=day
+            credit,
+            xp,
+            kind,
+            source_key,
+            related_id=related_id,
+            description=description,
+            activity_day=day,
+            time_zone=zone,
         ):
             total = credit.level.total_xp
             return Reward(
@@ -310,41 +368,36 @@ class ProgressionService(ProgressionInterface):
         stats.activities += 1
         count(stats)
         stats.updated_at = self.uow.now()
-        await self._advance(credit, streak_type, day, source_key=source_key)
+        extended = False
+        for covered in sorted(set(days or [day])):
+            await self._advance(credit, streak_type, covered)
+            extended = extended or bool(credit.streak and credit.streak.extended)
+        if credit.streak is not None and extended != credit.streak.extended:
+            credit.streak = credit.streak.model_copy(update={"extended": extended})
         return await self._finish(credit, stats)
 
-    async def _credited_days(
-        self, identity_id: uuid.UUID, streak_type: StreakType, *, other_than: str | None
-    ) -> set[date]:
-        """Days with credited activity of a streak type, read from the XP ledger in one query."""
-        query = (
-            select(XPTransactionRow.activity_day)
-            .where(
-                XPTransactionRow.identity_id == identity_id,
-                XPTransactionRow.transaction_type == str(STREAK_ACTIVITY[streak_type]),
-                XPTransactionRow.activity_day.is_not(None),
-            )
-            .distinct()
+    async def _credited_days(self, identity_id: uuid.UUID, streak_type: StreakType) -> set[date]:
+        """Streak days credited activity of a streak type counted for, in one query."""
+        query = select(StreakDayRow.day).where(
+            StreakDayRow.identity_id == identity_id, StreakDayRow.streak_type == str(streak_type)
         )
-        if other_than is not None:
-            query = query.where(XPTransactionRow.source_key != other_than)
-        return {day for day in (await self.session.execute(query)).scalars() if day is not None}
+        return set((await self.session.execute(query)).scalars())
 
-    async def _advance(
-        self, credit: _Credit, streak_type: StreakType, day: date, *, source_key: str | None = None
-    ) -> StreakRow:
+    async def _advance(self, credit: _Credit, streak_type: StreakType, day: date) -> StreakRow:
         """Credit `day` to a streak. A day before the current run (a fast logged after the fact)
-        rebuilds the run from the credited days in the ledger (`source_key`: this activity's own
-        row, already written)."""
+        rebuilds the run from the streak days credited before."""
         row = await self._streak_row(credit.identity_id, streak_type)
         last_day, started_on = row.last_activity_date, row.started_on
         repair = False
         if last_day is not None and started_on is not None and day < started_on:
             repair = True
-            credited = await self._credited_days(credit.identity_id, streak_type, other_than=source_key)
+            credited = await self._credited_days(credit.identity_id, streak_type)
             step = repair_streak(row.current_count, row.longest_count, last_day, started_on, day, credited)
         else:
             step = advance_streak(row.current_count, row.longest_count, row.last_activity_date, row.started_on, day)
+        await insert_ignore(
+            self.session, StreakDayRow, {"identity_id": credit.identity_id, "streak_type": str(streak_type), "day": day}
+        )
         journal = event_journal(self.uow)
         if step.reset_from:
             await journal.record(
@@ -713,11 +766,11 @@ class ProgressionService(ProgressionInterface):
         )
 
     async def _xp_summary(self, identity_id: uuid.UUID, zone_name: str, total: int) -> XPSummary:
-        zone = ZoneInfo(zone_name)
-        local_now = self.uow.now().astimezone(zone)
-        today_start = datetime.combine(local_now.date(), time.min, zone)
-        week_start = today_start - timedelta(days=local_now.weekday())
-        today, week = (
+        # "Today" and "this week" are streak days (from 04:00 local time), as streaks count them.
+        today = streak_day(self.uow.now(), zone_name)
+        today_start = day_start(today, zone_name)
+        week_start = day_start(today - timedelta(days=today.weekday()), zone_name)
+        today_xp, week = (
             await self.session.execute(
                 select(
                     func.coalesce(
@@ -728,7 +781,7 @@ class ProgressionService(ProgressionInterface):
                 ).where(XPTransactionRow.identity_id == identity_id, XPTransactionRow.created_at >= week_start)
             )
         ).one()
-        return XPSummary(total=total, today=int(today), this_week=int(week))
+        return XPSummary(total=total, today=int(today_xp), this_week=int(week))
 
     async def total_xp_since(self, identity_ids: list[uuid.UUID], since: datetime | None) -> dict[uuid.UUID, int]:
         ids = list(dict.fromkeys(identity_ids))

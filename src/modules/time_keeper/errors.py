@@ -41,3 +41,11 @@ class InvalidWindowTime(UnprocessableEntity):
 
 class UnsupportedForWindowType(UnprocessableEntity):
     code = "UNSUPPORTED_FOR_WINDOW_TYPE"
+
+
+class FastsTooClose(Conflict):
+    code = "FASTS_TOO_CLOSE"
+
+
+class TooManyPauses(Conflict):
+    code = "TOO_MANY_PAUSES"

@@ -149,7 +149,15 @@ class TimeWindow(BaseModel):
     elapsed_seconds: int
     remaining_seconds: int | None
     progress_percent: float | None
-    goal_met: bool
+    goal_met: bool = Field(
+        description="The planned length was reached; for fasts also at least 12 h fasted (the least that earns "
+        "credit), so a goal met is a fast that counts"
+    )
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="Things the person should know about this window, e.g. that a fast planned under 12 h earns "
+        "no XP or streak credit",
+    )
     stage: FastingStage | None = None
     next_stage: NextStage | None = None
     created_at: AwareDatetime
@@ -159,7 +167,10 @@ class TimeWindow(BaseModel):
 class ClosedWindow(TimeWindow):
     """A closed window and what closing it earned."""
 
-    xp_earned: int = 0
+    xp_earned: int = Field(default=0, description="base_xp + streak_bonus_xp + achievement_xp")
+    base_xp: int = Field(default=0, description="The fast's own XP band (actual fasted hours)")
+    streak_bonus_xp: int = Field(default=0, description="Streak milestone bonuses this fast reached")
+    achievement_xp: int = Field(default=0, description="XP of the achievements this fast unlocked")
     level_up: bool = False
     new_level: int | None = None
     achievements_unlocked: list[UnlockedAchievement] = Field(default_factory=list)

@@ -40,9 +40,13 @@ _ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (
     summary="Start a fast (or eating/workout/recovery window), or log a finished past fast",
     description=(
         "Fasts: the target end comes from `protocol` (or `metadata.protocol`): 16:8, 18:6, 20:4, OMAD, 24h, 36h, "
-        "custom with `custom_hours` 1–72 (or `metadata.target_hours`); an explicit `scheduled_end` is taken as "
-        "the plan. `start_time` may be up to 7 days back; with `end_time` too, the finished fast is logged and "
-        "credited (the answer then includes what it earned). Refused with 409 `FASTING_NOT_SAFE` when the health "
+        "custom with `custom_hours` 1–72 (or `metadata.target_hours`); without one, the person's "
+        "`default_fasting_protocol` (else 16:8). An explicit `scheduled_end` is taken as the plan. A plan under "
+        "12 h answers with a `warnings` entry: such a fast earns no XP or streak credit. `start_time` may be up to "
+        "7 days back; with `end_time` too, the finished fast is logged and credited (the answer then includes "
+        "what it earned) and appears once in the journal (`fast_logged`, at its end time). A logged or back-dated "
+        "fast less than `FAST_MIN_GAP_MINUTES` (default 60) from another fast is refused with 409 "
+        "`FASTS_TOO_CLOSE`: they are one fast. Refused with 409 `FASTING_NOT_SAFE` when the health "
         "profile rules fasting out, 409 `WINDOW_ALREADY_ACTIVE` when one is running, 409 `OVERLAPPING_FAST`. "
         "A new fast ends the open eating window at the fast's start; a fast back-dated before that eating window "
         "began, or a logged fast sharing time with any eating window, is refused with 409 "
@@ -110,9 +114,12 @@ async def correct_window(uow: UoWDep, me: CurrentIdentity, window_id: UUID, body
     response_model=ClosedWindow,
     summary="End a window as completed or abandoned; the answer says what it earned",
     description=(
-        "XP for a completed fast follows the actual fasted hours (pauses excluded): under 12 h nothing, 12–16 h "
-        "25, 16–18 h 50, 18–20 h 75, 20–24 h 100, 24 h+ 150, plus streak milestones and achievements. Closing "
-        "twice answers 409 and never credits twice."
+        "XP for a completed fast follows the actual fasted hours (pauses excluded): under 12 h nothing (the "
+        "answer says `credited: false` and why), 12–16 h 25, 16–18 h 50, 18–20 h 75, 20–24 h 100, 24 h+ 150; "
+        "fasts ending on one streak day earn at most 150 together. The answer breaks `xp_earned` down into "
+        "`base_xp`, `streak_bonus_xp` and `achievement_xp`. A credited fast counts for the streak day it ended "
+        "in (04:00–04:00 local) and every other streak day it ran at least 12 h of. A fast closed with under a "
+        "minute fasted ends as `abandoned`. Closing twice answers 409 and never credits twice."
     ),
     responses=_ERRORS,
 )
@@ -132,13 +139,27 @@ async def extend_window(uow: UoWDep, me: CurrentIdentity, window_id: UUID, body:
     return await TimeKeeperService(uow).extend(me.identity_id, window_id, body)
 
 
-@router.post("/windows/{window_id}/pause", response_model=TimeWindow, summary="Pause a fast", responses=_ERRORS)
+@router.post(
+    "/windows/{window_id}/pause",
+    response_model=TimeWindow,
+    summary="Pause a fast",
+    description=(
+        "At most `FAST_MAX_PAUSES` (default 3) pauses per fast (409 `TOO_MANY_PAUSES`). A pause ends by itself "
+        "after `FAST_MAX_PAUSE_MINUTES` (default 120): the fast runs again from then. While paused, "
+        "`scheduled_end` shows the projected end (it moves with the pause)."
+    ),
+    responses=_ERRORS,
+)
 async def pause_window(uow: UoWDep, me: CurrentIdentity, window_id: UUID) -> TimeWindow:
     return await TimeKeeperService(uow).pause(me.identity_id, window_id)
 
 
 @router.post(
-    "/windows/{window_id}/resume", response_model=TimeWindow, summary="Resume a paused fast", responses=_ERRORS
+    "/windows/{window_id}/resume",
+    response_model=TimeWindow,
+    summary="Resume a paused fast",
+    description="A pause that already ended by itself (past the pause limit) answers 409 `WINDOW_NOT_PAUSED`.",
+    responses=_ERRORS,
 )
 async def resume_window(uow: UoWDep, me: CurrentIdentity, window_id: UUID) -> TimeWindow:
     return await TimeKeeperService(uow).resume(me.identity_id, window_id)

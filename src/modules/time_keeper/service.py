@@ -18,9 +18,11 @@ from src.modules.profile import OnboardingStep, profile_service
 from .errors import (
     FastingNotSafe,
     FastInProgress,
+    FastsTooClose,
     InvalidWindowTime,
     OverlappingEatingWindow,
     OverlappingFast,
+    TooManyPauses,
     UnsupportedForWindowType,
     WindowAlreadyActive,
     WindowNotActive,
@@ -47,6 +49,9 @@ from .orm import OPEN_STATES, TimeWindowRow
 from .stages import DEFAULT_PROTOCOL, STAGES, instant_at, pause_timeline, protocol_hours, stage_index
 
 HOUR = 3600
+MIN_CREDITED_FAST = 12 * HOUR  # the least fasted time that earns XP and streak credit
+MIN_COMPLETED_FAST = 60  # a fast closed with less fasted time than this ends as abandoned
+SHORT_FAST_WARNING = "Fasts under 12 h earn no XP or streak credit"
 MAX_BACKFILL = timedelta(days=7)
 MAX_PLAN = timedelta(days=7)
 CLOCK_SKEW = timedelta(seconds=60)
@@ -98,46 +103,83 @@ class TimeKeeperService(TimeKeeperInterface):
     def view(self, row: TimeWindowRow) -> TimeWindow:
         return TimeWindow(**self._fields(row))
 
+    @property
+    def _pause_limit(self) -> timedelta:
+        return timedelta(minutes=self.uow.settings.fast_max_pause_minutes)
+
+    def _settle_pause(self, row: TimeWindowRow) -> None:
+        """A pause that outlived the limit ended by itself at the limit: record it so (the fast
+        has been running again since then)."""
+        if row.state != WindowState.PAUSED or row.paused_at is None:
+            return
+        limit = self._pause_limit
+        if self.uow.now() - row.paused_at <= limit:
+            return
+        ended_at = row.paused_at + limit
+        row.paused_seconds += int(limit.total_seconds())
+        row.pauses = _logged(row.pauses, row.paused_at, ended_at)
+        row.paused_at = None
+        row.state = str(WindowState.ACTIVE)
+        if row.scheduled_end is not None:
+            row.scheduled_end += limit
+
     def _fields(self, row: TimeWindowRow) -> dict[str, Any]:
         now = self.uow.now()
         end = row.end_time or now
-        paused = row.paused_seconds
-        if row.state == WindowState.PAUSED and row.paused_at is not None:
-            paused += max(0, int((now - row.paused_at).total_seconds()))
+        state, paused_at, paused_total = row.state, row.paused_at, row.paused_seconds
+        ended = ended_pauses(row.pauses)
+        scheduled_end = row.scheduled_end
+        if state == WindowState.PAUSED and paused_at is not None:
+            open_pause = now - paused_at
+            if open_pause > self._pause_limit:  # ended by itself at the limit (see `_settle_pause`)
+                open_pause = self._pause_limit
+                ended = [*ended, PauseInterval(started_at=paused_at, ended_at=paused_at + open_pause)]
+                state, paused_at = str(WindowState.ACTIVE), None
+                paused_total += int(open_pause.total_seconds())
+            else:
+                paused_total += max(0, int(open_pause.total_seconds()))
+            if scheduled_end is not None:  # the plan moves with the pause: the projected end
+                scheduled_end += max(open_pause, timedelta(0))
             end = now
+        paused = paused_total
         elapsed = max(0, int((end - row.start_time).total_seconds()) - paused)
         target = row.target_seconds
-        ended = ended_pauses(row.pauses)
         remaining = max(0, target - elapsed) if target else None
         progress = round(min(100.0, elapsed * 100 / target), 1) if target else None
+        is_fast = row.window_type == WindowType.FAST
+        goal_met = bool(target) and elapsed >= (target or 0) and (not is_fast or elapsed >= MIN_CREDITED_FAST)
         fields: dict[str, Any] = {
             "id": row.id,
             "identity_id": row.identity_id,
             "window_type": row.window_type,
-            "state": row.state,
+            "state": state,
             "start_time": row.start_time,
             "end_time": row.end_time,
-            "scheduled_end": row.scheduled_end,
+            "scheduled_end": scheduled_end,
             "metadata": row.window_metadata or {},
             "protocol": row.protocol,
             "target_seconds": target,
-            "paused_at": row.paused_at,
+            "paused_at": paused_at,
             "paused_duration": paused,
             "pauses": ended,
             "elapsed_seconds": elapsed,
             "remaining_seconds": remaining,
             "progress_percent": progress,
-            "goal_met": bool(target) and elapsed >= (target or 0),
+            "goal_met": goal_met,
+            "warnings": [SHORT_FAST_WARNING] if is_fast and target and target < MIN_CREDITED_FAST else [],
             "created_at": row.created_at,
             "updated_at": row.updated_at,
         }
-        if row.window_type == WindowType.FAST:
-            running = row.state == WindowState.ACTIVE
+        if is_fast:
+            running = state == WindowState.ACTIVE
             index = stage_index(elapsed)
             stage = STAGES[index]
-            open_pause = row.paused_at if row.state == WindowState.PAUSED and row.end_time is None else None
+            open_pause_at = paused_at if state == WindowState.PAUSED and row.end_time is None else None
             spans = [(p.started_at, p.ended_at) for p in ended]
-            timeline = pause_timeline(row.start_time, row.paused_seconds, spans, open_pause)
+            closed_pauses = paused_total - (
+                max(0, int((now - open_pause_at).total_seconds())) if open_pause_at is not None else 0
+            )
+            timeline = pause_timeline(row.start_time, closed_pauses, spans, open_pause_at)
             fields["stage"] = FastingStage(
                 name=stage.name,
                 label=stage.label,
@@ -146,7 +188,7 @@ class TimeKeeperService(TimeKeeperInterface):
                 ends_at_hours=stage.ends_at_hours,
                 started_at=instant_at(row.start_time, timeline, stage.starts_at_hours * HOUR),
             )
-            if index + 1 < len(STAGES) and row.state in OPEN_STATES:
+            if index + 1 < len(STAGES) and state in OPEN_STATES:
                 upcoming = STAGES[index + 1]
                 wait = upcoming.starts_at_hours * HOUR - elapsed
                 fields["next_stage"] = NextStage(
@@ -178,6 +220,7 @@ class TimeKeeperService(TimeKeeperInterface):
         ).scalar_one_or_none()
         if row is None:
             raise WindowNotFound("Window not found")
+        self._settle_pause(row)
         return row
 
     # Reads the app polls select plain columns (no ORM identity map): see PERFORMANCE notes.
@@ -255,7 +298,12 @@ class TimeKeeperService(TimeKeeperInterface):
         if not is_fast and (request.end_time is not None or request.protocol is not None or request.custom_hours):
             raise UnsupportedForWindowType("protocol, custom_hours and end_time apply to fasts only")
         start = self._checked_start(request.start_time, now)
-        protocol, target_hours, eating_hours = self._plan(request, is_fast)
+        default_protocol = DEFAULT_PROTOCOL
+        if is_fast and request.protocol is None and request.custom_hours is None:
+            # The person's own default (profile preferences), else 16:8.
+            preferred = (await profile_service(self.uow).preferences_of(identity_id)).default_fasting_protocol
+            default_protocol = str(preferred or DEFAULT_PROTOCOL)
+        protocol, target_hours, eating_hours = self._plan(request, is_fast, default_protocol)
         if is_fast:
             safety = await profile_service(self.uow).fasting_safety(identity_id)
             if not safety.safe:
@@ -279,7 +327,7 @@ class TimeKeeperService(TimeKeeperInterface):
             end = request.end_time
             if end <= start or end > now + CLOCK_SKEW:
                 raise InvalidWindowTime("end_time must be after start_time and not in the future")
-            await self._refuse_overlap(identity_id, start, min(end, now))
+            await self._refuse_overlap(identity_id, start, min(end, now), gap=True)
             row = self._new_row(
                 identity_id, kind, start, scheduled_end, protocol, target_seconds, request.metadata, now
             )
@@ -287,18 +335,11 @@ class TimeKeeperService(TimeKeeperInterface):
             row.end_time = min(end, now)
             self.session.add(row)
             await self.session.flush()
-            await event_journal(self.uow).record(
-                identity_id,
-                EventType.FAST_LOGGED,
-                related_id=row.id,
-                related_type="time_window",
-                metadata={"window_type": "fast", "protocol": protocol},
-            )
-            return await self._finish_fast(row, EndState.COMPLETED)
+            return await self._finish_fast(row, EndState.COMPLETED, logged=True)
 
         if is_fast:
             if start < now - CLOCK_SKEW:
-                await self._refuse_overlap(identity_id, start, now, open_eating_ends=True)
+                await self._refuse_overlap(identity_id, start, now, open_eating_ends=True, gap=True)
             await self._end_open_eating_window(identity_id, start)
         elif kind == WindowType.EATING and await self._open_row(identity_id, WindowType.FAST) is not None:
             raise FastInProgress("End the current fast before opening an eating window")
@@ -338,7 +379,9 @@ class TimeKeeperService(TimeKeeperInterface):
             raise InvalidWindowTime("start_time can be at most 7 days back")
         return min(requested, now)
 
-    def _plan(self, request: OpenWindowRequest, is_fast: bool) -> tuple[str | None, float | None, float | None]:
+    def _plan(
+        self, request: OpenWindowRequest, is_fast: bool, default_protocol: str = DEFAULT_PROTOCOL
+    ) -> tuple[str | None, float | None, float | None]:
         """(protocol, fasting hours, eating hours) from the request or the app's metadata."""
         if not is_fast:
             if request.window_type == WindowType.EATING:
@@ -351,7 +394,7 @@ class TimeKeeperService(TimeKeeperInterface):
         protocol = request.protocol or meta.get("protocol")
         if protocol is None:
             # A length without a protocol is a custom fast of that length.
-            protocol = "custom" if request.custom_hours is not None else DEFAULT_PROTOCOL
+            protocol = "custom" if request.custom_hours is not None else default_protocol
         # The same spellings as the top-level field (older clients put them in metadata too).
         protocol = str(protocol).strip()
         protocol = PROTOCOL_ALIASES.get(protocol, protocol)
@@ -411,22 +454,40 @@ class TimeKeeperService(TimeKeeperInterface):
         *,
         ignore: uuid.UUID | None = None,
         open_eating_ends: bool = False,
+        gap: bool = False,
     ) -> None:
         """A fast shares no time with another fast nor with an eating window (open windows run
         until now). `open_eating_ends`: the open eating window is ended at the fast's start by
-        `_end_open_eating_window`, which checks it."""
+        `_end_open_eating_window`, which checks it. `gap` (times the client chose: logged and
+        back-dated fasts): another fast that is not abandoned must also be at least
+        `FAST_MIN_GAP_MINUTES` away, or the two are one fast."""
         now = self.uow.now()
-        query = select(W.id, W.window_type, W.end_time).where(
+        margin = timedelta(minutes=self.uow.settings.fast_min_gap_minutes) if gap else timedelta(0)
+        query = select(W.id, W.window_type, W.state, W.start_time, W.end_time).where(
             W.identity_id == identity_id,
             W.window_type.in_([str(WindowType.FAST), str(WindowType.EATING)]),  # workouts may fall in a fast
-            W.start_time < end,
-            or_(W.end_time.is_(None), W.end_time > start),
+            W.start_time < end + margin,
+            or_(W.end_time.is_(None), W.end_time > start - margin),
         )
-        for other_id, kind, other_end in (await self.session.execute(query)).all():
-            if other_id == ignore or (other_end or now) <= start:
+        for other_id, kind, state, other_start, other_end in (await self.session.execute(query)).all():
+            if other_id == ignore:
                 continue
+            overlaps = other_start < end and (other_end or now) > start
             if kind == str(WindowType.FAST):
-                raise OverlappingFast("This fast would overlap another fast")
+                if overlaps:
+                    raise OverlappingFast("This fast would overlap another fast")
+                if state != str(WindowState.ABANDONED) and (
+                    (other_end or now) > start - margin and other_start < end + margin
+                ):
+                    minutes = int(margin.total_seconds() // 60)
+                    raise FastsTooClose(
+                        f"Fasts less than {minutes} minutes apart are one fast: log them as one, "
+                        "or leave an eating window between them",
+                        extra={"fast_id": str(other_id), "min_gap_minutes": minutes},
+                    )
+                continue
+            if not overlaps:
+                continue
             if other_end is None and open_eating_ends:
                 continue
             raise OverlappingEatingWindow(
@@ -467,15 +528,22 @@ class TimeKeeperService(TimeKeeperInterface):
             row.paused_seconds += max(0, int((now - row.paused_at).total_seconds()))
             row.pauses = _logged(row.pauses, row.paused_at, max(now, row.paused_at))
             row.paused_at = None
-        row.state = str(request.end_state)
+        end_state = request.end_state
         row.end_time = now
+        if (
+            row.window_type == WindowType.FAST
+            and end_state == EndState.COMPLETED
+            and self._fields(row)["elapsed_seconds"] < MIN_COMPLETED_FAST
+        ):
+            end_state = EndState.ABANDONED  # nothing was fasted: not a completed fast
+        row.state = str(end_state)
         row.updated_at = now
         if request.metadata:
             row.window_metadata = {**(row.window_metadata or {}), **request.metadata}
         await self.session.flush()
         if row.window_type == WindowType.FAST:
-            closed = await self._finish_fast(row, request.end_state)
-            if request.open_eating_window and request.end_state == EndState.COMPLETED:
+            closed = await self._finish_fast(row, end_state)
+            if request.open_eating_window and end_state == EndState.COMPLETED:
                 closed.eating_window = await self._open_eating_after(row)
             return closed
         if row.window_type == WindowType.EATING:
@@ -488,7 +556,9 @@ class TimeKeeperService(TimeKeeperInterface):
             )
         return ClosedWindow(**self._fields(row), credit_reason="Only fasts and workout sessions earn XP")
 
-    async def _finish_fast(self, row: TimeWindowRow, end_state: EndState) -> ClosedWindow:
+    async def _finish_fast(self, row: TimeWindowRow, end_state: EndState, *, logged: bool = False) -> ClosedWindow:
+        """Credit a completed fast and journal it once: a logged past fast as `fast_logged` at its
+        own end time, a closed fast as `fast_completed` (or `fast_abandoned`)."""
         fields = self._fields(row)
         fasted = int(fields["elapsed_seconds"])
         metadata: dict[str, Any] = {
@@ -500,6 +570,8 @@ class TimeKeeperService(TimeKeeperInterface):
             "goal_met": fields["goal_met"],
         }
         reward: Reward | None = None
+        journal = event_journal(self.uow)
+        event_id = journal.reserve_event_id()  # before what the fast causes (XP, streak, achievements)
         if end_state == EndState.COMPLETED:
             assert row.end_time is not None  # noqa: S101 - set by the caller
             outcome = await self.uow.publish(
@@ -515,21 +587,46 @@ class TimeKeeperService(TimeKeeperInterface):
                 )
             )
             reward = outcome.first(Reward)
-            await profile_service(self.uow).mark_onboarding(row.identity_id, OnboardingStep.FIRST_FAST_COMPLETED)
-            metadata["xp_earned"] = reward.xp_earned if reward else 0
-        await event_journal(self.uow).record(
+            if reward is not None and reward.credited:  # onboarding's first fast is one that counts
+                await profile_service(self.uow).mark_onboarding(row.identity_id, OnboardingStep.FIRST_FAST_COMPLETED)
+            metadata.update(
+                xp_earned=reward.xp_earned if reward else 0,
+                base_xp=reward.base_xp if reward else 0,
+                streak_bonus_xp=reward.streak_bonus_xp if reward else 0,
+                achievement_xp=reward.achievement_xp if reward else 0,
+                achievements=[{"name": a.name, "xp": a.xp_reward} for a in reward.achievements_unlocked]
+                if reward
+                else [],
+                credited=bool(reward and reward.credited),
+                credit_reason=reward.reason if reward and not reward.credited else None,
+            )
+        if logged:
+            event_type = EventType.FAST_LOGGED
+        else:
+            event_type = EventType.FAST_COMPLETED if end_state == EndState.COMPLETED else EventType.FAST_ABANDONED
+        await journal.record(
             row.identity_id,
-            EventType.FAST_COMPLETED if end_state == EndState.COMPLETED else EventType.FAST_ABANDONED,
+            event_type,
             related_id=row.id,
             related_type="time_window",
             metadata=metadata,
+            occurred_at=row.end_time if logged else None,
+            event_id=event_id,
         )
         if reward is None:
-            reason = "An abandoned fast earns no XP" if end_state == EndState.ABANDONED else "Nothing to credit"
+            if end_state == EndState.ABANDONED:
+                reason = "An abandoned fast earns no XP"
+                if fields["elapsed_seconds"] < MIN_COMPLETED_FAST:
+                    reason = "Nothing was fasted, so the fast ended as abandoned; it earns no XP"
+            else:
+                reason = "Nothing to credit"
             return ClosedWindow(**fields, credit_reason=reason)
         return ClosedWindow(
             **fields,
             xp_earned=reward.xp_earned,
+            base_xp=reward.base_xp,
+            streak_bonus_xp=reward.streak_bonus_xp,
+            achievement_xp=reward.achievement_xp,
             level_up=reward.level_up,
             new_level=reward.new_level if reward.level_up else None,  # as /progression/activity
             achievements_unlocked=reward.achievements_unlocked,
@@ -591,6 +688,9 @@ class TimeKeeperService(TimeKeeperInterface):
             raise UnsupportedForWindowType("Only fasts can be paused")
         if row.state != WindowState.ACTIVE:
             raise WindowNotActive(f"Only an active fast can be paused (current state: {row.state})")
+        most = self.uow.settings.fast_max_pauses
+        if len(row.pauses or ()) >= most:
+            raise TooManyPauses(f"A fast can be paused at most {most} times", extra={"max_pauses": most})
         now = self.uow.now()
         row.state = str(WindowState.PAUSED)
         row.paused_at = now
@@ -606,9 +706,14 @@ class TimeKeeperService(TimeKeeperInterface):
         return self.view(row)
 
     async def resume(self, identity_id: uuid.UUID, window_id: uuid.UUID) -> TimeWindow:
-        row = await self._lock(identity_id, window_id)
+        row = await self._lock(identity_id, window_id)  # a pause past the limit has ended by itself here
         if row.state != WindowState.PAUSED or row.paused_at is None:
-            raise WindowNotPaused(f"Only a paused fast can be resumed (current state: {row.state})")
+            limit = self.uow.settings.fast_max_pause_minutes
+            raise WindowNotPaused(
+                f"Only a paused fast can be resumed (current state: {row.state}); pauses end by themselves "
+                f"after {limit} minutes",
+                extra={"state": row.state, "max_pause_minutes": limit},
+            )
         now = self.uow.now()
         pause = max(0, int((now - row.paused_at).total_seconds()))
         row.paused_seconds += pause
