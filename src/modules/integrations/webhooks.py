@@ -88,6 +88,8 @@ class Webhooks:
     # Endpoints -----------------------------------------------------------------------------
 
     async def create(self, identity_id: uuid.UUID, request: WebhookEndpointCreate) -> CreatedWebhookEndpoint:
+        # Resolving the host may take a while: hold no transaction (nor SQLite's write lock) meanwhile.
+        await self.uow.release()
         try:
             await resolve_target(request.url, allow_private=self._allow_private)
         except TargetRefused as exc:
