@@ -48,9 +48,11 @@ from src.modules.identity.manifest import MANIFEST as IDENTITY
 from src.modules.identity.manifest import id_token_verifiers, personal_tokens, resolve_principal
 from src.modules.integrations.manifest import MANIFEST as INTEGRATIONS
 from src.modules.metrics.manifest import MANIFEST as METRICS
+from src.modules.notification.manifest import MANIFEST as NOTIFICATION
 from src.modules.profile.manifest import MANIFEST as PROFILE
 from src.modules.progression.manifest import MANIFEST as PROGRESSION
 from src.modules.research.manifest import MANIFEST as RESEARCH
+from src.modules.social.manifest import MANIFEST as SOCIAL
 from src.modules.time_keeper.manifest import MANIFEST as TIME_KEEPER
 
 logger = logging.getLogger("ugoki")
@@ -66,12 +68,14 @@ MODULES: tuple[ModuleManifest, ...] = (
     PROGRESSION,
     CONTENT,
     METRICS,
+    NOTIFICATION,
     ACCOUNT,
     HEALTH_SYNC,
     BLOODWORK,
     INTEGRATIONS,
     RESEARCH,
     AI_COACH,
+    SOCIAL,
 )
 
 
@@ -167,7 +171,7 @@ def create_app(
         resources.outbox = outbox
         if settings.seed_on_startup:
             await run_seeders(sessions, resources, modules)
-        if settings.outbox_enabled:
+        if settings.outbox_enabled and settings.outbox_in_process:
             outbox.start()
         logger.info("started", extra={"environment": settings.environment, "database": db.dialect.name})
         try:

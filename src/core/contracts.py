@@ -8,7 +8,7 @@ other.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,6 +25,21 @@ class FastCompleted(DomainEvent):
     fasted_seconds: int = Field(ge=0, description="Actual fasting time, pauses excluded")
     target_seconds: int | None = None
     protocol: str | None = None
+
+
+class FastPlanChanged(DomainEvent):
+    """A running fast's planned end is set or moved: started, paused (no end while paused), resumed,
+    start corrected or extended. Reminders about the fast's end are scheduled from it."""
+
+    window_id: UUID
+    state: str = Field(description="`active` or `paused`")
+    scheduled_end: datetime | None = Field(description="The planned end; None while paused or without a plan")
+
+
+class SignedOut(DomainEvent):
+    """A session ended by its owner (logout): what was bound to that sign-in (push tokens) ends too."""
+
+    session_id: UUID
 
 
 class DeviceDataReceived(DomainEvent):
@@ -71,6 +86,35 @@ class LevelReached(DomainEvent):
 
     level: int
     title: str
+
+
+class XPCredited(DomainEvent):
+    """XP appended to the ledger by one credit (the activity's XP, its streak bonus and the
+    achievements it unlocked; or an admin grant), published by progression in the crediting
+    transaction. `occurred_at` is when the ledger rows were written: the instant the XP counts for
+    in per-period totals."""
+
+    amount: int
+    activity_day: date | None = Field(
+        default=None, description="For activity XP: the activity's streak day in the person's zone"
+    )
+
+
+class StreakChanged(DomainEvent):
+    """A streak's stored state after progression credited a day to it (or rebuilt it)."""
+
+    streak_type: str
+    current_count: int
+    longest_count: int
+    last_activity_date: date | None = Field(description="The last credited streak day, in the person's zone")
+
+
+class SocialProfileChanged(DomainEvent):
+    """The privacy flags of a social profile as saved (published by the profile module)."""
+
+    profile_public: bool
+    show_level: bool
+    show_streaks: bool
 
 
 class UnlockedAchievement(BaseModel):

@@ -4,15 +4,20 @@ Inside a transaction, `uow.enqueue(topic, payload)` adds a row to `outbox_messag
 committed (or rolled back) with the business change. After commit the dispatcher delivers due
 messages to the handler registered for their topic, each in its own transaction, at least once:
 a handler that raises is retried with exponential back-off, and after `outbox_max_attempts` the
-message is parked as dead (kept for inspection). Several workers may run dispatchers at once: a
-message is claimed with a conditional update (`locked_until`), so only one worker delivers it.
+message is parked as dead (kept for inspection). Several processes may run dispatchers at once
+(API processes and `python -m src.worker`): a batch is claimed under `FOR UPDATE SKIP LOCKED` on
+PostgreSQL (SQLite serialises writers), each claimed message leased until `locked_until` (renewed
+while its handler runs). A claim whose lease expires (a worker killed mid-delivery) is taken again
+by another worker; the claim's attempt number fences the late worker out, so its delivery is
+rolled back instead of recorded twice.
 A delivered message keeps its topic and times but not its payload, which may name a person (an
 address, a storage key, an identity to erase): nothing personal lingers in the table.
 
-Handlers must be idempotent: a claim lasts `CLAIM_SECONDS`, so a delivery that outlives it (or a
-worker that dies after the handler's effect but before recording the delivery) is delivered
-again. A failure is logged with its traceback and keeps the end of that traceback (at most
-`LAST_ERROR_CHARS`) in `last_error` for inspection.
+Handlers must be idempotent: a worker that dies after the handler's effect but before recording
+the delivery leaves the message to be delivered again once its lease (`OUTBOX_LEASE_SECONDS`)
+expires; handlers with outside effects store what they sent (a ticket or message id). A failure
+is logged with its traceback and keeps the end of that traceback (at most `LAST_ERROR_CHARS`) in
+`last_error` for inspection.
 
 The dispatcher does not know the unit-of-work class: the app shell gives it a factory
 (`unit_of_work`), so this module never imports `uow` (which imports it).
@@ -46,7 +51,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("ugoki.outbox")
 
-CLAIM_SECONDS = 120
 LAST_ERROR_CHARS = 4000  # the end of a failure's traceback kept in `last_error`
 
 
@@ -76,6 +80,7 @@ class Delivery:
     payload: dict[str, Any]
     identity_id: uuid.UUID | None
     attempt: int
+    created_at: datetime | None = None
 
 
 def new_message(
@@ -138,13 +143,21 @@ class OutboxDispatcher[W: Work]:
     async def drain(self, *, batch: int = 50) -> int:
         """Deliver every due message now; returns how many were delivered."""
         delivered = 0
+        limit = asyncio.Semaphore(self.settings.outbox_concurrency)
+
+        async def deliver(message: Delivery) -> bool:
+            async with limit:
+                return await self._deliver(message)
+
         while True:
             claimed = await self._claim(batch)
             if not claimed:
                 return delivered
-            for message in claimed:
-                if await self._deliver(message):
-                    delivered += 1
+            if len(claimed) == 1 or self.settings.outbox_concurrency == 1:
+                results = [await self._deliver(message) for message in claimed]
+            else:
+                results = list(await asyncio.gather(*(deliver(message) for message in claimed)))
+            delivered += sum(results)
 
     async def _claim(self, batch: int) -> list[Delivery]:
         now = self.clock.now()
@@ -159,8 +172,8 @@ class OutboxDispatcher[W: Work]:
             & or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now)
             & OutboxMessage.topic.in_(list(self.handlers))
         )
-        claimed: list[Delivery] = []
         async with self.sessions.writer() as session, session.begin():
+            # Rows another worker is claiming right now are skipped, not waited for.
             rows = (
                 await session.execute(
                     select(
@@ -169,24 +182,36 @@ class OutboxDispatcher[W: Work]:
                         OutboxMessage.payload,
                         OutboxMessage.identity_id,
                         OutboxMessage.attempts,
+                        OutboxMessage.created_at,
                     )
                     .where(due)
                     .order_by(OutboxMessage.available_at)
                     .limit(batch)
+                    .with_for_update(skip_locked=True)
                 )
             ).all()
-            for row in rows:
-                result = await session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id == row.id, due)
-                    .values(
-                        locked_until=now + timedelta(seconds=CLAIM_SECONDS),
-                        attempts=OutboxMessage.attempts + 1,
-                    )
+            if not rows:
+                return []
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_([row.id for row in rows]))
+                .values(
+                    locked_until=now + timedelta(seconds=self.settings.outbox_lease_seconds),
+                    attempts=OutboxMessage.attempts + 1,
                 )
-                if rowcount(result) == 1:
-                    claimed.append(Delivery(row.id, row.topic, dict(row.payload), row.identity_id, row.attempts + 1))
-        return claimed
+            )
+        return [
+            Delivery(row.id, row.topic, dict(row.payload), row.identity_id, row.attempts + 1, row.created_at)
+            for row in rows
+        ]
+
+    def _still_ours(self, message: Delivery) -> Any:
+        """The claim is still this worker's: no other worker re-claimed it after the lease ran out."""
+        return (
+            (OutboxMessage.id == message.id)
+            & (OutboxMessage.attempts == message.attempt)
+            & OutboxMessage.delivered_at.is_(None)
+        )
 
     async def _deliver(self, message: Delivery) -> bool:
         handler = self.handlers.get(message.topic)
@@ -194,18 +219,46 @@ class OutboxDispatcher[W: Work]:
             if handler is None:
                 raise LookupError(f"no handler for outbox topic {message.topic!r}")
             async with self.sessions.writer() as session:
-                await handler(self.unit_of_work(session), message)
-                await session.execute(
+                work = self.unit_of_work(session)
+                keeper = asyncio.create_task(self._keep_claim(message), name="outbox-lease")
+                try:
+                    await handler(work, message)
+                finally:
+                    keeper.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await keeper
+                result = await session.execute(
                     update(OutboxMessage)
-                    .where(OutboxMessage.id == message.id)
+                    .where(self._still_ours(message))
                     .values(delivered_at=self.clock.now(), locked_until=None, last_error=None, payload={})
                 )
+                if rowcount(result) != 1:
+                    await session.rollback()
+                    logger.warning("outbox claim lost (lease expired): topic=%s", message.topic)
+                    return False
                 await session.commit()
+            if getattr(work, "enqueued", 0):  # follow-up messages (e.g. held until later): look again
+                self.notify()
             return True
         except Exception as exc:  # a failing handler must not stop the others
             logger.warning("outbox delivery failed: topic=%s attempt=%d", message.topic, message.attempt, exc_info=exc)
             await self._record_failure(message, exc)
             return False
+
+    async def _keep_claim(self, message: Delivery) -> None:
+        """Renew the lease while a slow handler runs (retries of an outside service), so that the
+        message is not taken by another worker meanwhile; stops when the claim was lost."""
+        lease = self.settings.outbox_lease_seconds
+        while True:
+            await asyncio.sleep(lease / 3)
+            async with self.sessions.writer() as session, session.begin():
+                result = await session.execute(
+                    update(OutboxMessage)
+                    .where(self._still_ours(message))
+                    .values(locked_until=self.clock.now() + timedelta(seconds=lease))
+                )
+            if rowcount(result) != 1:
+                return
 
     async def _record_failure(self, message: Delivery, exc: Exception) -> None:
         now = self.clock.now()
@@ -214,7 +267,7 @@ class OutboxDispatcher[W: Work]:
         async with self.sessions.writer() as session, session.begin():
             await session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == message.id)
+                .where(self._still_ours(message))
                 .values(
                     locked_until=None,
                     last_error=describe_failure(exc),

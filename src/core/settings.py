@@ -127,6 +127,28 @@ class Settings(BaseSettings):
     outbox_enabled: bool = True
     outbox_poll_seconds: float = Field(default=5.0, gt=0)
     outbox_max_attempts: int = Field(default=8, ge=1)
+    # False when separate worker processes (`python -m src.worker`) deliver instead of the API's.
+    outbox_in_process: bool = True
+    # How long a claimed message is reserved for its worker; after that (a crash, `kill -9`) another
+    # worker may take it again.
+    outbox_lease_seconds: int = Field(default=120, ge=5, le=3600)
+    # Messages one dispatcher delivers at the same time.
+    outbox_concurrency: int = Field(default=1, ge=1, le=64)
+
+    # Notifications: push through Expo ("none": recorded in the database only, nothing leaves)
+    push_provider: Literal["none", "expo"] = "none"
+    expo_push_url: str = "https://exp.host/--/api/v2/push"
+    expo_access_token: SecretStr | None = None
+    expo_max_retries: int = Field(default=4, ge=0, le=10)
+    expo_receipt_delay_seconds: int = Field(default=900, ge=0, le=86400)
+    expo_backoff_seconds: float = Field(default=0.5, ge=0, le=60)  # first retry wait on 429/5xx, doubling
+    # Email through SMTP (unset: the email channel is off), e.g. smtp://user:pass@host:587?starttls=true
+    smtp_url: SecretStr | None = None
+    smtp_from: str = "UGOKI <no-reply@ugoki.app>"
+    # Celebrations (streaks, achievements, levels) older than this are dropped instead of sent late.
+    notification_celebration_max_age_hours: float = Field(default=6.0, gt=0, le=24 * 30)
+    # Push messages per person, category and hour (urgent ones excepted).
+    notification_push_hourly_cap: int = Field(default=5, ge=1, le=100)
 
     # Webhooks to people's own endpoints (integrations module)
     # Allow plain http and private/loopback targets: local development and tests only.

@@ -55,18 +55,20 @@ async def test_section_reads_for_other_modules_return_what_was_saved(app: FastAP
     assert restrictions.fitness_level is FitnessLevel.ADVANCED
 
 
-async def test_social_counters_are_adjusted_for_other_modules(app: FastAPI, client: httpx.AsyncClient) -> None:
+async def test_social_counters_are_stored_for_other_modules(app: FastAPI, client: httpx.AsyncClient) -> None:
     user = await anonymous_user(app)
     identity_id = uuid.UUID(user.id)
     ok(await client.post(PROFILE, json={}, headers=user.headers), 201)
 
     await in_unit_of_work(
-        app, lambda uow: profile_service(uow).adjust_social_counters(identity_id, friends=2, followers=1)
+        app, lambda uow: profile_service(uow).set_social_counters(identity_id, friends=2, followers=1, following=0)
     )
-    await in_unit_of_work(app, lambda uow: profile_service(uow).adjust_social_counters(identity_id, friends=-1))
+    await in_unit_of_work(
+        app, lambda uow: profile_service(uow).set_social_counters(identity_id, friends=1, followers=1, following=3)
+    )
 
     social = ok(await client.get(SOCIAL, headers=user.headers))
-    assert (social["friends_count"], social["followers_count"], social["following_count"]) == (1, 1, 0)
+    assert (social["friends_count"], social["followers_count"], social["following_count"]) == (1, 1, 3)
 
 
 async def test_public_profiles_apply_privacy_except_for_the_owner(app: FastAPI, client: httpx.AsyncClient) -> None:

@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from datetime import datetime
 from uuid import UUID
 
-from .models import CompletedWorkout, Recommendation, Workout, WorkoutStats
+from .models import CompletedWorkout, Recommendation, Workout, WorkoutSession, WorkoutStats
 
 
 class ContentInterface(ABC):
@@ -23,6 +23,11 @@ class ContentInterface(ABC):
         self, identity_id: UUID, start: datetime, end: datetime, *, limit: int = 500
     ) -> list[CompletedWorkout]:
         """Workout sessions completed in [start, end), oldest first, at most `limit`."""
+
+    @abstractmethod
+    async def completed_session(self, identity_id: UUID, session_id: UUID) -> WorkoutSession | None:
+        """The person's own completed workout session with its workout, or None (not theirs, not
+        completed, or unknown)."""
 
     @abstractmethod
     async def recommendations(self, identity_id: UUID, *, limit: int) -> list[Recommendation]:

@@ -429,6 +429,16 @@ class ContentService(ContentInterface):
         ).scalar_one_or_none()
         return await self._session_view(row) if row else None
 
+    async def completed_session(self, identity_id: uuid.UUID, session_id: uuid.UUID) -> WorkoutSession | None:
+        row = (
+            await self.session.execute(
+                select(S).where(
+                    S.id == session_id, S.identity_id == identity_id, S.status == str(SessionStatus.COMPLETED)
+                )
+            )
+        ).scalar_one_or_none()
+        return None if row is None else await self._session_view(row)
+
     async def _lock_session(self, identity_id: uuid.UUID, session_id: uuid.UUID) -> WorkoutSessionRow:
         row = (
             await self.session.execute(

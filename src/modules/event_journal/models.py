@@ -97,6 +97,7 @@ class EventType(StrEnum):
     CHALLENGE_JOINED = "challenge_joined"
     CHALLENGE_LEFT = "challenge_left"
     CHALLENGE_COMPLETED = "challenge_completed"
+    CHALLENGE_WON = "challenge_won"
     SHARE_CREATED = "share_created"
     # privacy (audit of reads of health data, exports)
     HEALTH_DATA_ACCESSED = "health_data_accessed"
@@ -176,6 +177,7 @@ EVENT_TYPES: dict[EventType, EventTypeInfo] = {
     EventType.CHALLENGE_JOINED: _info(C.SOCIAL, "Challenge Joined", "flag"),
     EventType.CHALLENGE_LEFT: _info(C.SOCIAL, "Challenge Left", "log-out"),
     EventType.CHALLENGE_COMPLETED: _info(C.SOCIAL, "Challenge Completed", "award"),
+    EventType.CHALLENGE_WON: _info(C.SOCIAL, "Challenge Won", "trophy"),
     EventType.SHARE_CREATED: _info(C.SOCIAL, "Shared", "share-2", client=True),
     EventType.HEALTH_DATA_ACCESSED: _info(C.PRIVACY, "Health Data Accessed", "eye"),
     EventType.DATA_EXPORTED: _info(C.PRIVACY, "Data Exported", "download"),

@@ -11,6 +11,14 @@ from .models import Capability, Identity
 
 class IdentityInterface(ABC):
     @abstractmethod
+    async def owns_email(self, identity_id: UUID, email: str) -> bool:
+        """The address is the one this identity signs in with (only keyed hashes are stored)."""
+
+    @abstractmethod
+    async def session_started_at(self, session_id: UUID) -> datetime | None:
+        """When the sign-in behind a session happened (refreshes keep it), or None if unknown."""
+
+    @abstractmethod
     async def get_identity(self, identity_id: UUID) -> Identity:
         """Raises IdentityNotFound."""
 

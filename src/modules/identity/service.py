@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, literal, or_, select, union_all, update
 
+from src.core.contracts import SignedOut
 from src.core.errors import UnprocessableEntity
 from src.core.persistence import rowcount, try_insert
 from src.core.ports import IdTokenVerifying
@@ -197,8 +198,19 @@ class IdentityService(IdentityInterface):
         if identity is not None:
             identity.last_active_at = self.uow.now()
         await event_journal(self.uow).record(principal.identity_id, EventType.LOGOUT, source=EventSource.API)
+        await self.uow.publish(
+            SignedOut(identity_id=principal.identity_id, occurred_at=self.uow.now(), session_id=principal.session_id)
+        )
 
     # Reading ------------------------------------------------------------------------------
+
+    async def owns_email(self, identity_id: uuid.UUID, email: str) -> bool:
+        credential = await self._find_credential(AuthProvider.EMAIL, normalise_email(email))
+        return credential is not None and credential.identity_id == identity_id
+
+    async def session_started_at(self, session_id: uuid.UUID) -> datetime | None:
+        row = await self.session.get(AuthSessionRow, session_id)
+        return None if row is None else row.created_at
 
     async def get_identity(self, identity_id: uuid.UUID) -> Identity:
         identity = await self.find_identity(identity_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import date
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -63,8 +63,19 @@ class ProfileInterface(ABC):
         transaction."""
 
     @abstractmethod
-    async def public_profiles(self, viewer_id: UUID, identity_ids: Iterable[UUID]) -> dict[UUID, PublicSocialProfile]:
-        """What `viewer_id` may see of each person (privacy flags applied)."""
+    async def public_profiles(
+        self, viewer_id: UUID, identity_ids: Iterable[UUID], *, friends: Collection[UUID] = ()
+    ) -> dict[UUID, PublicSocialProfile]:
+        """What `viewer_id` may see of each person (privacy flags applied). People in `friends`
+        (the viewer's accepted friends, known to the social module) see a private profile as if it
+        were public."""
+
+    @abstractmethod
+    async def search_public_profiles(
+        self, viewer_id: UUID, query: str, *, exclude: Collection[UUID] = (), limit: int = 20
+    ) -> list[PublicSocialProfile]:
+        """Public profiles whose username or display name contains `query` (case-insensitive,
+        wildcards taken literally), never the viewer nor anyone in `exclude`; by username."""
 
     @abstractmethod
     async def find_by_username(self, username: str) -> UUID | None:
@@ -74,7 +85,6 @@ class ProfileInterface(ABC):
     async def find_by_friend_code(self, code: str) -> UUID | None: ...
 
     @abstractmethod
-    async def adjust_social_counters(
-        self, identity_id: UUID, *, friends: int = 0, followers: int = 0, following: int = 0
-    ) -> None:
-        """Keep the denormalised friend/follower counters in step (used by the social module)."""
+    async def set_social_counters(self, identity_id: UUID, *, friends: int, followers: int, following: int) -> None:
+        """Store the friend/follower counters the social module counted (in its transaction, under
+        its lock), creating the social profile row when there is none."""

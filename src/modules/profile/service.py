@@ -3,16 +3,17 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from src.adapters.storage import DELETE_TOPIC as STORAGE_DELETE_TOPIC
+from src.core.contracts import SocialProfileChanged
 from src.core.persistence import insert_ignore, rowcount
 from src.core.uow import UnitOfWork
 from src.modules.event_journal import EventSource, EventType, event_journal
@@ -339,6 +340,15 @@ class ProfileService(ProfileInterface):
         except IntegrityError as exc:
             raise UsernameTaken("That username is already taken") from exc
         await self._record(identity_id, EventType.PROFILE_UPDATED, "social")
+        await self.uow.publish(
+            SocialProfileChanged(
+                identity_id=identity_id,
+                occurred_at=self.uow.now(),
+                profile_public=row.profile_public,
+                show_level=row.show_level,
+                show_streaks=row.show_streaks,
+            )
+        )
         return _read(SocialProfile, row)
 
     async def check_username(self, identity_id: uuid.UUID, username: str) -> UsernameAvailability:
@@ -370,7 +380,7 @@ class ProfileService(ProfileInterface):
         return (await self.public_profiles(viewer_id, [target]))[target]
 
     async def public_profiles(
-        self, viewer_id: uuid.UUID, identity_ids: Iterable[uuid.UUID]
+        self, viewer_id: uuid.UUID, identity_ids: Iterable[uuid.UUID], *, friends: Collection[uuid.UUID] = ()
     ) -> dict[uuid.UUID, PublicSocialProfile]:
         ids = list(dict.fromkeys(identity_ids))
         if not ids:
@@ -382,40 +392,45 @@ class ProfileService(ProfileInterface):
                 .where(SocialProfileRow.identity_id.in_(ids))
             )
         ).all()
-        out: dict[uuid.UUID, PublicSocialProfile] = {}
-        for social, display_name, avatar_url in rows:
-            own = social.identity_id == viewer_id
-            public = social.profile_public or own
-            out[social.identity_id] = PublicSocialProfile(
-                identity_id=social.identity_id,
-                username=social.username,
-                display_name=display_name if public else None,
-                friend_code=social.friend_code,
-                profile_public=social.profile_public,
-                bio=social.bio if public else None,
-                avatar_url=avatar_url if public else None,
-                show_streaks=public and social.show_streaks,
-                show_achievements=public and social.show_achievements,
-                show_level=public and social.show_level,
-                show_workouts=public and social.show_workouts,
-                show_weight=public and social.show_weight,
-            )
-        return out
+        return {
+            social.identity_id: _public_view(social, display_name, avatar_url, viewer_id, friends)
+            for social, display_name, avatar_url in rows
+        }
 
-    async def adjust_social_counters(
-        self, identity_id: uuid.UUID, *, friends: int = 0, followers: int = 0, following: int = 0
-    ) -> None:
-        await self._ensure_social(identity_id)
-        await self.session.execute(
-            update(SocialProfileRow)
-            .where(SocialProfileRow.identity_id == identity_id)
-            .values(
-                friends_count=SocialProfileRow.friends_count + friends,
-                followers_count=SocialProfileRow.followers_count + followers,
-                following_count=SocialProfileRow.following_count + following,
-                updated_at=self.uow.now(),
+    async def search_public_profiles(
+        self, viewer_id: uuid.UUID, query: str, *, exclude: Collection[uuid.UUID] = (), limit: int = 20
+    ) -> list[PublicSocialProfile]:
+        needle = query.strip().lower()
+        pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        statement = (
+            select(SocialProfileRow, UserProfileRow.display_name, UserProfileRow.avatar_url)
+            .outerjoin(UserProfileRow, UserProfileRow.identity_id == SocialProfileRow.identity_id)
+            .where(
+                SocialProfileRow.profile_public.is_(True),
+                SocialProfileRow.identity_id != viewer_id,
+                or_(
+                    SocialProfileRow.username_key.like(pattern, escape="\\"),
+                    func.lower(UserProfileRow.display_name).like(pattern, escape="\\"),
+                ),
             )
+            .order_by(
+                SocialProfileRow.username_key.is_(None), SocialProfileRow.username_key, SocialProfileRow.identity_id
+            )
+            .limit(limit)
         )
+        if exclude:
+            statement = statement.where(SocialProfileRow.identity_id.not_in(list(exclude)))
+        rows = (await self.session.execute(statement)).all()
+        return [_public_view(social, name, avatar, viewer_id, ()) for social, name, avatar in rows]
+
+    async def set_social_counters(
+        self, identity_id: uuid.UUID, *, friends: int, followers: int, following: int
+    ) -> None:
+        row = await self._ensure_social(identity_id)
+        if (row.friends_count, row.followers_count, row.following_count) == (friends, followers, following):
+            return
+        row.friends_count, row.followers_count, row.following_count = friends, followers, following
+        row.updated_at = self.uow.now()
 
     # Onboarding -----------------------------------------------------------------------------
 
@@ -551,3 +566,28 @@ class ProfileService(ProfileInterface):
                 if changed % batch == 0:
                     await self.session.flush()
         return changed
+
+
+def _public_view(
+    social: SocialProfileRow,
+    display_name: str | None,
+    avatar_url: str | None,
+    viewer_id: uuid.UUID,
+    friends: Collection[uuid.UUID],
+) -> PublicSocialProfile:
+    """A private profile shows its owner and their friends everything, strangers only the handle."""
+    visible = social.profile_public or social.identity_id == viewer_id or social.identity_id in friends
+    return PublicSocialProfile(
+        identity_id=social.identity_id,
+        username=social.username,
+        display_name=display_name if visible else None,
+        friend_code=social.friend_code,
+        profile_public=social.profile_public,
+        bio=social.bio if visible else None,
+        avatar_url=avatar_url if visible else None,
+        show_streaks=visible and social.show_streaks,
+        show_achievements=visible and social.show_achievements,
+        show_level=visible and social.show_level,
+        show_workouts=visible and social.show_workouts,
+        show_weight=visible and social.show_weight,
+    )

@@ -7,6 +7,8 @@ from abc import ABC, abstractmethod
 from datetime import datetime
 from uuid import UUID
 
+from src.core.contracts import UnlockedAchievement
+
 from .models import Streak, UserLevel
 
 
@@ -21,6 +23,10 @@ class ProgressionInterface(ABC):
     @abstractmethod
     async def streaks(self, identity_id: UUID, *, zone: str | None = None) -> list[Streak]:
         """Every streak type, as the person sees it today (broken streaks read as 0)."""
+
+    @abstractmethod
+    async def unlocked_achievements(self, identity_id: UUID) -> list[UnlockedAchievement]:
+        """The person's unlocked achievements, newest first (profiles and share texts)."""
 
     @abstractmethod
     async def total_xp_since(self, identity_ids: list[UUID], since: datetime | None) -> dict[UUID, int]:

@@ -15,10 +15,12 @@ from src.core.contracts import (
     LevelReached,
     Reward,
     SocialProgress,
+    StreakChanged,
     StreakSnapshot,
     UnlockedAchievement,
     WeightLogged,
     WorkoutCompleted,
+    XPCredited,
 )
 from src.core.persistence import insert_ignore, try_insert
 from src.core.uow import UnitOfWork
@@ -99,6 +101,8 @@ class _Credit:
     achievement_xp: int = 0
     streak: StreakSnapshot | None = None
     unlocked: list[UnlockedAchievement] = field(default_factory=list)
+    ledgered: int = 0  # XP written to the ledger by this credit, of every kind
+    activity_day: date | None = None  # the credited activity's day, when it has one
 
 
 class ProgressionService(ProgressionInterface):
@@ -187,6 +191,8 @@ class ProgressionService(ProgressionInterface):
         if not await try_insert(self.session, row):
             return False
         credit.level.total_xp += amount
+        credit.ledgered += amount
+        credit.activity_day = credit.activity_day or activity_day
         return True
 
     # Crediting ------------------------------------------------------------------------------
@@ -439,6 +445,16 @@ class ProgressionService(ProgressionInterface):
             longest_count=step.longest,
             extended=step.extended,
         )
+        await self.uow.publish(
+            StreakChanged(
+                identity_id=credit.identity_id,
+                occurred_at=self.uow.now(),
+                streak_type=str(streak_type),
+                current_count=step.count,
+                longest_count=step.longest,
+                last_activity_date=step.last_day,
+            )
+        )
         return row
 
     async def _finish(self, credit: _Credit, stats: ProgressionStatsRow) -> Reward:
@@ -478,6 +494,17 @@ class ProgressionService(ProgressionInterface):
                     occurred_at=now,
                     level=level,
                     title=level_progress(credit.level.total_xp).title,
+                )
+            )
+        if credit.ledgered:
+            # Per-period totals elsewhere (leaderboards, challenges) follow the ledger in this
+            # transaction: one event for everything this activity wrote.
+            await self.uow.publish(
+                XPCredited(
+                    identity_id=credit.identity_id,
+                    occurred_at=self.uow.now(),
+                    amount=credit.ledgered,
+                    activity_day=credit.activity_day,
                 )
             )
         earned = credit.base_xp + credit.bonus_xp + credit.achievement_xp
@@ -782,6 +809,15 @@ class ProgressionService(ProgressionInterface):
             )
         ).one()
         return XPSummary(total=total, today=int(today_xp), this_week=int(week))
+
+    async def unlocked_achievements(self, identity_id: uuid.UUID) -> list[UnlockedAchievement]:
+        rows = await self.session.execute(
+            select(AchievementRow)
+            .join(UserAchievementRow, UserAchievementRow.achievement_id == AchievementRow.id)
+            .where(UserAchievementRow.identity_id == identity_id)
+            .order_by(UserAchievementRow.unlocked_at.desc(), AchievementRow.sort_order)
+        )
+        return [_unlocked(row) for row in rows.scalars()]
 
     async def total_xp_since(self, identity_ids: list[uuid.UUID], since: datetime | None) -> dict[uuid.UUID, int]:
         ids = list(dict.fromkeys(identity_ids))

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from src.core.contracts import FastCompleted, Reward
+from src.core.contracts import FastCompleted, FastPlanChanged, Reward
 from src.core.persistence import lock_identity
 from src.core.types import ensure_utc
 from src.core.uow import UnitOfWork
@@ -360,6 +360,7 @@ class TimeKeeperService(TimeKeeperInterface):
                 related_type="time_window",
                 metadata={"window_type": "fast", "protocol": protocol, "target_hours": target_hours},
             )
+            await self._plan_changed(row)
         elif kind == WindowType.EATING:
             await event_journal(self.uow).record(
                 identity_id,
@@ -515,6 +516,20 @@ class TimeKeeperService(TimeKeeperInterface):
             related_id=row.id,
             related_type="time_window",
             metadata={"window_type": "eating"},
+        )
+
+    async def _plan_changed(self, row: TimeWindowRow) -> None:
+        """Tell whoever schedules around a running fast (reminders) that its planned end moved."""
+        if row.window_type != WindowType.FAST or row.state not in OPEN_STATES:
+            return
+        await self.uow.publish(
+            FastPlanChanged(
+                identity_id=row.identity_id,
+                occurred_at=self.uow.now(),
+                window_id=row.id,
+                state=row.state,
+                scheduled_end=row.scheduled_end if row.state == WindowState.ACTIVE else None,
+            )
         )
 
     # State changes --------------------------------------------------------------------------
@@ -680,6 +695,7 @@ class TimeKeeperService(TimeKeeperInterface):
                     "new_scheduled_end": new_end.isoformat(),
                 },
             )
+            await self._plan_changed(row)
         return self.view(row)
 
     async def pause(self, identity_id: uuid.UUID, window_id: uuid.UUID) -> TimeWindow:
@@ -703,6 +719,7 @@ class TimeKeeperService(TimeKeeperInterface):
             related_type="time_window",
             metadata={"window_type": "fast"},
         )
+        await self._plan_changed(row)
         return self.view(row)
 
     async def resume(self, identity_id: uuid.UUID, window_id: uuid.UUID) -> TimeWindow:
@@ -731,6 +748,7 @@ class TimeKeeperService(TimeKeeperInterface):
             related_type="time_window",
             metadata={"window_type": "fast", "paused_seconds": pause},
         )
+        await self._plan_changed(row)
         return self.view(row)
 
     async def correct_start(
@@ -761,4 +779,5 @@ class TimeKeeperService(TimeKeeperInterface):
             related_type="time_window",
             metadata={"window_type": "fast", "old_start": old_start.isoformat(), "new_start": new_start.isoformat()},
         )
+        await self._plan_changed(row)
         return self.view(row)

@@ -1,0 +1,29 @@
+"""The door into the social module for other modules.
+
+Outbox messages this module queues (in the transaction of the change):
+
+* `notification.send` — the same topic and payload as progression's, for the notification module:
+  `{"identity_id": "<recipient>", "category": "social", "title": str, "body": str, "data": {...}}`
+  with the message's `identity_id` set to the recipient. `data.type` is one of
+  - `friend_request`: `{"type", "request_id", "from_id"}` to the person asked;
+  - `friend_accepted`: `{"type", "friend_id"}` to the person who asked;
+  - `challenge_joined`: `{"type", "challenge_id", "participant_id"}` to the challenge's creator;
+  - `challenge_won` / `challenge_finished`: `{"type", "challenge_id", "rank"}` to every participant
+    when the challenge is decided.
+* `social.challenge_close` — `{"challenge_id": "<uuid>"}`, available when the challenge's last day
+  is over in every time zone; handled by this module (decides the winner once, freezes ranks).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from uuid import UUID
+
+NOTIFY_TOPIC = "notification.send"
+CHALLENGE_CLOSE_TOPIC = "social.challenge_close"
+
+
+class SocialInterface(ABC):
+    @abstractmethod
+    async def friend_ids(self, identity_id: UUID) -> set[UUID]:
+        """The person's accepted friends."""
