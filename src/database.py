@@ -65,6 +65,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         url,
         echo=settings.database_echo,
         hide_parameters=not settings.database_echo,  # health data must not reach logs via errors
+        connect_args=postgres_connect_args(url),
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
         pool_timeout=30,
@@ -73,6 +74,19 @@ def create_engine(settings: Settings) -> AsyncEngine:
         # and is replaced.
         pool_recycle=1800,
     )
+
+
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def postgres_connect_args(url: str) -> dict[str, Any]:
+    """asyncpg tries SSL first by default (`sslmode=prefer`): one extra round trip and a refusal
+    on every new connection to a server on this machine. On loopback, without `ssl`/`sslmode` in
+    the URL, connections go without SSL; anywhere else the driver's default stands."""
+    parsed = make_url(url)
+    if parsed.host in LOOPBACK_HOSTS and not {"ssl", "sslmode"} & set(parsed.query):
+        return {"ssl": False}
+    return {}
 
 
 def _install_sqlite_hooks(engine: AsyncEngine) -> None:
@@ -125,14 +139,22 @@ class SessionFactory:
             )
             write_engine = engine.execution_options(**{SQLITE_WRITE_OPTION: True})
             self._writer: async_sessionmaker[AsyncSession] = async_sessionmaker(bind=write_engine, **options)
+            self._snapshot = self._reader  # a deferred transaction reads one snapshot (WAL)
         else:
             # Read-only requests run their statements in autocommit: no BEGIN/COMMIT round trips.
             read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
             self._reader = async_sessionmaker(bind=read_engine, sync_session_class=ReaderSession, **options)
             self._writer = async_sessionmaker(bind=engine, **options)
+            snapshot_engine = engine.execution_options(isolation_level="REPEATABLE READ")
+            self._snapshot = async_sessionmaker(bind=snapshot_engine, sync_session_class=ReaderSession, **options)
 
     def reader(self) -> AsyncSession:
         return self._reader()
 
     def writer(self) -> AsyncSession:
         return self._writer()
+
+    def snapshot(self) -> AsyncSession:
+        """A read-only session whose statements all see one snapshot, in one transaction (long
+        reads streamed in pages through a cursor, e.g. the account export)."""
+        return self._snapshot()

@@ -8,6 +8,8 @@ the middleware and error handlers, and on start-up migrates (development) or che
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -16,6 +18,7 @@ from uuid import UUID
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import delete, select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from src.adapters.storage import DELETE_TOPIC, delete_stored_object, storage_or_none
@@ -110,6 +113,11 @@ OUTBOX_PERSONAL_DATA = PersonalData(
 )
 
 
+# Failures that mean "the database does not answer (yet)", as opposed to a wrong schema or a bug.
+UNREACHABLE: tuple[type[BaseException], ...] = (OSError, TimeoutError, OperationalError, InterfaceError)
+DATABASE_CONNECT_TIMEOUT = 15.0
+
+
 def _rate_limit_storage(settings: Settings) -> Storage:
     return RedisStorage(settings.redis_url) if settings.redis_url else MemoryStorage()
 
@@ -150,17 +158,47 @@ def create_app(
 
     owns_engine = engine is None
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = engine or create_engine(settings)
+    async def prepare_database(db: AsyncEngine, sessions: SessionFactory) -> None:
+        """Migrate or check the schema and seed the catalogues (needs the database)."""
         if owns_engine:
             if settings.should_migrate_on_startup:
                 await upgrade_to_head(settings.database_url, lock_path=settings.data_dir / ".migrate.lock")
             else:
                 await assert_schema_current(db, settings.database_url)
+        if settings.seed_on_startup:
+            await run_seeders(sessions, resources, modules)
+
+    async def connect_later(
+        app: FastAPI, db: AsyncEngine, sessions: SessionFactory, outbox: OutboxDispatcher[UnitOfWork]
+    ) -> None:
+        """The database was unreachable at start-up: try again (backing off up to 30 s) until it
+        answers, then finish starting. Meanwhile `/health` answers and `/health/ready` says 503."""
+        delay = 1.0
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                async with asyncio.timeout(DATABASE_CONNECT_TIMEOUT):
+                    await prepare_database(db, sessions)
+            except UNREACHABLE as exc:
+                logger.warning("database still unreachable: %s", type(exc).__name__)
+                delay = min(delay * 2, 30.0)
+                continue
+            except Exception:
+                logger.exception("start-up could not be completed once the database answered")
+                return
+            break
+        app.state.database_ready = True
+        if settings.outbox_enabled and settings.outbox_in_process:
+            outbox.start()
+        logger.info("database reachable: ready", extra={"database": db.dialect.name})
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = engine or create_engine(settings)
         sessions = SessionFactory(db)
         resources.storage = storage_or_none(settings, resources.http())
         app.state.sessions = sessions
+        app.state.database_ready = False
         outbox = OutboxDispatcher(
             sessions,
             clock=resources.clock,
@@ -169,14 +207,26 @@ def create_app(
             handlers=dict(outbox_handlers),
         )
         resources.outbox = outbox
-        if settings.seed_on_startup:
-            await run_seeders(sessions, resources, modules)
-        if settings.outbox_enabled and settings.outbox_in_process:
-            outbox.start()
+        connecting: asyncio.Task[None] | None = None
+        try:
+            async with asyncio.timeout(DATABASE_CONNECT_TIMEOUT):
+                await prepare_database(db, sessions)
+        except UNREACHABLE as exc:
+            # Not an exit: the process serves its probes and finishes starting once it can connect.
+            logger.error("database unreachable at start-up: %s; retrying", type(exc).__name__)
+            connecting = asyncio.create_task(connect_later(app, db, sessions, outbox))
+        else:
+            app.state.database_ready = True
+            if settings.outbox_enabled and settings.outbox_in_process:
+                outbox.start()
         logger.info("started", extra={"environment": settings.environment, "database": db.dialect.name})
         try:
             yield
         finally:
+            if connecting is not None:
+                connecting.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await connecting
             await outbox.stop()
             await resources.aclose()
             storage = app.state.rate_limiter.storage
@@ -233,7 +283,7 @@ def create_app(
         default=settings.max_body_bytes,
         prefixes={f"{API_PREFIX}/uploads": upload_envelope, f"{API_PREFIX}/health-sync/import": upload_envelope},
     )
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, sample_every=settings.access_log_sample_every)
     return app
 
 

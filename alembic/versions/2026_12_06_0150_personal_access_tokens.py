@@ -1,7 +1,7 @@
 """personal access tokens: scoped, expiring tokens for a person's own integrations
 
 Revision ID: c937481c4844
-Revises: 9f1c25e5e698
+Revises: 2b8b4e52b1fa
 Create Date: 2026-12-06 01:50:00.000000+00:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "c937481c4844"
-down_revision: str | Sequence[str] | None = "9f1c25e5e698"
+down_revision: str | Sequence[str] | None = "2b8b4e52b1fa"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

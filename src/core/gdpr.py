@@ -8,7 +8,7 @@ when a table with an `identity_id` column (or a foreign key to `identities`) is 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -16,6 +16,7 @@ from uuid import UUID
 from src.core.work import Work
 
 type Exporter[W: Work] = Callable[[W, UUID], Awaitable[dict[str, Any] | list[Any]]]
+type RowStream[W: Work] = Callable[[W, UUID], AsyncIterator[Any]]
 type Eraser[W: Work] = Callable[[W, UUID], Awaitable[int]]
 type Anonymizer[W: Work] = Callable[[W, UUID, UUID], Awaitable[int]]
 
@@ -28,6 +29,9 @@ class PersonalData[W: Work]:
     `order`: erasure order, ascending; the identity itself is erased last.
     `anonymize`: rewrite retained rows to the replacement id and drop personal fields; when None,
     anonymisation erases the module's rows (nothing in them is worth keeping without the person).
+    `export_rows`: for a module whose rows grow with a person's history, the same export as a list
+    yielded one JSON-ready row at a time; the account export then streams it instead of calling
+    `export`, so its memory does not grow with the history.
     """
 
     module: str
@@ -36,6 +40,7 @@ class PersonalData[W: Work]:
     erase: Eraser[W]
     anonymize: Anonymizer[W] | None = None
     order: int = 100
+    export_rows: RowStream[W] | None = None
 
 
 class PersonalDataRegistry[W: Work]:

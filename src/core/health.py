@@ -37,11 +37,14 @@ async def health(request: Request) -> Liveness:
 @router.get(
     "/health/ready",
     response_model=Readiness,
-    summary="Readiness: the database answers",
+    summary="Readiness: the database answers (and start-up work that needs it is done)",
     responses={503: problem_schema()},
     openapi_extra=limits("PROBE"),
 )
 async def ready(request: Request) -> Readiness:
+    if not getattr(request.app.state, "database_ready", False):
+        # Started without a database (unreachable at boot): still connecting, migrating or seeding.
+        raise DatabaseUnavailable("The database is not reachable yet", headers={"Retry-After": "5"})
     engine = request.app.state.sessions.engine
     try:
         async with asyncio.timeout(3):

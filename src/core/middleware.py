@@ -1,8 +1,9 @@
 """Pure ASGI middleware (no BaseHTTPMiddleware on the hot path).
 
 `RequestContextMiddleware`: request id in (`X-Request-ID`, when well-formed) and out, on every
-response; one structured access-log line per request (method, route template, status, duration;
-never query strings, bodies or headers).
+response; a structured access-log line (method, route template, status, duration; never query
+strings, bodies or headers) for every failed (status 400 and above) or slow request, and for one in
+`sample_every` of the others (`ACCESS_LOG_SAMPLE_EVERY`; 1 logs every request).
 
 `BodyLimitMiddleware`: refuses request bodies over the limit with a 413 problem body, from the
 `Content-Length` header when there is one and while streaming otherwise. Path prefixes may have
@@ -29,9 +30,14 @@ access_logger = logging.getLogger("ugoki.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
+SLOW_REQUEST_MS = 1_000.0  # always logged
+
+
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, sample_every: int = 1) -> None:
         self.app = app
+        self.sample_every = max(sample_every, 1)
+        self._unlogged = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -57,19 +63,32 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            route = scope.get("route")
-            state = scope.get("state", {})
-            access_logger.info(
-                "request",
-                extra={
-                    "method": scope.get("method"),
-                    "route": getattr(route, "path", None) or "unmatched",
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                    "identity_id": str(state["identity_id"]) if state.get("identity_id") else None,
-                },
-            )
+            duration_ms = round((time.perf_counter() - started) * 1000, 2)
+            if status < 400 and duration_ms < SLOW_REQUEST_MS and self.sample_every > 1:
+                self._unlogged += 1
+                sampled = self._unlogged >= self.sample_every
+                if sampled:
+                    self._unlogged = 0
+            else:
+                sampled = True
+            if sampled and access_logger.isEnabledFor(logging.INFO):
+                self._log(scope, status, duration_ms)
             request_id_var.reset(token)
+
+    def _log(self, scope: Scope, status: int, duration_ms: float) -> None:
+        route = scope.get("route")
+        state = scope.get("state", {})
+        access_logger.info(
+            "request",
+            extra={
+                "method": scope.get("method"),
+                "route": getattr(route, "path", None) or "unmatched",
+                "status": status,
+                "duration_ms": duration_ms,
+                "identity_id": str(state["identity_id"]) if state.get("identity_id") else None,
+                "sampled_one_in": self.sample_every if status < 400 else 1,
+            },
+        )
 
 
 class BodyLimitMiddleware:

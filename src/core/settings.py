@@ -103,6 +103,8 @@ class Settings(BaseSettings):
     coach_compact_after_messages: int = Field(default=30, ge=6, le=1000)
     llm_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
     bloodwork_parse_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+    # Address space of the child process that reads an uploaded document (PDF/image libraries).
+    document_reader_memory_mb: int = Field(default=256, ge=128, le=4096)
 
     # Research hub: PubMed E-utilities. Offline (the default) every answer comes from the stored
     # library and the papers fetched earlier; nothing is sent to NCBI.
@@ -167,6 +169,8 @@ class Settings(BaseSettings):
     # Logging
     log_level: str = "INFO"
     log_json: bool = True
+    # Successful, fast requests: one access-log line for every N (failed or slow ones: always).
+    access_log_sample_every: int = Field(default=1, ge=1, le=1_000_000)
 
     data_dir: Path = Path("./data")
 

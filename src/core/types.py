@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import types
+import typing
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ValidationInfo, field_validator
 from sqlalchemy import JSON, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -59,4 +61,39 @@ def ensure_utc(value: datetime) -> datetime:
         raise ValueError("datetime out of range") from exc
 
 
-UTCInstant = Annotated[datetime, AfterValidator(ensure_utc)]
+def refuse_number(value: Any) -> Any:
+    """Instants are ISO 8601 text: a number (seconds? milliseconds?) is refused, not guessed."""
+    if isinstance(value, int | float):
+        raise ValueError("an instant must be ISO 8601 text with its UTC offset, not a number")
+    return value
+
+
+UTCInstant = Annotated[datetime, BeforeValidator(refuse_number), AfterValidator(ensure_utc)]
+
+
+def _scalar_kinds(annotation: Any) -> set[Any]:
+    """The plain types an annotation accepts (through Optional, unions and Annotated)."""
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _scalar_kinds(typing.get_args(annotation)[0])
+    if origin is typing.Union or origin is types.UnionType:
+        return {kind for arg in typing.get_args(annotation) for kind in _scalar_kinds(arg)}
+    return {annotation}
+
+
+class ExactScalars(BaseModel):
+    """Base of request bodies: JSON `true`/`false` is refused where a number is expected (pydantic
+    would read `"rating": true` as 1), and a number where an instant or a date is expected."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _exact_scalars(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name is None or not isinstance(value, int | float):
+            return value
+        kinds = _scalar_kinds(cls.model_fields[info.field_name].annotation)
+        if isinstance(value, bool):
+            if bool not in kinds and kinds & {int, float}:
+                raise ValueError("must be a number, not true or false")
+        elif kinds & {datetime, date, AwareDatetime} and not kinds & {int, float, str}:
+            raise ValueError("must be ISO 8601 text, not a number")
+        return value

@@ -4,6 +4,7 @@ line, two columns of results side by side), scanned-looking PDFs without text, a
 from __future__ import annotations
 
 import io
+import zlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -100,3 +101,49 @@ def photo(kind: str = "PNG", size: tuple[int, int] = (320, 200)) -> bytes:
     out = io.BytesIO()
     image.save(out, format=kind)
     return out.getvalue()
+
+
+def _assemble_pdf(objects: Sequence[bytes]) -> bytes:
+    """A PDF file from its numbered objects (1..n, object 1 the catalog), with a correct xref table."""
+    out = bytearray(b"%PDF-1.7\n")
+    offsets: list[int] = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def deflate_bomb(inflated_mb: int) -> bytes:
+    """Deflated spaces that inflate to `inflated_mb` MiB, compressed without ever holding them."""
+    compressor = zlib.compressobj(9)
+    chunk = b" " * 1_048_576
+    return b"".join(compressor.compress(chunk) for _ in range(inflated_mb)) + compressor.flush()
+
+
+def bomb_pdf(inflated_mb: int, streams: int = 1) -> bytes:
+    """A one-page PDF whose content streams each inflate to `inflated_mb` MiB of spaces."""
+    deflated = deflate_bomb(inflated_mb)
+    first_stream = 4
+    contents = b" ".join(b"%d 0 R" % (first_stream + i) for i in range(streams))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents [" + contents + b"] >>",
+    ]
+    objects += [
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(deflated) + deflated + b"\nendstream"
+        for _ in range(streams)
+    ]
+    return _assemble_pdf(objects)
+
+
+def many_pages_pdf(pages: int) -> bytes:
+    """A PDF of `pages` empty pages."""
+    kids = b" ".join(b"%d 0 R" % (3 + i) for i in range(pages))
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % pages]
+    objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"] * pages
+    return _assemble_pdf(objects)

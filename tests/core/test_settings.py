@@ -286,3 +286,12 @@ async def test_development_app_migrates_an_empty_database_on_start(tmp_path: Pat
         await assert_schema_current(application.state.sessions.engine, url)
 
     assert ready.status_code == 200
+
+
+def test_loopback_postgres_connects_without_ssl_negotiation_unless_asked() -> None:
+    from src.database import postgres_connect_args
+
+    assert postgres_connect_args("postgresql+asyncpg://u@127.0.0.1:5432/db") == {"ssl": False}
+    assert postgres_connect_args("postgresql+asyncpg://u@localhost/db") == {"ssl": False}
+    assert postgres_connect_args("postgresql+asyncpg://u@127.0.0.1/db?ssl=require") == {}
+    assert postgres_connect_args("postgresql+asyncpg://u@db.internal/db") == {}

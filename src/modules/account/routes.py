@@ -3,10 +3,10 @@ every module's personal-data entry (see `src/core/gdpr.py`)."""
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Literal
 
-from fastapi import Query, Response
+from fastapi import Query, Request, Response
+from fastapi.responses import StreamingResponse
 
 from src.core.errors import ConfirmationRequired, problem_schema
 from src.core.rate_limit import limits
@@ -34,7 +34,10 @@ _ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (
     openapi_extra=limits("GDPR"),
 )
 async def export(
-    uow: WritingUoWDep, me: CurrentIdentity, format: Annotated[Literal["json", "zip"], Query()] = "json"
+    request: Request,
+    uow: WritingUoWDep,
+    me: CurrentIdentity,
+    format: Annotated[Literal["json", "zip"], Query()] = "json",
 ) -> Response:
     account = AccountData(uow)
     if format == "zip":
@@ -43,8 +46,8 @@ async def export(
             media_type="application/zip",
             headers={"Content-Disposition": 'attachment; filename="ugoki-export.zip"'},
         )
-    document = await account.export(me.identity_id)
-    return Response(json.dumps(document, default=str), media_type="application/json")
+    body = await account.export_stream(me.identity_id, request.app.state.sessions)
+    return StreamingResponse(body, media_type="application/json")
 
 
 @router.delete(

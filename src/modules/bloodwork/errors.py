@@ -5,7 +5,7 @@ from src.adapters.documents import ImageTooLarge, ParseTimeout, UnreadableDocume
 from src.adapters.llm import LanguageModelUnavailable
 from src.adapters.multipart import EmptyFile
 from src.adapters.storage import StorageUnavailable
-from src.core.errors import UnprocessableEntity, UnsupportedMediaType
+from src.core.errors import NotFound, UnprocessableEntity, UnsupportedMediaType
 
 
 class UnsupportedFileType(UnsupportedMediaType):
@@ -28,16 +28,41 @@ class InvalidTestDate(UnprocessableEntity):
     code = "INVALID_TEST_DATE"
 
 
+class LabReportNotFound(NotFound):
+    code = "LAB_REPORT_NOT_FOUND"
+
+
+class InvalidFhir(UnprocessableEntity):
+    code = "INVALID_FHIR"
+
+
+class FhirNestingTooDeep(UnprocessableEntity):
+    code = "FHIR_NESTING_TOO_DEEP"
+
+
+class TooManyFhirEntries(UnprocessableEntity):
+    code = "TOO_MANY_FHIR_ENTRIES"
+
+
+class NoLabResultsInFhir(UnprocessableEntity):
+    code = "NO_LAB_RESULTS_IN_FHIR"
+
+
 __all__ = [
     "EmptyFile",
+    "FhirNestingTooDeep",
     "ImageNotSupportedOffline",
     "ImageTooLarge",
+    "InvalidFhir",
     "InvalidTestDate",
+    "LabReportNotFound",
     "LanguageModelUnavailable",
     "NoBiomarkersFound",
+    "NoLabResultsInFhir",
     "NoTextFound",
     "ParseTimeout",
     "StorageUnavailable",
+    "TooManyFhirEntries",
     "UnreadableDocument",
     "UnsupportedFileType",
 ]

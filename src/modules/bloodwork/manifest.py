@@ -29,10 +29,14 @@ async def _export(uow: UnitOfWork, identity_id: UUID) -> dict[str, Any]:
                 "id": str(r.id),
                 "uploaded_at": r.created_at.isoformat(),
                 "test_date": r.test_date.isoformat() if r.test_date else None,
+                "test_day": r.test_day.isoformat() if r.test_day else None,
+                "date_source": r.date_source,
+                "source": r.source,
                 "content_type": r.content_type,
                 "biomarker_count": r.biomarker_count,
                 "lab_name": r.lab_name,
                 "storage_key": r.storage_key,
+                "results": r.parsed,  # as read, text results ("Negative") included
             }
             for r in reports.scalars()
         ],

@@ -43,7 +43,33 @@ class BloodworkUploadResponse(BaseModel):
     biomarkers: list[ParsedBiomarker]
     message: str
     lab_report_id: uuid.UUID
-    duplicate: bool = Field(default=False, description="True when this file was uploaded before: nothing changed")
+    duplicate: bool = Field(
+        default=False,
+        description="True when this file was uploaded before: nothing changed (unless a new test_date moved it)",
+    )
+    redated: bool = Field(default=False, description="True when a re-upload with test_date moved the earlier import")
+
+
+class LabReportSummary(BaseModel):
+    """A lab report as the person sees it, with its results (text results such as 'Negative' too)."""
+
+    id: UUID
+    test_date: date | None = Field(description="The test day in your time zone when the report was filed")
+    date_source: str | None = Field(
+        description="given (by you), printed (on the report) or upload_day (neither: the day it was uploaded)"
+    )
+    source: str = Field(description="upload (a document) or fhir_import")
+    lab_name: str | None
+    content_type: str
+    biomarker_count: int
+    uploaded_at: AwareDatetime
+    results: list[ParsedBiomarker]
+
+
+class UpdateLabReportRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    test_date: date = Field(description="The day the blood was taken; the report's results move to it")
 
 
 class SupportedFormat(BaseModel):
@@ -68,8 +94,24 @@ class LabReport(BaseModel):
     content_type: str
     size_bytes: int
     test_date: AwareDatetime | None
+    test_day: date | None = None
+    date_source: str | None = None
+    source: str = "upload"
     parser: str
     biomarker_count: int
     lab_name: str | None
     parsed: list[dict[str, object]]
     created_at: AwareDatetime
+
+
+class FhirImportedReport(BaseModel):
+    lab_report_id: UUID
+    test_date: date
+    biomarker_count: int
+    duplicate: bool = Field(description="True when these very results were imported before: nothing changed")
+
+
+class FhirImportResponse(BaseModel):
+    reports: list[FhirImportedReport] = Field(description="One lab report per test day found in the document")
+    biomarker_count: int = Field(description="Results stored (text results included), duplicates not counted")
+    skipped: int = Field(description="Resources that are not lab results (vital signs, unreadable Observations)")

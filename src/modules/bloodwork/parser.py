@@ -60,6 +60,7 @@ from src.adapters.documents import (  # noqa: F401 - MAX_PAGE_PIXELS, OCR_DPI, r
     ocr_images,
     render_pdf_pages,
     render_resolution,
+    run_isolated,
     tesseract_program,
 )
 from src.adapters.llm import AnthropicClient, LanguageModelUnavailable, anthropic_client
@@ -158,6 +159,9 @@ glucose                | glucose                                    | glu, fasti
 total_cholesterol      | total cholesterol                          | chol, cholesterol, cholesterol total, tc
 ldl_cholesterol        | low density lipoprotein cholesterol        | ldl, ldl c, ldl chol, ldl calculated,
                        |                                            | ldl cholesterol calculated, calculated ldl,
+                       |                                            | ldl chol calc, ldl calc, ldl c calc,
+                       |                                            | ldl cholesterol calc, ldl c nih calc,
+                       |                                            | ldl direct, direct ldl,
                        |                                            | low density lipoprotein
 hdl_cholesterol        | high density lipoprotein cholesterol       | hdl, hdl c, hdl chol, high density lipoprotein
 non_hdl_cholesterol    | non high density lipoprotein cholesterol   | non hdl, non hdl c
@@ -166,7 +170,9 @@ cholesterol_hdl_ratio  | total cholesterol to hdl ratio             | chol hdl r
                        |                                            | tc hdl
 triglycerides          | triglycerides                              | trig, trigs, tg, tgs, triglyceride
 crp                    | c-reactive protein                         | c reactive protein
-hs_crp                 | high sensitivity c-reactive protein        | hscrp, high sensitivity crp
+hs_crp                 | high sensitivity c-reactive protein        | hscrp, high sensitivity crp, hs crp,
+                       |                                            | c reactive protein cardiac, crp cardiac,
+                       |                                            | cardiac crp, c reactive protein hs
 ferritin               | ferritin                                   | ferr
 iron                   | iron                                       | fe
 transferrin            | transferrin                                |
@@ -176,7 +182,9 @@ folate                 | folate                                     | folic acid
 vitamin_b12            | vitamin b12                                | b12, vit b12, cobalamin, active b12
 vitamin_d              | vitamin d                                  | vit d, 25 oh vitamin d, 25 hydroxy vitamin d,
                        |                                            | 25 oh d, 25 hydroxyvitamin d, vitamin d 25 oh,
-                       |                                            | total vitamin d, vitamin d3
+                       |                                            | total vitamin d, vitamin d3,
+                       |                                            | vitamin d 25 hydroxy, vitamin d 25 oh,
+                       |                                            | 25 hydroxyvitamin d3, vitamin d total 25 hydroxy
 testosterone           | testosterone                               | total testosterone
 cortisol               | cortisol                                   |
 insulin                | insulin                                    |
@@ -233,9 +241,12 @@ def _without_qualifier(key: str) -> str:
 
 
 def _name_candidates(raw: str) -> list[str]:
+    """The name, the name without brackets, the bracketed parts, then the part before a comma
+    ("Vitamin D, 25-Hydroxy" is vitamin D when the whole is not in the table)."""
     outside = re.sub(r"[(\[][^)\]]*[)\]]", " ", raw)
     inside = re.findall(r"[(\[]([^)\]]*)[)\]]", raw)
-    return [raw, outside, *inside]
+    before_comma = [outside.split(",", 1)[0]] if "," in outside else []
+    return [raw, outside, *inside, *before_comma]
 
 
 @dataclass(frozen=True)
@@ -566,15 +577,65 @@ def _parse_table_row(line: str) -> list[ParsedBiomarker]:
     return [biomarker, *_parse_segments(rest, end)]
 
 
+# Results that are words, not numbers ("No growth", "Negative", "Non-reactive").
+TEXT_RESULTS = (
+    "no growth",
+    "no growth detected",
+    "non-reactive",
+    "nonreactive",
+    "non reactive",
+    "reactive",
+    "negative",
+    "positive",
+    "not detected",
+    "detected",
+    "none detected",
+    "none seen",
+    "not seen",
+    "absent",
+    "present",
+    "trace",
+    "equivocal",
+    "indeterminate",
+    "borderline",
+    "normal",
+    "abnormal",
+)
+_TEXT_RESULT = re.compile(
+    r"^(?P<name>[^|:]{2,60}?)\s*(?:[:|]\s*|\s+)(?P<result>"
+    + "|".join(re.escape(word) for word in sorted(TEXT_RESULTS, key=len, reverse=True))
+    + r")(?:\s*\|?\s*(?P<flag>\*{1,3}|H|L|A|(?i:abn)))?\s*(?:\|\s*)*$",
+    re.I,
+)
+
+
+def parse_text_result(line: str) -> ParsedBiomarker | None:
+    """A result printed as words ("Urine culture: No growth", "HIV 1/2 Ab | Non-reactive")."""
+    match = _TEXT_RESULT.match(line.strip(" |"))
+    if match is None:
+        return None
+    name = match["name"].strip(" |:-")
+    standard = standardise(name)
+    if standard is None or not _plausible_name(name, standard.known):
+        return None
+    return build_biomarker(name, value=None, value_text=match["result"], printed_flag=flag_from_word(match["flag"]))
+
+
 def parse_lines(text: str) -> list[ParsedBiomarker]:
     """Every result in the text, first occurrence per series (table rows come before the page
-    text they repeat, so the structured reading wins)."""
+    text they repeat, so the structured reading wins). Results printed as words are kept as
+    text results (no value)."""
     seen: dict[str, ParsedBiomarker] = {}
     for raw_line in text[:MAX_TEXT_CHARS].splitlines():
         line = " ".join(raw_line.split())
-        if not line or len(line) > MAX_LINE_CHARS or not any(ch.isdigit() for ch in line):
+        if not line or len(line) > MAX_LINE_CHARS:
             continue
-        found = _parse_table_row(line) if "|" in line else _parse_segments(line)
+        found: list[ParsedBiomarker] = []
+        if any(ch.isdigit() for ch in line):
+            found = _parse_table_row(line) if "|" in line else _parse_segments(line)
+        if not found:
+            text_result = parse_text_result(line)
+            found = [text_result] if text_result is not None else []
         for biomarker in found:
             seen.setdefault(biomarker.metric_type, biomarker)
     return list(seen.values())
@@ -597,7 +658,14 @@ _DATE = re.compile(
     r"(?P<iy>\d{4})-(?P<im>\d{1,2})-(?P<id>\d{1,2})"
     r"|(?P<d>\d{1,2})[/.-](?P<m>\d{1,2})[/.-](?P<y>\d{4}|\d{2})"
     rf"|(?P<td>\d{{1,2}})(?:st|nd|rd|th)?[\s-]+{_MONTH_WORD}[\s,-]+(?P<ty>\d{{4}})"
+    r"|(?P<lmon>[A-Za-z]{3,9})\.?\s+(?P<ld>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<ly>\d{4})"
     r")(?![\d/.-]*\d)"
+)
+# A report is read as American (month first in 05/06/2026) when one of its dates can only be read
+# that way (11/28/2026), or, with no date that can only be read day first, when it shows US units
+# or a US laboratory.
+_US_MARKERS = re.compile(
+    r"mg/dl|ng/dl|\bquest diagnostics\b|\blabcorp\b|laboratory corporation of america|\bclia\b", re.I
 )
 _DATE_LABELS: tuple[tuple[int, re.Pattern[str]], ...] = (
     (0, re.compile(r"collect|sample|specimen|taken|drawn|venepuncture|test date|date of test|date tested|bled")),
@@ -608,14 +676,33 @@ LABEL_CHARS = 60  # how far before a date its label may start
 _NOT_TEST_DATE = re.compile(r"birth|\bdob\b|d\.o\.b|born|expir|due")
 
 
-def _date_of(match: re.Match[str]) -> date | None:
+def month_first(text: str) -> bool:
+    """Whether numeric dates in this text are written month first (US): see `_US_MARKERS`."""
+    us = uk = False
+    for match in _DATE.finditer(text[:MAX_TEXT_CHARS]):
+        if match["d"]:
+            first, second = int(match["d"]), int(match["m"])
+            us = us or (first <= 12 < second)
+            uk = uk or (second <= 12 < first)
+    if us != uk:
+        return us
+    return bool(_US_MARKERS.search(text[:MAX_TEXT_CHARS]))
+
+
+def _date_of(match: re.Match[str], us: bool = False) -> date | None:
     try:
         if match["iy"]:
             return date(int(match["iy"]), int(match["im"]), int(match["id"]))
         if match["y"]:
             year = int(match["y"])
             year += 2000 if year < 100 else 0
-            return date(year, int(match["m"]), int(match["d"]))  # UK order: day first
+            first, second = int(match["d"]), int(match["m"])
+            if us or (first <= 12 < second):  # month first, by the report's habit or by necessity
+                first, second = second, first
+            return date(year, second, first)
+        if match["lmon"]:  # "November 28, 2026"
+            month = _MONTHS.get(match["lmon"].lower())
+            return date(int(match["ly"]), month, int(match["ld"])) if month else None
         month = _MONTHS.get(match["mon"].lower())
         return date(int(match["ty"]), month, int(match["td"])) if month else None
     except ValueError:
@@ -624,19 +711,23 @@ def _date_of(match: re.Match[str]) -> date | None:
 
 def dates_in(text: str) -> set[date]:
     """Every valid date printed in the text."""
-    return {found for m in _DATE.finditer(text) if (found := _date_of(m)) is not None}
+    us = month_first(text)
+    return {found for m in _DATE.finditer(text) if (found := _date_of(m, us)) is not None}
 
 
 def find_test_date(text: str) -> date | None:
     """The date printed next to the best label: collection/sample date first, then a plain
-    "Date", then received/reported dates. Dates of birth are never taken."""
+    "Date", then received/reported dates. Dates of birth are never taken. Numeric dates are read
+    day first (UK) unless the report is American (`month_first`); "November 28, 2026" and
+    "28 Nov 2026" are read too."""
+    us = month_first(text)
     best: tuple[int, int, date] | None = None
     previous = ""
     for order, raw_line in enumerate(text[:MAX_TEXT_CHARS].splitlines()):
         line = " ".join(raw_line.split())
         cursor = 0
         for match in _DATE.finditer(line):
-            found = _date_of(match)
+            found = _date_of(match, us)
             first_on_line = cursor == 0
             label = line[max(cursor, match.start() - LABEL_CHARS) : match.start()].lower()
             cursor = match.end()
@@ -706,7 +797,8 @@ name exactly as printed, "value": number or null, "value_text": the result exact
 Rules: include every result, also those printed without a reference range, and repeated tests. \
 For results written with a comparator such as <0.5 or >90 put the number in "value" and the \
 printed text in "value_text". Printed flags H or HIGH mean high, L or LOW mean low, * or A mean \
-abnormal. Dates are written day first (28/12/2024 is 2024-12-28)."""
+abnormal. Numeric dates are day first (28/12/2024 is 2024-12-28) unless the report is American \
+(month first: 11/28/2024 is 2024-11-28)."""
 
 TRANSCRIPTION_SYSTEM = """You transcribe photographed or scanned laboratory reports into plain text.
 Write out exactly the text that is visible, line by line, keeping each table row on one line with \
@@ -905,6 +997,9 @@ def language_model(settings: Settings, http: httpx.AsyncClient) -> LabReportMode
 # The whole reading ----------------------------------------------------------------------------
 
 
+DEFAULT_READER_MEMORY_BYTES = 256 * 1_048_576
+
+
 @dataclass(frozen=True)
 class ReadDocument:
     report: ParsedReport
@@ -935,16 +1030,25 @@ async def read_document(
     time_limit: float,
     ocr_program: str | None,
     slots: asyncio.Semaphore | None = None,
+    memory_bytes: int = DEFAULT_READER_MEMORY_BYTES,
 ) -> ReadDocument:
     """Text of the document by the best available means, then its results (rules first, the
-    model when the rules find nothing). Raises the problem errors above."""
+    model when the rules find nothing). Raises the problem errors above.
+
+    The PDF and image libraries run in a child process (`run_isolated`): limited to
+    `memory_bytes`, killed at the deadline, holding its slot until it has exited."""
     deadline = time.monotonic() + time_limit
+    slots = slots if slots is not None else asyncio.Semaphore(1)
+
+    async def isolated[T](function: Callable[..., T], *args: Any) -> T:
+        return await run_isolated(deadline, slots, memory_bytes, function, *args)
+
     if kind == "pdf":
-        text = await _off_loop(deadline, slots, extract_pdf_text, data, deadline)
+        text = await isolated(extract_pdf_text, data, deadline)
         source = "pdf-text"
         if not has_text(text):
             if ocr_program:
-                pages = await _off_loop(deadline, slots, render_pdf_pages, data, deadline)
+                pages = await isolated(render_pdf_pages, data, deadline)
                 text = await _off_loop(deadline, slots, ocr_images, pages, ocr_program, deadline)
                 source = "ocr"
             elif model is not None:
@@ -955,12 +1059,12 @@ async def read_document(
                     "The PDF has no text layer (it looks scanned). Upload the PDF your lab sent, or a clearer document."
                 )
     else:
-        await _off_loop(deadline, slots, check_image, data, kind)
+        await isolated(check_image, data, kind)
         if ocr_program:
             text = await _off_loop(deadline, slots, ocr_images, [data], ocr_program, deadline)
             source = "ocr"
         elif model is not None:
-            image, media_type = await _off_loop(deadline, slots, image_for_model, data, kind)
+            image, media_type = await isolated(image_for_model, data, kind)
             text = await model.transcribe(image, media_type)
             source = "model-transcript"
         else:

@@ -7,6 +7,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from src.core.contracts import StreakSnapshot, UnlockedAchievement
+from src.core.types import ExactScalars
 
 
 class WorkoutType(StrEnum):
@@ -138,7 +139,7 @@ class Recommendation(BaseModel):
     score: float
 
 
-class WorkoutRatingRequest(BaseModel):
+class WorkoutRatingRequest(ExactScalars):
     rating: int = Field(ge=1, le=5)
 
 

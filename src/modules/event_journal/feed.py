@@ -90,6 +90,7 @@ DEFAULT_LINES: dict[EventType, str] = {
     E.CHALLENGE_JOINED: "You joined a challenge",
     E.CHALLENGE_LEFT: "You left a challenge",
     E.CHALLENGE_COMPLETED: "A challenge you took part in ended",
+    E.CHALLENGE_WON: "You won a challenge",
     E.SHARE_CREATED: "You shared something",
     E.HEALTH_DATA_ACCESSED: "Your health data was read to answer you",
     E.DATA_EXPORTED: "You exported your data",

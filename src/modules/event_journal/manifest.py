@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from src.core.gdpr import PersonalData
@@ -22,6 +24,10 @@ async def _export(uow: UnitOfWork, identity_id: UUID) -> list[dict[str, object]]
     return [event.model_dump(mode="json") for event in events]
 
 
+def _export_rows(uow: UnitOfWork, identity_id: UUID) -> AsyncIterator[dict[str, Any]]:
+    return EventJournalService(uow).export_rows(identity_id)
+
+
 async def _erase(uow: UnitOfWork, identity_id: UUID) -> int:
     return await EventJournalService(uow).erase(identity_id)
 
@@ -40,5 +46,6 @@ MANIFEST = ModuleManifest(
         erase=_erase,
         anonymize=_anonymize,
         order=900,
+        export_rows=_export_rows,
     ),
 )

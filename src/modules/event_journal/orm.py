@@ -17,7 +17,14 @@ class ActivityEventRow(Base):
 
     __tablename__ = "activity_events"
     __table_args__ = (
-        Index("ix_activity_events_identity_occurred", "identity_id", "occurred_at"),
+        # The feed's keyset (occurred_at, id) and, on PostgreSQL, the summary's counts (index only).
+        Index(
+            "ix_activity_events_identity_occurred_id",
+            "identity_id",
+            "occurred_at",
+            "id",
+            postgresql_include=["category", "event_type"],
+        ),
         Index("ix_activity_events_identity_category", "identity_id", "category", "occurred_at"),
         Index("ix_activity_events_identity_type", "identity_id", "event_type", "occurred_at"),
         Index("ix_activity_events_identity_related", "identity_id", "related_id"),

@@ -3,11 +3,12 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, select, tuple_, update
 
 from src.core.errors import InvalidPeriod
 from src.core.persistence import rowcount
@@ -47,6 +48,8 @@ def ordered_event_id() -> uuid.UUID:
 
 # At most this many events sharing the last instant of a feed page are added to finish the group.
 FEED_TIE_COMPLETION_MAX = 100
+EXPORT_PAGE = 1_000  # events read at once by the streamed export
+
 _COLUMNS = (
     T.id,
     T.identity_id,
@@ -182,8 +185,13 @@ class EventJournalService(EventJournalInterface):
         if category is not None:
             query = query.where(T.category == str(category))
         if before is not None and before_id is not None:
-            # Keyset: strictly after the last item received in (instant, id) order.
-            query = query.where(or_(T.occurred_at < before, and_(T.occurred_at == before, T.id < before_id)))
+            # Keyset: strictly after the last item received in (instant, id) order. A row comparison
+            # bounds the index scan at the cursor; on SQLite (no row-value range scans in older
+            # versions) the extra `occurred_at <= before` does the same.
+            cursor = tuple_(
+                bindparam(None, before, type_=T.occurred_at.type), bindparam(None, before_id, type_=T.id.type)
+            )
+            query = query.where(tuple_(T.occurred_at, T.id) < cursor, T.occurred_at <= before)
         elif before is not None:
             query = query.where(T.occurred_at < before)
         rows = list((await self.session.execute(query.order_by(T.occurred_at.desc(), T.id.desc()).limit(limit))).all())
@@ -322,6 +330,13 @@ class EventJournalService(EventJournalInterface):
     async def export_all(self, identity_id: uuid.UUID) -> list[ActivityEvent]:
         query = select(*_COLUMNS).where(T.identity_id == identity_id).order_by(T.occurred_at, T.id)
         return [_to_model(row) for row in (await self.session.execute(query)).all()]
+
+    async def export_rows(self, identity_id: uuid.UUID) -> AsyncIterator[dict[str, Any]]:
+        """`export_all`, one JSON-ready event at a time, read from the database in pages."""
+        query = select(*_COLUMNS).where(T.identity_id == identity_id).order_by(T.occurred_at, T.id)
+        result = await self.session.stream(query.execution_options(yield_per=EXPORT_PAGE))
+        async for row in result:
+            yield _to_model(row).model_dump(mode="json")
 
     async def erase(self, identity_id: uuid.UUID) -> int:
         result = await self.session.execute(delete(T).where(T.identity_id == identity_id))

@@ -176,7 +176,16 @@ class _ExportReader:
 
 
 def _apple_date(text: str) -> datetime:
-    value = datetime.strptime(text.strip(), APPLE_DATE_FORMAT)
+    text = text.strip()
+    # "2024-03-01 07:15:00 +0100": the ISO parser (several times faster than strptime) reads it
+    # once the space before the offset is gone; anything else goes through the exact format.
+    if len(text) == 25 and text[10] == " " and text[19] == " " and text[20] in "+-":
+        try:
+            value = datetime.fromisoformat(text[:19] + text[20:])
+        except ValueError:
+            value = datetime.strptime(text, APPLE_DATE_FORMAT)
+    else:
+        value = datetime.strptime(text, APPLE_DATE_FORMAT)
     if value.year < OLDEST.year:
         raise ValueError("before 2000")
     return value

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import IO
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from src.core.errors import ConfirmationRequired, PayloadTooLarge
 from src.core.uow import UnitOfWork
 from src.modules.event_journal import EventType, event_journal
-from src.modules.metrics import InvalidMetric, Metric, MetricSource, MetricType, metrics
+from src.modules.metrics import InvalidMetric, Metric, MetricSource, MetricType, StoredMeasurement, metrics
 from src.modules.profile import profile_service
 
 from .apple_health import MAX_EXPANSION, ParsedExport, parse_apple_health_export
@@ -54,6 +54,8 @@ CONTEXT_LABELS: dict[str, tuple[str, str]] = {
     MetricType.SLEEP: ("Sleep Duration", "hours"),
     MetricType.STEPS: ("Steps Today", "steps"),
 }
+DEVICE_BACKFILL = timedelta(days=7)  # as metrics: device weigh-ins this recent count on their own day
+IMPORT_BATCH = 2_000  # readings upserted (and committed) together by an Apple Health import
 NO_DATA_MESSAGE = (
     "No health data yet. Connect Apple Health or Health Connect in the app to see insights and your recovery score."
 )
@@ -241,22 +243,40 @@ class HealthSyncService(HealthSyncInterface):
         )
 
     async def _store_export(self, identity_id: UUID, parsed: ParsedExport, zone: ZoneInfo) -> dict[str, ImportCounts]:
+        """Upsert the export in batches of `IMPORT_BATCH` readings, each committed on its own (an
+        import stopped half-way is finished by importing the file again: nothing is doubled)."""
         counts = {t: ImportCounts(records=parsed.records[t], skipped=parsed.skipped[t]) for t in HEALTH_TYPES}
         store = metrics(self.uow)
-        for metric_type, instant, value in parsed.values:
-            counted = counts[metric_type]
-            try:
-                stored = await store.store(
-                    identity_id,
-                    [measurement(metric_type, value, instant, zone)],
-                    source=MetricSource.DEVICE_SYNC,
-                    record_events=False,  # one health_synced event for the whole import
-                )
-            except InvalidMetric:
-                counted.skipped += 1  # a single measurement is validated before anything is written
-                continue
-            if stored[0].changed:
-                counted.imported += 1
-            else:
-                counted.unchanged += 1
+        values = parsed.values
+        # Changed weigh-ins to credit: the latest of each local day (progression credits a day once).
+        weigh_ins: dict[date, tuple[datetime, StoredMeasurement]] = {}
+        for start in range(0, len(values), IMPORT_BATCH):
+            batch = values[start : start + IMPORT_BATCH]
+            stored = await store.store_import(
+                identity_id,
+                [measurement(metric_type, value, instant, zone) for metric_type, instant, value in batch],
+                source=MetricSource.DEVICE_SYNC,
+            )
+            for (metric_type, instant, _), outcome in zip(batch, stored, strict=True):
+                counted = counts[metric_type]
+                if outcome is None:
+                    counted.skipped += 1
+                elif outcome.changed:
+                    counted.imported += 1
+                    day = instant.astimezone(zone).date()
+                    if metric_type == MetricType.WEIGHT and (day not in weigh_ins or instant > weigh_ins[day][0]):
+                        weigh_ins[day] = (instant, outcome)
+                else:
+                    counted.unchanged += 1
+            if start + IMPORT_BATCH < len(values):
+                await self.uow.release()
+        # Days within the back-fill window are credited on their own day, older ones all count as
+        # one weigh-in now: at most 8 credits, however long the history.
+        recent = self.uow.now() - DEVICE_BACKFILL
+        older = [(instant, weigh_in) for instant, weigh_in in weigh_ins.values() if instant < recent]
+        credits = [(instant, weigh_in) for instant, weigh_in in weigh_ins.values() if instant >= recent]
+        if older:
+            credits.append(max(older, key=lambda pair: pair[0]))
+        for instant, weigh_in in sorted(credits, key=lambda pair: pair[0]):
+            await store.credit_weight_log(identity_id, weigh_in, instant)
         return counts

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
@@ -29,6 +29,9 @@ class Measurement(BaseModel):
     reference_low: float | None = None
     reference_high: float | None = None
     flag: BiomarkerFlag | None = None
+    # A lab result as given, when it was converted to its series' unit (set by metrics).
+    original_value: float | None = None
+    original_unit: str | None = None
 
 
 class StoredMeasurement(BaseModel):
@@ -55,6 +58,19 @@ class MetricsInterface(ABC):
         """Validate (raises InvalidMetric) and upsert; weight logs are credited."""
 
     @abstractmethod
+    async def store_import(
+        self, identity_id: UUID, measurements: Sequence[Measurement], *, source: MetricSource
+    ) -> list[StoredMeasurement | None]:
+        """One batch of an import, in a few statements: upserted like `store`, None for a
+        measurement that fails validation, no event per row, nothing credited."""
+
+    @abstractmethod
+    async def credit_weight_log(
+        self, identity_id: UUID, stored: StoredMeasurement, measured_at: datetime
+    ) -> Reward | None:
+        """Credit a stored device weigh-in (on its day within the back-fill window, else now)."""
+
+    @abstractmethod
     async def latest_values(
         self, identity_id: UUID, metric_types: Sequence[str], *, accessed_by: str
     ) -> dict[str, Metric]:
@@ -74,6 +90,15 @@ class MetricsInterface(ABC):
         self, identity_id: UUID, metric_type: str, *, period_days: int, accessed_by: str
     ) -> MetricTrend | None:
         """Least-squares trend over the period; the read is recorded in the journal."""
+
+    @abstractmethod
+    async def move_lab_report(self, identity_id: UUID, lab_report_id: UUID, *, timestamp: datetime, day: date) -> int:
+        """Move a lab report's results to another test day (raises MeasurementConflict when the
+        person already has results of the same analytes on that day); the count moved."""
+
+    @abstractmethod
+    async def lab_report_results(self, identity_id: UUID, lab_report_id: UUID) -> list[Metric]:
+        """The results read from one lab report, by metric type."""
 
     @abstractmethod
     async def delete_by_source(

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from src.core.types import ExactScalars
 from src.core.validation import storable_text
 
 
@@ -40,6 +41,7 @@ class MetricSource(StrEnum):
     CALCULATED = "calculated"
     DEVICE_SYNC = "device_sync"
     LAB_REPORT = "lab_report"
+    FHIR_IMPORT = "fhir_import"  # lab results imported from a FHIR Bundle or Observation
 
 
 CLIENT_SOURCES = (MetricSource.USER_INPUT, MetricSource.DEVICE_SYNC)
@@ -70,7 +72,7 @@ def _utc_instant(value: datetime | None) -> datetime | None:
         raise ValueError("datetime out of range") from exc
 
 
-class _MetricInput(BaseModel):
+class _MetricInput(ExactScalars):
     @field_validator("*", mode="after")
     @classmethod
     def _text_is_storable(cls, value: Any) -> Any:
@@ -98,6 +100,10 @@ class Metric(BaseModel):
     reference_low: float | None = None
     reference_high: float | None = None
     flag: BiomarkerFlag | None = None
+    original_value: float | None = Field(
+        default=None, description="Lab results: the value as printed, before conversion to the series' unit"
+    )
+    original_unit: str | None = Field(default=None, description="Lab results: the unit as printed")
     created_at: AwareDatetime
     updated_at: AwareDatetime
 

@@ -38,6 +38,9 @@ class MetricRow(Base):
     reference_low: Mapped[float | None] = mapped_column(Float)
     reference_high: Mapped[float | None] = mapped_column(Float)
     flag: Mapped[str | None] = mapped_column(String(20))
+    # A lab result as printed, when its series keeps another unit (see lab_units.py).
+    original_value: Mapped[float | None] = mapped_column(Float)
+    original_unit: Mapped[str | None] = mapped_column(String(50))
     # The bloodwork report the value was read from (bloodwork's table; cleared when it goes).
     lab_report_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("lab_reports.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -4,6 +4,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import Query, Response, status
+from fastapi.responses import JSONResponse
 from pydantic import AfterValidator
 
 from src.core.errors import problem_schema
@@ -198,6 +199,25 @@ async def biomarkers_grouped(
     uow: UoWDep, me: CurrentIdentity, limit: Annotated[int, Query(ge=1, le=100)] = 20
 ) -> list[BiomarkerTestGroup]:
     return await MetricsService(uow).biomarkers_grouped(me.identity_id, limit=limit)
+
+
+@router.get(
+    "/fhir",
+    summary="Your lab results and vital signs as a FHIR R4 Bundle (collection)",
+    description=(
+        "A `Bundle` of type `collection` (media type application/fhir+json): an `Observation` per lab result "
+        "(category laboratory, LOINC code for every standardised analyte, UCUM unit, `referenceRange`, "
+        "`interpretation` H/L/N/A, `effectiveDateTime` in your time zone), per weight, body fat, resting heart rate, "
+        "HRV and daily steps value (category vital-signs, LOINC 29463-7, 41982-0, 40443-4, 80404-7, 41950-7), and a "
+        "`DiagnosticReport` (LOINC 11502-2) grouping each lab report's results. At most `limit` values, newest first."
+    ),
+    responses={401: problem_schema(), 422: problem_schema()},
+)
+async def fhir_export(
+    uow: UoWDep, me: CurrentIdentity, limit: Annotated[int, Query(ge=1, le=10_000)] = 5000
+) -> JSONResponse:
+    body = await MetricsService(uow).fhir_bundle(me.identity_id, limit=limit)
+    return JSONResponse(body, media_type="application/fhir+json")
 
 
 @router.delete(

@@ -4,10 +4,10 @@ import math
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Integer, and_, case, cast, delete, func, or_, select
+from sqlalchemy import Integer, and_, case, cast, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -24,7 +24,10 @@ from .errors import (
     MeasurementConflict,
     MetricNotFound,
 )
+from .fhir import VITALS, diagnostic_report, lab_observation, vital_observation
+from .fhir import bundle as fhir_bundle
 from .interface import Measurement, MetricsInterface, StoredMeasurement
+from .lab_units import normalise_lab_value
 from .models import (
     OUT_OF_RANGE,
     BiomarkerFlag,
@@ -155,10 +158,10 @@ class MetricsService(MetricsInterface):
         prepared: list[tuple[str, float, Measurement]] = []
         for measurement in measurements:
             try:
-                metric_type, value, _info = canonical(measurement.metric_type, measurement.value, measurement.unit)
+                metric_type, value, _info = canonical(*_lab_series(measurement))
             except MetricTypeError as exc:
                 raise InvalidMetric(str(exc), extra={"metric_type": measurement.metric_type}) from exc
-            prepared.append((metric_type, value, _checked(measurement)))
+            prepared.append((metric_type, value, _checked(_in_lab_unit(metric_type, measurement))))
         out: list[StoredMeasurement] = []
         journal = event_journal(self.uow)
         for metric_type, value, measurement in prepared:
@@ -203,6 +206,129 @@ class MetricsService(MetricsInterface):
             )
         return out
 
+    async def credit_weight_log(
+        self, identity_id: uuid.UUID, stored: StoredMeasurement, measured_at: datetime
+    ) -> Reward | None:
+        """Credit one device weigh-in of an import, like `store` does: on the day it was measured
+        within the back-fill window, else now; and mark the onboarding step."""
+        credited_at = self.uow.now()
+        if credited_at - DEVICE_BACKFILL <= measured_at:
+            credited_at = min(measured_at, credited_at)
+        outcome = await self.uow.publish(
+            WeightLogged(identity_id=identity_id, occurred_at=credited_at, metric_id=stored.id, value_kg=stored.value)
+        )
+        await profile_service(self.uow).mark_onboarding(identity_id, OnboardingStep.FIRST_WEIGHT_LOGGED)
+        return outcome.first(Reward)
+
+    async def store_import(
+        self, identity_id: uuid.UUID, measurements: Sequence[Measurement], *, source: MetricSource
+    ) -> list[StoredMeasurement | None]:
+        """`store` for a batch of an import: the same upsert by (person, type, source, instant or
+        day) in a few statements for the whole batch (one select, one insert, one update), no
+        journal event per row, and a measurement that fails validation answers None instead of
+        refusing the batch. Nothing is credited: the importer credits the import once
+        (`credit_weight_log`)."""
+        out: list[StoredMeasurement | None] = [None] * len(measurements)
+        prepared: list[tuple[int, str, float, Measurement]] = []
+        for index, measurement in enumerate(measurements):
+            try:
+                metric_type, value, _info = canonical(measurement.metric_type, measurement.value)
+                prepared.append((index, metric_type, value, _checked(measurement)))
+            except (MetricTypeError, InvalidMetric):
+                continue
+        if not prepared:
+            return out
+        now = self.uow.now()
+        columns = [M.id, M.metric_type, M.timestamp, M.day, M.value, M.value_text, M.unit, M.note, M.reference_low]
+        columns += [M.reference_high, M.flag]
+        # Lookups by range, each along a unique index: point readings by instant, daily totals by
+        # day (or by instant, for rows stored before rows had days). A range costs the same
+        # whatever plan the database picks (a list of instants compared row by row against every
+        # row of the person does not); the rows in between are matched exactly below. Cheapest
+        # for a batch in time order, as imports are.
+        points = {m.timestamp for _, _, _, m in prepared if m.day is None}
+        days = {m.day for _, _, _, m in prepared if m.day is not None}
+        daily_instants = {m.timestamp for _, _, _, m in prepared if m.day is not None}
+        owned = (
+            M.identity_id == identity_id,
+            M.source == str(source),
+            M.metric_type.in_({metric_type for _, metric_type, _, _ in prepared}),
+        )
+        found_rows: list[Any] = []
+        for condition in (
+            M.timestamp.between(min(points), max(points)) if points else None,
+            M.day.between(min(days), max(days)) if days else None,
+            M.timestamp.between(min(daily_instants), max(daily_instants)) if daily_instants else None,
+        ):
+            if condition is not None:
+                found_rows.extend((await self.session.execute(select(*columns).where(*owned, condition))).all())
+        by_day: dict[tuple[str, Any], Any] = {}
+        by_instant: dict[tuple[str, datetime], Any] = {}
+        for row in found_rows:
+            if row.day is not None:
+                by_day[(row.metric_type, row.day)] = row
+            by_instant[(row.metric_type, row.timestamp)] = row
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        pending: dict[uuid.UUID, tuple[int, str, float, Measurement]] = {}
+        for item in prepared:
+            index, metric_type, value, measurement = item
+            fields: dict[str, Any] = {
+                "value": value,
+                "value_text": measurement.value_text,
+                "unit": default_unit(metric_type) or measurement.unit,
+                "note": measurement.note,
+                "reference_low": measurement.reference_low,
+                "reference_high": measurement.reference_high,
+                "flag": str(measurement.flag) if measurement.flag else None,
+            }
+            if measurement.day is None:
+                found = by_instant.get((metric_type, measurement.timestamp))
+            else:
+                found = by_day.get((metric_type, measurement.day))
+                if found is None:
+                    candidate = by_instant.get((metric_type, measurement.timestamp))
+                    found = candidate if candidate is not None and candidate.day is None else None
+                fields["timestamp"], fields["day"] = measurement.timestamp, measurement.day
+            if found is not None:
+                changed = any(getattr(found, k) != v for k, v in fields.items())
+                if changed:
+                    updates.append({"id": found.id, **fields, "updated_at": now})
+                out[index] = StoredMeasurement(id=found.id, metric_type=metric_type, value=value, changed=changed)
+                continue
+            row_id = uuid.uuid4()
+            inserts.append(
+                {
+                    "id": row_id,
+                    "identity_id": identity_id,
+                    "metric_type": metric_type,
+                    "source": str(source),
+                    "timestamp": measurement.timestamp,
+                    "day": measurement.day,
+                    "lab_report_id": None,
+                    "created_at": now,
+                    "updated_at": now,
+                    **fields,
+                }
+            )
+            pending[row_id] = item
+        if updates:
+            await self.session.execute(update(M), updates)
+        if inserts:
+            insert = pg_insert(M) if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert(M)
+            result = await self.session.execute(insert.on_conflict_do_nothing().returning(M.id), inserts)
+            for inserted in result.scalars():
+                index, metric_type, value, _ = pending.pop(inserted)
+                out[index] = StoredMeasurement(id=inserted, metric_type=metric_type, value=value, changed=True)
+            # Rows another request stored meanwhile: upserted one by one, like `store` does.
+            for index, metric_type, value, measurement in pending.values():
+                try:
+                    row_id, changed = await self._upsert(identity_id, metric_type, value, measurement, source, None)
+                except MeasurementConflict:
+                    continue
+                out[index] = StoredMeasurement(id=row_id, metric_type=metric_type, value=value, changed=changed)
+        return out
+
     async def _upsert(
         self,
         identity_id: uuid.UUID,
@@ -234,6 +360,8 @@ class MetricsService(MetricsInterface):
             "reference_low": measurement.reference_low,
             "reference_high": measurement.reference_high,
             "flag": str(measurement.flag) if measurement.flag else None,
+            "original_value": measurement.original_value,
+            "original_unit": measurement.original_unit,
         }
         if measurement.day is not None:
             fields["timestamp"] = measurement.timestamp  # the day's midnight in the current time zone
@@ -320,6 +448,49 @@ class MetricsService(MetricsInterface):
             query = query.where(M.timestamp < before)
         result = await self.session.execute(query)
         return rowcount(result)
+
+    async def move_lab_report(
+        self, identity_id: uuid.UUID, lab_report_id: uuid.UUID, *, timestamp: datetime, day: date
+    ) -> int:
+        rows = list(
+            (
+                await self.session.execute(
+                    select(M)
+                    .where(M.identity_id == identity_id, M.lab_report_id == lab_report_id)
+                    .order_by(M.metric_type)
+                    .with_for_update()
+                )
+            ).scalars()
+        )
+        if not rows:
+            return 0
+        types = [row.metric_type for row in rows]
+        clash = (
+            await self.session.execute(
+                select(M.metric_type)
+                .where(
+                    M.identity_id == identity_id,
+                    M.metric_type.in_(types),
+                    M.source.in_({row.source for row in rows}),
+                    or_(M.lab_report_id.is_(None), M.lab_report_id != lab_report_id),
+                    or_(M.timestamp == timestamp, M.day == day),
+                )
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        if clash is not None:
+            raise MeasurementConflict("You already have results of this test on that day", extra={"metric_type": clash})
+        now = self.uow.now()
+        for row in rows:
+            row.timestamp, row.day, row.updated_at = timestamp, day, now
+        await self.session.flush()
+        return len(rows)
+
+    async def lab_report_results(self, identity_id: uuid.UUID, lab_report_id: uuid.UUID) -> list[Metric]:
+        rows = await self.session.execute(
+            select(M).where(M.identity_id == identity_id, M.lab_report_id == lab_report_id).order_by(M.metric_type)
+        )
+        return [to_model(row) for row in rows.scalars()]
 
     async def delete_by_source(
         self, identity_id: uuid.UUID, source: MetricSource, *, metric_types: Sequence[str] | None = None
@@ -612,19 +783,22 @@ class MetricsService(MetricsInterface):
             await self.session.execute(
                 select(
                     M.timestamp,
+                    M.day,
                     func.count(),
                     func.sum(case((M.flag == str(BiomarkerFlag.NORMAL), 1), else_=0)),
                     func.sum(case((M.flag.in_([str(f) for f in OUT_OF_RANGE]), 1), else_=0)),
                 )
                 .where(biomarker)
-                .group_by(M.timestamp)
+                .group_by(M.timestamp, M.day)
                 .order_by(M.timestamp.desc())
             )
         ).all()
         groups: dict[Any, list[int]] = {}
         bounds: dict[Any, list[datetime]] = {}
-        for instant, count, normal, abnormal in instants:
-            day = instant.astimezone(zone).date()
+        # A report's local test day is stored with its results: a later change of time zone
+        # does not move them to another day.
+        for instant, stored_day, count, normal, abnormal in instants:
+            day = stored_day or instant.astimezone(zone).date()
             if day not in groups and len(groups) >= limit:
                 break
             totals = groups.setdefault(day, [0, 0, 0])
@@ -642,7 +816,7 @@ class MetricsService(MetricsInterface):
         ).scalars()
         members: dict[Any, list[Metric]] = {day: [] for day in groups}
         for row in rows:
-            day = row.timestamp.astimezone(zone).date()
+            day = row.day or row.timestamp.astimezone(zone).date()
             if day in members:
                 members[day].append(to_model(row))
         return [
@@ -725,6 +899,43 @@ class MetricsService(MetricsInterface):
         await self._audit(identity_id, accessed_by, [metric_type])
         return trend
 
+    async def fhir_bundle(self, identity_id: uuid.UUID, *, limit: int) -> dict[str, Any]:
+        """Lab results and vital signs (newest `limit` values) as a FHIR R4 Bundle of type
+        collection: an Observation each, a DiagnosticReport per lab report."""
+        zone = await profile_service(self.uow).zone_of(identity_id)
+        biomarker = M.metric_type.like(_escape_like(BIOMARKER_PREFIX) + "%", escape="\\")
+        rows = list(
+            (
+                await self.session.execute(
+                    select(M)
+                    .where(M.identity_id == identity_id, or_(biomarker, M.metric_type.in_(list(VITALS))))
+                    .order_by(M.timestamp.desc(), M.id)
+                    .limit(limit)
+                )
+            ).scalars()
+        )
+        resources: list[dict[str, Any]] = []
+        reports: dict[uuid.UUID, list[MetricRow]] = {}
+        for row in reversed(rows):
+            metric = to_model(row)
+            local = metric.timestamp.astimezone(zone)
+            resource = lab_observation(metric, local_time=local) or vital_observation(metric, local_time=local)
+            if resource is None:
+                continue
+            resources.append(resource)
+            if row.lab_report_id is not None:
+                reports.setdefault(row.lab_report_id, []).append(row)
+        for report_id, members in reports.items():
+            resources.append(
+                diagnostic_report(
+                    report_id,
+                    effective=members[0].timestamp.astimezone(zone),
+                    issued=min(m.created_at for m in members),
+                    result_ids=[str(m.id) for m in members],
+                )
+            )
+        return fhir_bundle(resources, bundle_id=uuid.uuid4(), timestamp=self.uow.now())
+
     # Personal data --------------------------------------------------------------------------
 
     async def export(self, identity_id: uuid.UUID) -> list[dict[str, Any]]:
@@ -732,6 +943,45 @@ class MetricsService(MetricsInterface):
             await self.session.execute(select(M).where(M.identity_id == identity_id).order_by(M.timestamp, M.id))
         ).scalars()
         return [to_model(r).model_dump(mode="json") for r in rows]
+
+
+def _lab_series(measurement: Measurement) -> tuple[str, float, str | None]:
+    """(type, value, unit) for `canonical`: a lab result after its conversion to its series'
+    unit (see `lab_units`); other types as given."""
+    metric_type = measurement.metric_type.strip().lower()
+    if not metric_type.startswith(BIOMARKER_PREFIX) or not math.isfinite(measurement.value):
+        return measurement.metric_type, measurement.value, measurement.unit
+    lab = normalise_lab_value(
+        metric_type[len(BIOMARKER_PREFIX) :],
+        measurement.value,
+        measurement.unit,
+        measurement.reference_low,
+        measurement.reference_high,
+    )
+    return BIOMARKER_PREFIX + lab.key, lab.value, None
+
+
+def _in_lab_unit(metric_type: str, measurement: Measurement) -> Measurement:
+    """A lab result in its series' canonical unit (see `lab_units`), keeping the value and unit
+    as given in `original_value` / `original_unit`."""
+    if not metric_type.startswith(BIOMARKER_PREFIX) or measurement.original_value is not None:
+        return measurement
+    lab = normalise_lab_value(
+        measurement.metric_type.strip().lower()[len(BIOMARKER_PREFIX) :],
+        measurement.value,
+        measurement.unit,
+        measurement.reference_low,
+        measurement.reference_high,
+    )
+    return measurement.model_copy(
+        update={
+            "unit": lab.unit[:50] if lab.unit else None,
+            "reference_low": lab.reference_low,
+            "reference_high": lab.reference_high,
+            "original_value": measurement.value,
+            "original_unit": measurement.unit,
+        }
+    )
 
 
 def _checked(measurement: Measurement) -> Measurement:

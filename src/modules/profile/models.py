@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 
+from src.core.types import ExactScalars
 from src.core.validation import storable_text
 
 # Enums --------------------------------------------------------------------------------------
@@ -191,7 +192,12 @@ def _storable_text(value: Any) -> Any:
     return value
 
 
-class _Input(BaseModel):
+# Dates a person can mean (a goal's target, a consultation): anything else is a typo or garbage.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
+
+
+class _Input(ExactScalars):
     """Base of every request body of the module."""
 
     @field_validator("*", mode="after")
@@ -255,7 +261,7 @@ class GoalsUpdate(_Input):
     secondary_goals: list[GoalType] | None = Field(default=None, max_length=8)
     starting_weight_kg: float | None = Field(default=None, ge=20, le=400)
     target_weight_kg: float | None = Field(default=None, ge=20, le=400)
-    target_date: date | None = None
+    target_date: date | None = Field(default=None, ge=EARLIEST_DATE, le=LATEST_DATE)
     target_body_fat_percent: float | None = Field(default=None, ge=2, le=75)
     target_muscle_mass_kg: float | None = Field(default=None, ge=10, le=200)
     weekly_workout_goal: int | None = Field(default=None, ge=1, le=7)
@@ -301,7 +307,7 @@ class HealthUpdate(_Input):
     medication_notes: str | None = Field(default=None, max_length=1000)
     medication_requires_food: bool | None = None
     doctor_approved_fasting: bool | None = None
-    doctor_consultation_date: date | None = None
+    doctor_consultation_date: date | None = Field(default=None, ge=EARLIEST_DATE, le=LATEST_DATE)
     emergency_contact_name: ShortText | None = None
     emergency_contact_phone: Phone | None = None
 
