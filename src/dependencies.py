@@ -5,10 +5,16 @@ rate limit.
 response is sent), rolls it back when the handler raises. `CurrentIdentity` verifies the bearer
 token and that its session is live and its identity exists; `AdminIdentity` also requires the
 `admin` capability.
+
+Personal access tokens (`ugoki_pat_…`, issued for a person's own integrations) are accepted only on
+routes that declare a scope the token holds (`src/core/scopes.py`): `refuse_unscoped_tokens` runs
+for every route of the app and refuses them where no scope is declared, `CurrentIdentity` checks
+the token's scopes against the route's.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
@@ -18,6 +24,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from src.core.errors import AppError, Forbidden, Unauthorized
 from src.core.rate_limit import client_ip, keyed_by_ip
+from src.core.scopes import TokenScopeMissing, is_personal_token, required_scope
 from src.core.security import AccessClaims, Principal, TokenError
 from src.core.uow import UnitOfWork
 
@@ -106,8 +113,11 @@ async def enforce_rate_limit(request: Request) -> None:
         return
     route = request.scope.get("route")
     claims = None if keyed_by_ip(route) else verified_claims(request)
+    token = None if keyed_by_ip(route) else _bearer_token(request)
     if claims is not None:
         subject = f"user:{claims.identity_id}"
+    elif is_personal_token(token):
+        subject = "token:" + hashlib.sha256(str(token).encode()).hexdigest()[:32]
     else:
         subject = f"ip:{client_ip(request, request.app.state.resources.settings.trusted_proxies)}"
     await limiter.check(route=route, method=request.method, subject=subject)
@@ -118,6 +128,43 @@ async def enforce_rate_limit_once(request: Request) -> None:
     such requests count too, so they cannot be sent without limit."""
     if request.scope.get("route") is not None and not getattr(request.state, "rate_limit_checked", False):
         await enforce_rate_limit(request)
+
+
+async def check_personal_token(request: Request) -> None:
+    """Personal access tokens, default deny: a route that declares no token scope refuses them
+    (403), whatever else it accepts, and a route that declares one needs a live token holding
+    it. Runs for every route of the app, before the route's own unit of work begins: the token
+    is read (and its use journalled, at most hourly) in sessions of its own."""
+    token = _bearer_token(request)
+    if token is None or not is_personal_token(token):
+        return
+    needed = required_scope(request.scope.get("route"))
+    if needed is None:
+        raise TokenScopeMissing("Personal access tokens cannot be used on this route")
+    resources = request.app.state.resources
+    tokens = resources.personal_tokens
+    if tokens is None:
+        raise Unauthorized("Personal access tokens are not accepted")
+    sessions = request.app.state.sessions
+    async with sessions.reader() as session:
+        resolved = await tokens.resolve(UnitOfWork(session=session, resources=resources), token)
+    if resolved is None:
+        raise Unauthorized("Invalid, expired or revoked personal access token")
+    principal, record_use = resolved
+    if principal.scopes is None or needed not in principal.scopes:
+        raise TokenScopeMissing(f"This personal access token lacks the scope {needed}")
+    if record_use:
+        async with sessions.writer() as session:
+            await tokens.record_use(UnitOfWork(session=session, resources=resources), principal)
+            await session.commit()
+    request.state.personal_principal = principal
+
+
+def _personal_principal(request: Request) -> Principal:
+    principal: Principal | None = getattr(request.state, "personal_principal", None)
+    if principal is None:  # pragma: no cover - check_personal_token runs first on every route
+        raise TokenScopeMissing("Personal access tokens cannot be used on this route")
+    return principal
 
 
 async def _resolve(uow: UnitOfWork, claims: AccessClaims) -> Principal | None:
@@ -132,6 +179,11 @@ async def current_principal(
     uow: UoWDep,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal:
+    token = _bearer_token(request)
+    if token is not None and is_personal_token(token):
+        personal = _personal_principal(request)
+        request.state.identity_id = personal.identity_id
+        return personal
     claims = verified_claims(request)
     if claims is None:
         raise Unauthorized(getattr(request.state, "access_error", None) or "Not authenticated")
@@ -153,6 +205,9 @@ CurrentIdentity = Annotated[Principal, Depends(current_principal)]
 
 async def optional_principal(request: Request, uow: UnitOfWork) -> Principal | None:
     """The caller when a valid token is presented, else None (for endpoints open to everyone)."""
+    token = _bearer_token(request)
+    if token is not None and is_personal_token(token):
+        return _personal_principal(request)
     claims = verified_claims(request)
     if claims is None:
         return None

@@ -40,7 +40,7 @@ from src.core.security import PrincipalCache, TokenCodec
 from src.core.settings import Settings, get_settings
 from src.core.uow import Resources, UnitOfWork
 from src.database import SessionFactory, create_engine
-from src.dependencies import enforce_rate_limit, enforce_rate_limit_once
+from src.dependencies import check_personal_token, enforce_rate_limit, enforce_rate_limit_once
 from src.modules.account.manifest import MANIFEST as ACCOUNT
 from src.modules.ai_coach.manifest import MANIFEST as AI_COACH
 from src.modules.bloodwork.manifest import MANIFEST as BLOODWORK
@@ -48,7 +48,8 @@ from src.modules.content.manifest import MANIFEST as CONTENT
 from src.modules.event_journal.manifest import MANIFEST as EVENT_JOURNAL
 from src.modules.health_sync.manifest import MANIFEST as HEALTH_SYNC
 from src.modules.identity.manifest import MANIFEST as IDENTITY
-from src.modules.identity.manifest import id_token_verifiers, resolve_principal
+from src.modules.identity.manifest import id_token_verifiers, personal_tokens, resolve_principal
+from src.modules.integrations.manifest import MANIFEST as INTEGRATIONS
 from src.modules.metrics.manifest import MANIFEST as METRICS
 from src.modules.notification.manifest import MANIFEST as NOTIFICATION
 from src.modules.profile.manifest import MANIFEST as PROFILE
@@ -74,6 +75,7 @@ MODULES: tuple[ModuleManifest, ...] = (
     ACCOUNT,
     HEALTH_SYNC,
     BLOODWORK,
+    INTEGRATIONS,
     RESEARCH,
     AI_COACH,
     SOCIAL,
@@ -144,6 +146,7 @@ def create_app(
         keyring=Keyring(settings.encryption_keys()),
         id_token_verifiers=id_token_verifiers(settings),
         resolve_principal=resolve_principal,
+        personal_tokens=personal_tokens,
     )
     outbox_handlers: dict[str, OutboxHandler[UnitOfWork]] = {DELETE_TOPIC: delete_stored_object}
     for module in modules:
@@ -244,7 +247,7 @@ def create_app(
             "per route are listed under `x-rate-limit`; over a limit the answer is 429 with `Retry-After`."
         ),
         lifespan=lifespan,
-        dependencies=[Depends(enforce_rate_limit)],
+        dependencies=[Depends(enforce_rate_limit), Depends(check_personal_token)],
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,

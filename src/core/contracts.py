@@ -72,6 +72,22 @@ class SocialProgress(DomainEvent):
     challenge_won: bool = False
 
 
+class AchievementUnlocked(DomainEvent):
+    """Progression unlocked an achievement (published once per unlock, inside its transaction)."""
+
+    achievement_id: UUID
+    name: str
+    achievement_type: str
+    xp_reward: int
+
+
+class LevelReached(DomainEvent):
+    """Progression moved the person up to `level` (published once per credit that did)."""
+
+    level: int
+    title: str
+
+
 class XPCredited(DomainEvent):
     """XP appended to the ledger by one credit (the activity's XP, its streak bonus and the
     achievements it unlocked; or an admin grant), published by progression in the crediting

@@ -50,9 +50,17 @@ class Principal:
     session_id: uuid.UUID
     identity_type: str
     capabilities: frozenset[str]
+    # Set when the caller presented a personal access token: the token's scopes (its id is
+    # `session_id`). None for a signed-in session, which may call every route it is allowed to.
+    scopes: frozenset[str] | None = None
 
     def has(self, capability: str) -> bool:
-        return capability in self.capabilities
+        # A personal access token never carries capabilities (admin included).
+        return self.scopes is None and capability in self.capabilities
+
+    @property
+    def via_personal_token(self) -> bool:
+        return self.scopes is not None
 
 
 class TokenCodec:

@@ -152,6 +152,11 @@ class Settings(BaseSettings):
     # Push messages per person, category and hour (urgent ones excepted).
     notification_push_hourly_cap: int = Field(default=5, ge=1, le=100)
 
+    # Webhooks to people's own endpoints (integrations module)
+    # Allow plain http and private/loopback targets: local development and tests only.
+    webhook_allow_private_targets: bool = False
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+
     # Event journal
     event_client_skew_seconds: int = Field(default=300, ge=0, le=3600)
     event_retention_days: int = Field(default=730, ge=30)

@@ -37,6 +37,19 @@ class PrincipalResolver(Protocol):
     async def __call__(self, uow: UnitOfWork, *, session_id: UUID, identity_id: UUID) -> Principal | None: ...
 
 
+class PersonalTokens(Protocol):
+    """Personal access tokens (identity module): who is behind one, and recording its use."""
+
+    async def resolve(self, uow: UnitOfWork, token: str) -> tuple[Principal, bool] | None:
+        """The token's principal (None when unknown, revoked or expired) and whether its use is
+        due to be recorded (see `record_use`)."""
+        ...
+
+    async def record_use(self, uow: UnitOfWork, principal: Principal) -> None:
+        """Journal the use of the token (at most once per token per hour)."""
+        ...
+
+
 @dataclass
 class Resources:
     """Process-wide collaborators, created once per app (see `src/main.py`)."""
@@ -57,6 +70,7 @@ class Resources:
     # token verifiers (they cache the providers' keys), and how many CPU-heavy file jobs may run
     # at once per process (image decoding, document reading).
     resolve_principal: PrincipalResolver | None = None
+    personal_tokens: PersonalTokens | None = None
     storage: ObjectStorage | None = None
     id_token_verifiers: Mapping[str, IdTokenVerifying] = field(default_factory=dict)
     image_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))

@@ -11,12 +11,13 @@ from fastapi.responses import StreamingResponse
 from src.core.errors import ConfirmationRequired, problem_schema
 from src.core.rate_limit import limits
 from src.core.routing import ModuleRouter
+from src.core.scopes import TokenScope, by_method
 from src.dependencies import CurrentIdentity, UoWDep, WritingUoWDep
 
 from .models import AnonymizationResult, DeletionResult
 from .service import AccountData
 
-router = ModuleRouter(prefix="/profile", tags=["profile"])
+router = ModuleRouter(prefix="/profile", tags=["profile"], token_scopes=by_method(read=TokenScope.EXPORT_READ))
 _ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (400, 401, 404, 409, 422)}
 
 

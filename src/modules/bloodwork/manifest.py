@@ -10,13 +10,14 @@ from src.core.gdpr import PersonalData
 from src.core.modules import ModuleManifest
 from src.core.persistence import rowcount
 from src.core.routing import ModuleRouter
+from src.core.scopes import TokenScope, by_method
 from src.core.uow import UnitOfWork
 
 from .orm import LabReportRow
 from .reports import LabReports
 from .routes import router as bloodwork_router
 
-router = ModuleRouter(prefix="/uploads", tags=["uploads"])
+router = ModuleRouter(prefix="/uploads", tags=["uploads"], token_scopes=by_method(read=TokenScope.LABS_READ))
 router.include_router(bloodwork_router)
 
 

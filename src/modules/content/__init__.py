@@ -3,7 +3,7 @@
 from src.core.uow import UnitOfWork
 
 from .interface import ContentInterface
-from .models import Recommendation, Workout, WorkoutSession, WorkoutStats
+from .models import CompletedWorkout, Recommendation, Workout, WorkoutSession, WorkoutStats
 
 
 def content(uow: UnitOfWork) -> ContentInterface:
@@ -12,4 +12,12 @@ def content(uow: UnitOfWork) -> ContentInterface:
     return ContentService(uow)
 
 
-__all__ = ["ContentInterface", "Recommendation", "Workout", "WorkoutSession", "WorkoutStats", "content"]
+__all__ = [
+    "CompletedWorkout",
+    "ContentInterface",
+    "Recommendation",
+    "Workout",
+    "WorkoutSession",
+    "WorkoutStats",
+    "content",
+]

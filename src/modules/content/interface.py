@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from datetime import datetime
 from uuid import UUID
 
-from .models import Recommendation, Workout, WorkoutSession, WorkoutStats
+from .models import CompletedWorkout, Recommendation, Workout, WorkoutSession, WorkoutStats
 
 
 class ContentInterface(ABC):
@@ -16,6 +17,12 @@ class ContentInterface(ABC):
     @abstractmethod
     async def stats(self, identity_id: UUID) -> WorkoutStats:
         """Workout statistics in the person's time zone."""
+
+    @abstractmethod
+    async def completed_workouts_between(
+        self, identity_id: UUID, start: datetime, end: datetime, *, limit: int = 500
+    ) -> list[CompletedWorkout]:
+        """Workout sessions completed in [start, end), oldest first, at most `limit`."""
 
     @abstractmethod
     async def completed_session(self, identity_id: UUID, session_id: UUID) -> WorkoutSession | None:

@@ -195,6 +195,17 @@ class CompletedSession(WorkoutSession):
     achievement_xp: int = Field(default=0, description="XP of the achievements this workout unlocked")
 
 
+class CompletedWorkout(BaseModel):
+    """A completed workout session, as other modules see it (the calendar feed)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    session_id: UUID
+    workout_name: str
+    started_at: AwareDatetime
+    completed_at: AwareDatetime
+
+
 class WorkoutStats(BaseModel):
     total_workouts: int
     total_duration_minutes: int = Field(

@@ -29,6 +29,7 @@ from .models import (
     BODY_FOCUS_ALIASES,
     BodyFocus,
     CompletedSession,
+    CompletedWorkout,
     DietTag,
     Difficulty,
     Exercise,
@@ -180,6 +181,26 @@ class ContentService(ContentInterface):
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
         self.session = uow.session
+
+    async def completed_workouts_between(
+        self, identity_id: uuid.UUID, start: datetime, end: datetime, *, limit: int = 500
+    ) -> list[CompletedWorkout]:
+        rows = await self.session.execute(
+            select(WorkoutSessionRow.id, WorkoutRow.name, WorkoutSessionRow.started_at, WorkoutSessionRow.completed_at)
+            .join(WorkoutRow, WorkoutRow.id == WorkoutSessionRow.workout_id)
+            .where(
+                WorkoutSessionRow.identity_id == identity_id,
+                WorkoutSessionRow.status == SessionStatus.COMPLETED,
+                WorkoutSessionRow.completed_at >= start,
+                WorkoutSessionRow.completed_at < end,
+            )
+            .order_by(WorkoutSessionRow.completed_at)
+            .limit(limit)
+        )
+        return [
+            CompletedWorkout(session_id=r.id, workout_name=r.name, started_at=r.started_at, completed_at=r.completed_at)
+            for r in rows
+        ]
 
     # Categories and workouts ----------------------------------------------------------------
 

@@ -43,6 +43,9 @@ class EventType(StrEnum):
     LOGOUT = "logout"
     ACCOUNT_UPGRADED = "account_upgraded"
     SESSION_REVOKED = "session_revoked"
+    PERSONAL_TOKEN_CREATED = "personal_token_created"  # noqa: S105 - event names, not secrets
+    PERSONAL_TOKEN_REVOKED = "personal_token_revoked"  # noqa: S105
+    PERSONAL_TOKEN_USED = "personal_token_used"  # noqa: S105
     # fasting
     FAST_STARTED = "fast_started"
     FAST_PAUSED = "fast_paused"
@@ -128,6 +131,9 @@ EVENT_TYPES: dict[EventType, EventTypeInfo] = {
     EventType.LOGOUT: _info(C.AUTH, "Logged Out", "log-out"),
     EventType.ACCOUNT_UPGRADED: _info(C.AUTH, "Account Secured", "shield"),
     EventType.SESSION_REVOKED: _info(C.AUTH, "Signed Out Everywhere", "shield-off"),
+    EventType.PERSONAL_TOKEN_CREATED: _info(C.AUTH, "Access Token Created", "key"),
+    EventType.PERSONAL_TOKEN_REVOKED: _info(C.AUTH, "Access Token Revoked", "key"),
+    EventType.PERSONAL_TOKEN_USED: _info(C.AUTH, "Access Token Used", "key"),
     EventType.FAST_STARTED: _info(C.FASTING, "Fast Started", "clock"),
     EventType.FAST_PAUSED: _info(C.FASTING, "Fast Paused", "pause"),
     EventType.FAST_RESUMED: _info(C.FASTING, "Fast Resumed", "play"),

@@ -63,3 +63,11 @@ class IdentityNotFound(NotFound):
 
 class WeakPassword(UnprocessableEntity):
     code = "WEAK_PASSWORD"
+
+
+class PersonalTokenNotFound(NotFound):
+    code = "PERSONAL_TOKEN_NOT_FOUND"
+
+
+class TooManyPersonalTokens(Conflict):
+    code = "TOO_MANY_PERSONAL_TOKENS"

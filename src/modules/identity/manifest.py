@@ -10,6 +10,7 @@ from src.core.uow import UnitOfWork
 
 from .models import AuthProvider, Identity
 from .oauth import IdTokenVerifier
+from .personal_tokens import PersonalTokens
 from .routes import router
 from .service import IdentityService
 
@@ -39,6 +40,19 @@ async def resolve_principal(uow: UnitOfWork, *, session_id: UUID, identity_id: U
     return await IdentityService(uow).resolve_principal(session_id=session_id, identity_id=identity_id)
 
 
+class PersonalTokenPort:
+    """Personal access tokens for the request dependencies (wired into `Resources` by the app shell)."""
+
+    async def resolve(self, uow: UnitOfWork, token: str) -> tuple[Principal, bool] | None:
+        return await PersonalTokens(uow).resolve(token)
+
+    async def record_use(self, uow: UnitOfWork, principal: Principal) -> None:
+        await PersonalTokens(uow).record_use(principal)
+
+
+personal_tokens = PersonalTokenPort()
+
+
 async def ensure_admin(uow: UnitOfWork, email: str, password: str | None) -> tuple[Identity, bool]:
     """Operations (scripts/create_admin.py): grant `admin` to the email account, creating it
     (password needed) when missing. Returns the identity and whether it was created. Raises
@@ -47,7 +61,10 @@ async def ensure_admin(uow: UnitOfWork, email: str, password: str | None) -> tup
 
 
 async def _export(uow: UnitOfWork, identity_id: UUID) -> dict[str, object]:
-    return await IdentityService(uow).export(identity_id)
+    exported = await IdentityService(uow).export(identity_id)
+    if exported:
+        exported["personal_access_tokens"] = await PersonalTokens(uow).export(identity_id)
+    return exported
 
 
 async def _erase(uow: UnitOfWork, identity_id: UUID) -> int:
@@ -59,7 +76,14 @@ MANIFEST = ModuleManifest(
     router=router,
     personal_data=PersonalData(
         module="identity",
-        tables=("identities", "identity_credentials", "capabilities", "auth_sessions", "refresh_tokens"),
+        tables=(
+            "identities",
+            "identity_credentials",
+            "capabilities",
+            "auth_sessions",
+            "refresh_tokens",
+            "personal_access_tokens",  # erased with the identity (foreign-key cascade)
+        ),
         export=_export,
         erase=_erase,
         anonymize=None,  # anonymising an account ends it: the identity is erased

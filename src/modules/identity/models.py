@@ -7,6 +7,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
 
+from src.core.scopes import TokenScope
 from src.core.types import ensure_utc
 
 
@@ -112,3 +113,34 @@ class Capability(BaseModel):
     capability: str
     expires_at: datetime | None = None
     granted_at: AwareDatetime
+
+
+PERSONAL_TOKEN_MAX_DAYS = 365
+PERSONAL_TOKENS_PER_IDENTITY = 50
+
+
+class PersonalTokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, description="What the token is for, e.g. `Home Assistant`")
+    scopes: list[TokenScope] = Field(
+        min_length=1, max_length=len(TokenScope), description="What the token may do; every other route refuses it"
+    )
+    expires_in_days: int = Field(default=90, ge=1, le=PERSONAL_TOKEN_MAX_DAYS, description="Lifetime in days")
+
+
+class PersonalToken(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: UUID
+    name: str
+    scopes: list[TokenScope]
+    hint: str = Field(description="The start of the token, to recognise it (the token itself is shown only once)")
+    created_at: AwareDatetime
+    expires_at: AwareDatetime
+    last_used_at: AwareDatetime | None = Field(description="Last recorded use (recorded at most once an hour)")
+    revoked_at: AwareDatetime | None
+
+
+class CreatedPersonalToken(PersonalToken):
+    token: str = Field(description="The token: shown only in this answer, never again. Send it as a bearer token")

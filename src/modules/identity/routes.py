@@ -14,13 +14,17 @@ from .models import (
     AuthenticateRequest,
     AuthResult,
     Capability,
+    CreatedPersonalToken,
     GrantCapabilityRequest,
     Identity,
     LogoutResult,
+    PersonalToken,
+    PersonalTokenCreate,
     RefreshRequest,
     RegisterRequest,
     UpgradeRequest,
 )
+from .personal_tokens import PersonalTokens
 from .service import IdentityService
 
 router = ModuleRouter(prefix="/identity", tags=["identity"])
@@ -138,3 +142,44 @@ async def revoke_capability(
     if not await IdentityService(uow).revoke_capability(identity_id, capability):
         raise NotFound("That identity does not have this capability")
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+_TOKEN_ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (401, 403, 404, 409, 422)}
+
+
+@router.post(
+    "/tokens",
+    response_model=CreatedPersonalToken,
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a personal access token for your own integrations (shown once)",
+    description=(
+        "The token (`ugoki_pat_…`) is sent as `Authorization: Bearer <token>`. It works only on routes "
+        "whose `x-token-scope` is one of its `scopes` (every other route answers 403 "
+        "`TOKEN_SCOPE_MISSING`), until `expires_in_days` pass or it is revoked. Only a keyed hash is "
+        "stored: the token is in this answer and nowhere else. Personal access tokens cannot create "
+        "tokens, webhooks or feeds, nor reach account settings."
+    ),
+    responses=_TOKEN_ERRORS,
+)
+async def create_token(uow: UoWDep, me: CurrentIdentity, body: PersonalTokenCreate) -> CreatedPersonalToken:
+    return await PersonalTokens(uow).create(me.identity_id, body)
+
+
+@router.get(
+    "/tokens",
+    response_model=list[PersonalToken],
+    summary="Your personal access tokens (without the tokens themselves)",
+    responses=_TOKEN_ERRORS,
+)
+async def list_tokens(uow: UoWDep, me: CurrentIdentity) -> list[PersonalToken]:
+    return await PersonalTokens(uow).list_tokens(me.identity_id)
+
+
+@router.delete(
+    "/tokens/{token_id}",
+    response_model=PersonalToken,
+    summary="Revoke a personal access token (it stops working at once)",
+    responses=_TOKEN_ERRORS,
+)
+async def revoke_token(uow: UoWDep, me: CurrentIdentity, token_id: UUID) -> PersonalToken:
+    return await PersonalTokens(uow).revoke(me.identity_id, token_id)

@@ -77,6 +77,10 @@ class MetricsInterface(ABC):
         """Newest value per type (one query); the read is recorded in the journal."""
 
     @abstractmethod
+    async def series_for(self, identity_id: UUID, metric_type: str, *, limit: int, accessed_by: str) -> list[Metric]:
+        """The newest `limit` values of a type, oldest first; the read is recorded in the journal."""
+
+    @abstractmethod
     async def latest_biomarkers(self, identity_id: UUID, *, accessed_by: str, limit: int = 40) -> list[Metric]:
         """The newest value of each lab biomarker (with reference range and flag, newest test
         first, one query); the read is recorded in the journal."""

@@ -9,6 +9,7 @@ from pydantic import AfterValidator
 
 from src.core.errors import problem_schema
 from src.core.routing import ModuleRouter
+from src.core.scopes import TokenScope, by_method, token_scope
 from src.core.types import UTCInstant
 from src.core.validation import storable_text
 from src.dependencies import CurrentIdentity, UoWDep
@@ -26,7 +27,11 @@ from .models import (
 )
 from .service import MetricsService
 
-router = ModuleRouter(prefix="/metrics", tags=["metrics"])
+router = ModuleRouter(
+    prefix="/metrics",
+    tags=["metrics"],
+    token_scopes=by_method(read=TokenScope.METRICS_READ, write=TokenScope.METRICS_WRITE),
+)
 ShownUnit = Annotated[
     str | None,
     AfterValidator(lambda v: storable_text(v) if v is not None else None),
@@ -188,6 +193,7 @@ async def summary(
     "/biomarkers/grouped",
     response_model=list[BiomarkerTestGroup],
     summary="Lab results grouped by test date (your time zone), newest first",
+    openapi_extra=token_scope(TokenScope.LABS_READ),
 )
 async def biomarkers_grouped(
     uow: UoWDep, me: CurrentIdentity, limit: Annotated[int, Query(ge=1, le=100)] = 20

@@ -859,6 +859,15 @@ class MetricsService(MetricsInterface):
         await self._audit(identity_id, accessed_by, metric_types)
         return found
 
+    async def series_for(
+        self, identity_id: uuid.UUID, metric_type: str, *, limit: int, accessed_by: str
+    ) -> list[Metric]:
+        values = await self.history(
+            identity_id, metric_type=metric_type, start_time=None, end_time=None, limit=limit, offset=0
+        )
+        await self._audit(identity_id, accessed_by, [stored_type(metric_type)])
+        return values[::-1]
+
     async def latest_biomarkers(self, identity_id: uuid.UUID, *, accessed_by: str, limit: int = 40) -> list[Metric]:
         ranked = (
             select(

@@ -165,7 +165,7 @@ def validate_timezone(value: str) -> str:
     if value not in _ALL_ZONES:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: a directory of the zone database
             raise ValueError(f"{value!r} is not an IANA time zone name (e.g. Europe/London)") from exc
     return value
 

@@ -7,6 +7,7 @@ from fastapi import Path, Query, status
 from src.core.errors import problem_schema
 from src.core.rate_limit import limits
 from src.core.routing import ModuleRouter
+from src.core.scopes import TokenScope, by_method, token_scope
 from src.dependencies import CurrentIdentity, UoWDep
 
 from .models import (
@@ -36,7 +37,7 @@ from .models import (
 )
 from .service import ProfileService
 
-router = ModuleRouter(prefix="/profile", tags=["profile"])
+router = ModuleRouter(prefix="/profile", tags=["profile"], token_scopes=by_method(read=TokenScope.PROFILE_READ))
 _ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (400, 401, 404, 409, 422)}
 
 
@@ -67,7 +68,14 @@ async def update_profile(uow: UoWDep, me: CurrentIdentity, body: ProfileUpdate) 
     return await ProfileService(uow).update_profile(me.identity_id, body)
 
 
-@router.get("/complete", response_model=CompleteProfile, summary="Every section at once", responses=_ERRORS)
+# The health sections (conditions, medication, restrictions) stay out of `profile:read`.
+@router.get(
+    "/complete",
+    response_model=CompleteProfile,
+    summary="Every section at once",
+    responses=_ERRORS,
+    openapi_extra=token_scope(None),
+)
 async def complete_profile(uow: UoWDep, me: CurrentIdentity) -> CompleteProfile:
     return await ProfileService(uow).complete(me.identity_id)
 
@@ -82,12 +90,22 @@ async def update_goals(uow: UoWDep, me: CurrentIdentity, body: GoalsUpdate) -> G
     return await ProfileService(uow).update_goals(me.identity_id, body)
 
 
-@router.get("/health/fasting-safety", response_model=FastingSafety, summary="May this person fast?")
+@router.get(
+    "/health/fasting-safety",
+    response_model=FastingSafety,
+    summary="May this person fast?",
+    openapi_extra=token_scope(None),
+)
 async def fasting_safety(uow: UoWDep, me: CurrentIdentity) -> FastingSafety:
     return await ProfileService(uow).fasting_safety(me.identity_id)
 
 
-@router.get("/health", response_model=HealthProfile, summary="Health profile (encrypted at rest)")
+@router.get(
+    "/health",
+    response_model=HealthProfile,
+    summary="Health profile (encrypted at rest)",
+    openapi_extra=token_scope(None),
+)
 async def get_health(uow: UoWDep, me: CurrentIdentity) -> HealthProfile:
     return await ProfileService(uow).get_health(me.identity_id)
 
@@ -116,7 +134,12 @@ async def safe_exercises(uow: UoWDep, me: CurrentIdentity) -> SafeExercises:
     return await ProfileService(uow).safe_exercises(me.identity_id)
 
 
-@router.get("/workout-restrictions", response_model=WorkoutRestrictions, summary="Workout restrictions")
+@router.get(
+    "/workout-restrictions",
+    response_model=WorkoutRestrictions,
+    summary="Workout restrictions",
+    openapi_extra=token_scope(None),
+)
 async def get_workout_restrictions(uow: UoWDep, me: CurrentIdentity) -> WorkoutRestrictions:
     return await ProfileService(uow).get_workout_restrictions(me.identity_id)
 

@@ -478,7 +478,7 @@ class ProfileService(ProfileInterface):
     async def zone_of(self, identity_id: uuid.UUID) -> ZoneInfo:
         try:
             return ZoneInfo(await self.timezone_of(identity_id))
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             return ZoneInfo("UTC")
 
     async def timezones_of(self, identity_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:

@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select
 
 from src.core.contracts import (
+    AchievementUnlocked,
     FastCompleted,
+    LevelReached,
     Reward,
     SocialProgress,
     StreakChanged,
@@ -473,6 +475,27 @@ class ProgressionService(ProgressionInterface):
                 credit.identity_id, "level_up", f"Level {level}: {title}", "You reached a new level!", {"level": level}
             )
         await self.session.flush()
+        now = self.uow.now()
+        for unlocked in credit.unlocked:
+            await self.uow.publish(
+                AchievementUnlocked(
+                    identity_id=credit.identity_id,
+                    occurred_at=now,
+                    achievement_id=unlocked.id,
+                    name=unlocked.name,
+                    achievement_type=unlocked.achievement_type,
+                    xp_reward=unlocked.xp_reward,
+                )
+            )
+        if level_up:
+            await self.uow.publish(
+                LevelReached(
+                    identity_id=credit.identity_id,
+                    occurred_at=now,
+                    level=level,
+                    title=level_progress(credit.level.total_xp).title,
+                )
+            )
         if credit.ledgered:
             # Per-period totals elsewhere (leaderboards, challenges) follow the ledger in this
             # transaction: one event for everything this activity wrote.

@@ -4,7 +4,7 @@ workout and recovery windows."""
 from src.core.uow import UnitOfWork
 
 from .interface import TimeKeeperInterface
-from .models import TimeWindow, WindowState, WindowType
+from .models import OpenWindowRequest, TimeWindow, WindowState, WindowType
 
 
 def time_keeper(uow: UnitOfWork) -> TimeKeeperInterface:
@@ -13,4 +13,4 @@ def time_keeper(uow: UnitOfWork) -> TimeKeeperInterface:
     return TimeKeeperService(uow)
 
 
-__all__ = ["TimeKeeperInterface", "TimeWindow", "WindowState", "WindowType", "time_keeper"]
+__all__ = ["OpenWindowRequest", "TimeKeeperInterface", "TimeWindow", "WindowState", "WindowType", "time_keeper"]

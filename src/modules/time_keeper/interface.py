@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from datetime import datetime
 from uuid import UUID
 
-from .models import TimeWindow
+from .models import OpenWindowRequest, TimeWindow
 
 
 class TimeKeeperInterface(ABC):
@@ -17,3 +17,8 @@ class TimeKeeperInterface(ABC):
     @abstractmethod
     async def completed_fasts_between(self, identity_id: UUID, start: datetime, end: datetime) -> list[TimeWindow]:
         """Completed fasts that ended in [start, end), oldest first."""
+
+    @abstractmethod
+    async def log_fast(self, identity_id: UUID, request: OpenWindowRequest) -> TimeWindow:
+        """Log a finished past fast (`end_time` set) with the rules of the API: at most 7 days
+        back, no overlap with another fast, credited like any completed fast. Raises the API's errors."""

@@ -7,6 +7,7 @@ from fastapi import Body, Query, status
 
 from src.core.errors import problem_schema
 from src.core.routing import ModuleRouter
+from src.core.scopes import TokenScope, by_method
 from src.core.types import UTCInstant
 from src.dependencies import CurrentIdentity, UoWDep
 
@@ -24,7 +25,11 @@ from .models import (
 )
 from .service import TimeKeeperService
 
-router = ModuleRouter(prefix="/time-keeper", tags=["time-keeper"])
+router = ModuleRouter(
+    prefix="/time-keeper",
+    tags=["time-keeper"],
+    token_scopes=by_method(read=TokenScope.FASTING_READ, write=TokenScope.FASTING_WRITE),
+)
 _ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (401, 404, 409, 422)}
 
 

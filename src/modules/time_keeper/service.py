@@ -286,6 +286,11 @@ class TimeKeeperService(TimeKeeperInterface):
 
     # Opening --------------------------------------------------------------------------------
 
+    async def log_fast(self, identity_id: uuid.UUID, request: OpenWindowRequest) -> TimeWindow:
+        if request.window_type != WindowType.FAST or request.end_time is None:
+            raise ValueError("log_fast takes a finished fast (window_type fast, end_time set)")
+        return await self.open(identity_id, request)
+
     async def open(self, identity_id: uuid.UUID, request: OpenWindowRequest) -> TimeWindow | ClosedWindow:
         now = self.uow.now()
         kind = request.window_type
