@@ -158,6 +158,22 @@ async def test_total_xp_and_consistency_count_inside_the_dates(app: FastAPI, cli
     assert by_id[days["id"]]["my_progress"] == 1
 
 
+async def test_a_fast_over_two_days_counts_for_both_days_of_a_consistency_challenge(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    ana, _ = await person(app, client, "ana")
+    days = await create_challenge(client, ana, challenge_type="consistency", goal_value=5, start_date="2026-03-10")
+    clock.set(utc(3, 12, 12))
+    await fresh_token(app, ana)
+    # 09:00 on the 10th to 05:00 on the 11th: 19 h of the 10th's streak day, and it ends on the 11th.
+    await log_fast(client, ana, utc(3, 10, 9), utc(3, 11, 5))
+    mine = ok(await client.get(f"{CHALLENGES}/mine", headers=ana.headers))
+    assert [c["my_progress"] for c in mine if c["id"] == days["id"]] == [2]
+    streaks = ok(await client.get(f"{API}/progression/streaks", headers=ana.headers))
+    fasting = next(s for s in streaks if s["streak_type"] == "fasting")
+    assert fasting["current_count"] == 2
+
+
 async def test_capacity_holds_under_concurrent_joins(app: FastAPI, client: httpx.AsyncClient) -> None:
     host, _ = await person(app, client, "host")
     created = await create_challenge(client, host, is_public=True, max_participants=3)

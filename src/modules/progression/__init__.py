@@ -4,6 +4,7 @@ from src.core.uow import UnitOfWork
 
 from .interface import ProgressionInterface
 from .models import Streak, StreakType, UserLevel
+from .rules import fast_streak_days
 
 
 def progression(uow: UnitOfWork) -> ProgressionInterface:
@@ -12,4 +13,4 @@ def progression(uow: UnitOfWork) -> ProgressionInterface:
     return ProgressionService(uow)
 
 
-__all__ = ["ProgressionInterface", "Streak", "StreakType", "UserLevel", "progression"]
+__all__ = ["ProgressionInterface", "Streak", "StreakType", "UserLevel", "fast_streak_days", "progression"]

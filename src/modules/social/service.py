@@ -24,7 +24,7 @@ from src.modules.content import content
 from src.modules.event_journal import EventSource, EventType, event_journal
 from src.modules.identity import identity_service
 from src.modules.profile import PublicSocialProfile, profile_service
-from src.modules.progression import StreakType, progression
+from src.modules.progression import StreakType, fast_streak_days, progression
 
 from .errors import (
     AlreadyFollowing,
@@ -681,7 +681,10 @@ class SocialService(SocialInterface):
         if event.fasted_seconds < MIN_STREAK_FAST_SECONDS:
             return
         zone = await self._zone(event.identity_id)
-        await self._add_activity(event.identity_id, activity_day(event.ended_at, zone), fasts=1)
+        # The days a fast counts for are the streak's: the day it ended and every other day it ran
+        # at least 12 h of (a Saturday 09:00 → Sunday 05:00 fast is active on both days).
+        for day in fast_streak_days(event.started_at, event.ended_at, zone):
+            await self._add_activity(event.identity_id, day, fasts=1)
 
     async def on_workout_completed(self, event: WorkoutCompleted) -> None:
         if not event.eligible:  # a session too short to earn credit is not a completed workout
