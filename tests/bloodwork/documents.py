@@ -14,25 +14,32 @@ from PIL import Image, ImageDraw
 FIXED_DATE = datetime(2026, 1, 1, tzinfo=UTC)  # the same content gives the same bytes
 
 
-def _pdf() -> FPDF:
+def _document(font: bool = True) -> FPDF:
     pdf = FPDF()
     pdf.set_creation_date(FIXED_DATE)
-    pdf.add_page()
-    pdf.set_font("Helvetica", size=10)
+    if font:
+        pdf.set_font("Helvetica", size=10)
     return pdf
 
 
-def _line(pdf: FPDF, text: str) -> None:
-    pdf.cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+def _lines(pdf: FPDF, lines: Sequence[str]) -> None:
+    for text in lines:
+        pdf.cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+
+
+def _pdf(lines: Sequence[str] = ()) -> FPDF:
+    """A one-page document starting with `lines`, one under another."""
+    pdf = _document()
+    pdf.add_page()
+    _lines(pdf, lines)
+    return pdf
 
 
 def table_report(
     header: Sequence[str], rows: Sequence[Sequence[str]], *, columns: Sequence[str] | None = None
 ) -> bytes:
     """Header lines, then a ruled table: Test | Result | Units | Reference range | Flag."""
-    pdf = _pdf()
-    for text in header:
-        _line(pdf, text)
+    pdf = _pdf(header)
     with pdf.table() as table:
         for row in [columns or ("Test", "Result", "Units", "Reference range", "Flag"), *rows]:
             cells = table.row()
@@ -43,17 +50,12 @@ def table_report(
 
 def line_report(lines: Sequence[str]) -> bytes:
     """One result (or header line) per line of text, no table."""
-    pdf = _pdf()
-    for text in lines:
-        _line(pdf, text)
-    return bytes(pdf.output())
+    return bytes(_pdf(lines).output())
 
 
 def two_column_report(header: Sequence[str], left: Sequence[str], right: Sequence[str]) -> bytes:
     """Two columns of results printed side by side (their lines share a baseline)."""
-    pdf = _pdf()
-    for text in header:
-        _line(pdf, text)
+    pdf = _pdf(header)
     top = pdf.get_y() + 10
     for index, text in enumerate(left):
         pdf.text(10, top + index * 8, text)
@@ -64,8 +66,7 @@ def two_column_report(header: Sequence[str], left: Sequence[str], right: Sequenc
 
 def scanned_pdf(pages: int = 1) -> bytes:
     """Pages with only drawings on them: no text layer at all (like a scan)."""
-    pdf = FPDF()
-    pdf.set_creation_date(FIXED_DATE)
+    pdf = _document(font=False)
     for _ in range(pages):
         pdf.add_page()
         pdf.rect(20, 20, 120, 60)
@@ -74,20 +75,15 @@ def scanned_pdf(pages: int = 1) -> bytes:
 
 
 def multi_page_report(pages: int, lines: Sequence[str]) -> bytes:
-    pdf = FPDF()
-    pdf.set_creation_date(FIXED_DATE)
-    pdf.set_font("Helvetica", size=10)
+    pdf = _document()
     for _ in range(pages):
         pdf.add_page()
-        for text in lines:
-            _line(pdf, text)
+        _lines(pdf, lines)
     return bytes(pdf.output())
 
 
 def encrypted_report(lines: Sequence[str]) -> bytes:
-    pdf = _pdf()
-    for text in lines:
-        _line(pdf, text)
+    pdf = _pdf(lines)
     pdf.set_encryption(owner_password="owner-secret", user_password="user-secret")
     return bytes(pdf.output())
 

@@ -1,9 +1,11 @@
-"""Shared by the bloodwork tests: the routes, the upload call, the problem-body check, and row
-counts read straight from the database (what a repeated upload must not change)."""
+"""Shared by the bloodwork tests: the routes, the upload call, the reads the app makes after an
+upload (grouped results, a series), the answer checks, and rows and files read straight from the
+database and storage (what a repeated or refused upload must not change)."""
 
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,6 +17,7 @@ from tests.factories import User
 
 # The shared answer checks, re-exported for the tests of this package.
 from tests.http import assert_problem as assert_problem
+from tests.http import ok as ok
 
 API = "/api/v1"
 UPLOAD = f"{API}/uploads/bloodwork"
@@ -54,6 +57,33 @@ async def upload(
         headers=user.headers if user else {},
         files={"file": (filename, data, content_type)},
         params=params,
+    )
+
+
+async def uploaded(
+    client: httpx.AsyncClient,
+    user: User,
+    data: bytes,
+    *,
+    filename: str = "report.pdf",
+    content_type: str = "application/pdf",
+    params: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Upload a report that must be accepted (200); the answer's body."""
+    return ok(  # type: ignore[no-any-return]
+        await upload(client, user, data, filename=filename, content_type=content_type, params=params)
+    )
+
+
+async def grouped(client: httpx.AsyncClient, user: User) -> list[dict[str, Any]]:
+    """The person's lab results grouped by test date, newest first."""
+    return ok(await client.get(GROUPED, headers=user.headers))  # type: ignore[no-any-return]
+
+
+async def history(client: httpx.AsyncClient, user: User, metric_type: str) -> list[dict[str, Any]]:
+    """The person's points of one series, newest first."""
+    return ok(  # type: ignore[no-any-return]
+        await client.get(HISTORY, headers=user.headers, params={"metric_type": metric_type})
     )
 
 
@@ -101,3 +131,15 @@ async def stored_report(app: FastAPI, lab_report_id: str) -> dict[str, Any]:
     async with app.state.sessions.reader() as session:
         row = (await session.execute(select(table).where(table.c.id == uuid.UUID(lab_report_id)))).mappings().one()
     return dict(row)
+
+
+def stored_files(app: FastAPI, pattern: str = "*.*") -> list[Path]:
+    """Files kept in upload storage."""
+    return list((app.state.resources.settings.data_dir / "uploads").rglob(pattern))
+
+
+async def assert_nothing_stored(app: FastAPI) -> None:
+    """No result, no lab report and no file was kept."""
+    counts = await row_counts(app)
+    assert (counts["metrics"], counts["lab_reports"]) == (0, 0)
+    assert stored_files(app) == []

@@ -1,4 +1,5 @@
-"""The lab reports the API tests upload, with every result they must yield."""
+"""The lab reports the API tests upload, with every result they must yield, and a language
+model's reading of one result."""
 
 from __future__ import annotations
 
@@ -31,8 +32,23 @@ def fbc_table_report() -> bytes:
     )
 
 
+HAEMOGLOBIN_145 = expect(
+    "Haemoglobin", "haemoglobin", "biomarker_haemoglobin", 145.0, "145", "g/L", 130.0, 170.0, "normal"
+)
+
+# How a language model reports "Haemoglobin 145 g/L (130 to 170)": HAEMOGLOBIN_145 once checked.
+MODEL_HAEMOGLOBIN_145: dict[str, Any] = {
+    "name": "Haemoglobin",
+    "value": 145,
+    "value_text": "145",
+    "unit": "g/L",
+    "reference_low": 130,
+    "reference_high": 170,
+    "flag": None,
+}
+
 FBC_TABLE_RESULTS: list[dict[str, Any]] = [
-    expect("Haemoglobin", "haemoglobin", "biomarker_haemoglobin", 145.0, "145", "g/L", 130.0, 170.0, "normal"),
+    HAEMOGLOBIN_145,
     expect("WBC", "white blood cell count", "biomarker_white_cell_count", 11.8, "11.8", "x10^9/L", 4.0, 11.0, "high"),
     expect("Platelets", "platelets", "biomarker_platelets", 140.0, "140", "x10^9/L", 150.0, 400.0, "low"),
     expect("CRP", "c-reactive protein", "biomarker_crp", 0.5, "<0.5", "mg/L", None, 5.0, "normal"),
@@ -120,3 +136,34 @@ LINE_RESULTS: list[dict[str, Any]] = [
         "Total Cholesterol", "total cholesterol", "biomarker_total_cholesterol", 5.9, "5.9", "mmol/L", None, 5.0, "high"
     ),
 ]
+
+
+def uk_report() -> bytes:
+    """A UK laboratory's table in SI units."""
+    return table_report(
+        ["Northfield Pathology Laboratory", "Sample collected: 28/11/2025"],
+        [
+            ("Glucose", "5.4", "mmol/L", "3.9 - 5.5", ""),
+            ("LDL Cholesterol", "3.4", "mmol/L", "< 3.0", ""),
+            ("Vitamin D", "45", "nmol/L", "50 - 175", ""),
+            ("hs-CRP", "1.2", "mg/L", "< 3.0", ""),
+            ("Haemoglobin", "145", "g/L", "130 - 170", ""),
+            ("HbA1c", "40", "mmol/mol", "20 - 41", ""),
+        ],
+    )
+
+
+def us_report() -> bytes:
+    """A US laboratory's table: conventional units, American names, the month first."""
+    return table_report(
+        ["Quest Diagnostics", "Collected: 02/01/2026"],  # month first on a US report: 1 February
+        [
+            ("Glucose", "95", "mg/dL", "65 - 99", ""),
+            ("LDL Chol Calc", "131", "mg/dL", "0 - 99", "H"),
+            ("Vitamin D, 25-Hydroxy", "30", "ng/mL", "30 - 100", ""),
+            ("C-Reactive Protein, Cardiac", "0.9", "mg/L", "0 - 3.0", ""),
+            ("Hemoglobin", "14.5", "g/dL", "13.2 - 17.1", ""),
+            ("Hemoglobin A1c", "5.8", "%", "< 5.7", "H"),
+            ("Testosterone, Total", "577", "ng/dL", "264 - 916", ""),
+        ],
+    )

@@ -14,9 +14,9 @@ from fhir.resources.R4B import get_fhir_model_class
 from src.modules.metrics.fhir import LOINC, VITALS, lab_observation
 from src.modules.metrics.lab_units import CANONICAL
 from tests.bloodwork.documents import line_report
-from tests.bloodwork.helpers import API, HISTORY, UPLOAD, assert_problem, upload
-from tests.bloodwork.test_lab_series import uk_report, us_report
-from tests.factories import anonymous_user
+from tests.bloodwork.helpers import API, UPLOAD, assert_problem, history, ok, uploaded
+from tests.bloodwork.reports import uk_report, us_report
+from tests.factories import User, anonymous_user
 
 FHIR_EXPORT = f"{API}/metrics/fhir"
 FHIR_IMPORT = f"{UPLOAD}/fhir"
@@ -96,12 +96,10 @@ async def _report_bundle(client: httpx.AsyncClient, headers: dict[str, str], rep
     return validated(response.json())
 
 
-async def _series(client: httpx.AsyncClient, headers: dict[str, str], metric_type: str) -> list[tuple[Any, ...]]:
-    response = await client.get(HISTORY, headers=headers, params={"metric_type": metric_type})
-    assert response.status_code == 200, response.text
+async def _series(client: httpx.AsyncClient, user: User, metric_type: str) -> list[tuple[Any, ...]]:
     return [
         (m["value"], m["unit"], m["reference_low"], m["reference_high"], m["flag"], m["timestamp"][:10])
-        for m in response.json()
+        for m in await history(client, user, metric_type)
     ]
 
 
@@ -109,8 +107,8 @@ async def test_a_pdf_report_exports_as_a_bundle_that_imports_into_a_fresh_accoun
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     alice, bob = await anonymous_user(app), await anonymous_user(app)
-    uploaded = (await upload(client, alice, us_report())).json()
-    bundle = await _report_bundle(client, alice.headers, uploaded["lab_report_id"])
+    filed = await uploaded(client, alice, us_report())
+    bundle = await _report_bundle(client, alice.headers, filed["lab_report_id"])
     observations = _resources(bundle, "Observation")
     [report] = _resources(bundle, "DiagnosticReport")
     assert len(observations) == 7
@@ -125,29 +123,27 @@ async def test_a_pdf_report_exports_as_a_bundle_that_imports_into_a_fresh_accoun
     ldl = next(o for o in observations if _loinc(o) == "22748-8")
     assert ldl["interpretation"][0]["coding"][0]["code"] == "H"
 
-    imported = await client.post(FHIR_IMPORT, headers=bob.headers, content=json.dumps(bundle))
-    assert imported.status_code == 200, imported.text
-    body = imported.json()
+    body = ok(await client.post(FHIR_IMPORT, headers=bob.headers, content=json.dumps(bundle)))
     assert body["biomarker_count"] == 7
     assert body["skipped"] == 0
     assert [(r["test_date"], r["duplicate"]) for r in body["reports"]] == [("2026-02-01", False)]
-    for metric_type in (o["metric_type"] for o in uploaded["biomarkers"]):
-        assert await _series(client, bob.headers, metric_type) == await _series(client, alice.headers, metric_type)
-    [glucose_row] = (await client.get(HISTORY, headers=bob.headers, params={"metric_type": "biomarker_glucose"})).json()
+    for metric_type in (o["metric_type"] for o in filed["biomarkers"]):
+        assert await _series(client, bob, metric_type) == await _series(client, alice, metric_type)
+    [glucose_row] = await history(client, bob, "biomarker_glucose")
     assert glucose_row["source"] == "fhir_import"
 
 
 async def test_importing_the_same_results_again_changes_nothing(app: FastAPI, client: httpx.AsyncClient) -> None:
     alice, bob = await anonymous_user(app), await anonymous_user(app)
-    uploaded = (await upload(client, alice, uk_report())).json()
-    bundle = await _report_bundle(client, alice.headers, uploaded["lab_report_id"])
+    filed = await uploaded(client, alice, uk_report())
+    bundle = await _report_bundle(client, alice.headers, filed["lab_report_id"])
     first = await client.post(FHIR_IMPORT, headers=bob.headers, json=bundle)
     again = await client.post(FHIR_IMPORT, headers=bob.headers, json=bundle)
     assert first.status_code == again.status_code == 200, again.text
     assert again.json()["reports"][0]["duplicate"] is True
     assert again.json()["reports"][0]["lab_report_id"] == first.json()["reports"][0]["lab_report_id"]
     assert again.json()["biomarker_count"] == 0
-    assert len(await _series(client, bob.headers, "biomarker_glucose")) == 1
+    assert len(await _series(client, bob, "biomarker_glucose")) == 1
     assert len((await client.get(UPLOAD, headers=bob.headers)).json()) == 1
 
 
@@ -166,7 +162,7 @@ async def test_a_single_observation_in_us_units_is_converted(app: FastAPI, clien
     }
     response = await client.post(FHIR_IMPORT, headers=user.headers, json=observation)
     assert response.status_code == 200, response.text
-    [row] = (await client.get(HISTORY, headers=user.headers, params={"metric_type": "biomarker_glucose"})).json()
+    [row] = await history(client, user, "biomarker_glucose")
     assert (row["value"], row["unit"], row["original_value"], row["original_unit"]) == (
         pytest.approx(5.4951, abs=1e-3),
         "mmol/L",
@@ -179,8 +175,8 @@ async def test_a_single_observation_in_us_units_is_converted(app: FastAPI, clien
 async def test_text_results_travel_both_ways(app: FastAPI, client: httpx.AsyncClient) -> None:
     alice, bob = await anonymous_user(app), await anonymous_user(app)
     document = line_report(["Collected: 02/03/2026", "Haemoglobin 145 g/L 130-170", "Urine culture: No growth"])
-    uploaded = (await upload(client, alice, document)).json()
-    bundle = await _report_bundle(client, alice.headers, uploaded["lab_report_id"])
+    filed = await uploaded(client, alice, document)
+    bundle = await _report_bundle(client, alice.headers, filed["lab_report_id"])
     [text] = [o for o in _resources(bundle, "Observation") if "valueString" in o]
     assert (text["code"]["text"], text["valueString"]) == ("Urine culture", "No growth")
     imported = (await client.post(FHIR_IMPORT, headers=bob.headers, json=bundle)).json()
@@ -206,10 +202,8 @@ async def test_vitals_and_lab_results_export_as_one_bundle(app: FastAPI, client:
             json={"metric_type": metric_type, "value": value, "timestamp": "2026-03-09T07:00:00Z"},
         )
         assert response.status_code == 201, response.text
-    uploaded = (await upload(client, user, uk_report())).json()
-    response = await client.get(FHIR_EXPORT, headers=user.headers)
-    assert response.status_code == 200, response.text
-    bundle = validated(response.json())
+    filed = await uploaded(client, user, uk_report())
+    bundle = validated(ok(await client.get(FHIR_EXPORT, headers=user.headers)))
     assert bundle["type"] == "collection"
     vitals = {
         _loinc(o): o["valueQuantity"]
@@ -228,14 +222,14 @@ async def test_vitals_and_lab_results_export_as_one_bundle(app: FastAPI, client:
     assert len(labs) == 6
     assert all(_loinc(o) for o in labs)
     [report] = _resources(bundle, "DiagnosticReport")
-    assert report["id"] == uploaded["lab_report_id"]
+    assert report["id"] == filed["lab_report_id"]
     assert len(report["result"]) == 6
 
 
 async def test_someone_elses_report_is_not_exported(app: FastAPI, client: httpx.AsyncClient) -> None:
     alice, bob = await anonymous_user(app), await anonymous_user(app)
-    uploaded = (await upload(client, alice, uk_report())).json()
-    response = await client.get(f"{UPLOAD}/{uploaded['lab_report_id']}/fhir", headers=bob.headers)
+    filed = await uploaded(client, alice, uk_report())
+    response = await client.get(f"{UPLOAD}/{filed['lab_report_id']}/fhir", headers=bob.headers)
     assert_problem(response, 404, "LAB_REPORT_NOT_FOUND")
 
 

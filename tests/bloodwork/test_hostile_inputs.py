@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from tests.bloodwork.anthropic_server import FakeAnthropic
 from tests.bloodwork.documents import encrypted_report, line_report, multi_page_report, photo, scanned_pdf
-from tests.bloodwork.helpers import UPLOAD, assert_problem, row_counts, upload
+from tests.bloodwork.helpers import UPLOAD, assert_nothing_stored, assert_problem, upload
 from tests.bloodwork.reports import fbc_table_report
 from tests.factories import anonymous_user
 from tests.uploads.test_avatar import bilevel_png
@@ -20,24 +20,18 @@ from tests.uploads.test_avatar import bilevel_png
 MB = 1_048_576
 
 
-async def _nothing_stored(app: FastAPI) -> None:
-    counts = await row_counts(app)
-    assert (counts["metrics"], counts["lab_reports"]) == (0, 0)
-    assert not list((app.state.resources.settings.data_dir / "uploads").rglob("*.*"))
-
-
 async def test_text_file_named_like_a_pdf_is_refused_as_unsupported(app: FastAPI, client: httpx.AsyncClient) -> None:
     user = await anonymous_user(app)
     response = await upload(client, user, b"Haemoglobin 145 g/L 130 - 170\n", filename="report.pdf")
     assert_problem(response, 415, "UNSUPPORTED_FILE_TYPE")
-    await _nothing_stored(app)
+    await assert_nothing_stored(app)
 
 
 async def test_file_over_the_size_limit_is_refused_with_413(app: FastAPI, client: httpx.AsyncClient) -> None:
     user = await anonymous_user(app)
     response = await upload(client, user, b"%PDF-1.7\n" + b"0" * (20 * MB))
     assert_problem(response, 413, "PAYLOAD_TOO_LARGE")
-    await _nothing_stored(app)
+    await assert_nothing_stored(app)
 
 
 async def test_streamed_oversized_upload_is_refused_before_the_rest_is_read(
@@ -67,7 +61,7 @@ async def test_streamed_oversized_upload_is_refused_before_the_rest_is_read(
     )
     assert_problem(response, 413, "PAYLOAD_TOO_LARGE")
     assert sent < total_chunks // 2 + 2  # stopped a little past 10 MB, not at 20 MB
-    await _nothing_stored(app)
+    await assert_nothing_stored(app)
 
 
 async def test_empty_file_is_refused(app: FastAPI, client: httpx.AsyncClient) -> None:
@@ -79,7 +73,7 @@ async def test_pdf_without_text_is_refused_when_nothing_can_read_it(app: FastAPI
     user = await anonymous_user(app)
     response = await upload(client, user, scanned_pdf())
     assert_problem(response, 422, "NO_TEXT_FOUND")
-    await _nothing_stored(app)
+    await assert_nothing_stored(app)
 
 
 async def test_corrupt_pdf_is_refused_as_unreadable(app: FastAPI, client: httpx.AsyncClient) -> None:
@@ -89,7 +83,7 @@ async def test_corrupt_pdf_is_refused_as_unreadable(app: FastAPI, client: httpx.
     document = fbc_table_report()
     truncated = await upload(client, user, document[: len(document) // 3])
     assert_problem(truncated, 422, "UNREADABLE_DOCUMENT")
-    await _nothing_stored(app)
+    await assert_nothing_stored(app)
 
 
 async def test_password_protected_pdf_is_refused_as_unreadable(app: FastAPI, client: httpx.AsyncClient) -> None:
@@ -109,7 +103,7 @@ async def test_pdf_without_results_is_refused(app: FastAPI, client: httpx.AsyncC
     )
     response = await upload(client, user, letter)
     assert_problem(response, 422, "NO_BIOMARKERS_FOUND")
-    await _nothing_stored(app)
+    await assert_nothing_stored(app)
 
 
 @pytest.mark.parametrize(("kind", "content_type"), [("PNG", "image/png"), ("JPEG", "image/jpeg")])
@@ -119,7 +113,7 @@ async def test_photo_is_refused_when_no_reader_is_configured(
     user = await anonymous_user(app)
     response = await upload(client, user, photo(kind), filename="report.jpg", content_type=content_type)
     assert_problem(response, 422, "IMAGE_NOT_SUPPORTED_OFFLINE")
-    await _nothing_stored(app)
+    await assert_nothing_stored(app)
 
 
 @pytest.mark.parametrize("settings_overrides", ["slow_parse"], indirect=True)
@@ -127,7 +121,7 @@ async def test_parse_that_exceeds_the_time_limit_is_refused(app: FastAPI, client
     user = await anonymous_user(app)
     response = await upload(client, user, multi_page_report(8, ["Haemoglobin 145 g/L 130 - 170"] * 30))
     assert_problem(response, 422, "PARSE_TIMEOUT")
-    await _nothing_stored(app)
+    await assert_nothing_stored(app)
 
 
 async def test_request_without_a_file_field_is_a_validation_error(app: FastAPI, client: httpx.AsyncClient) -> None:
@@ -175,7 +169,7 @@ async def test_random_bytes_never_cause_a_server_error(app: FastAPI, client: htt
         response = await upload(client, user, data)
         assert response.status_code in (415, 422), (index, response.text)
         assert response.headers["content-type"].startswith("application/problem+json")
-    await _nothing_stored(app)
+    await assert_nothing_stored(app)
 
 
 async def test_decompression_bomb_photo_is_refused_before_it_is_decoded(
@@ -186,7 +180,7 @@ async def test_decompression_bomb_photo_is_refused_before_it_is_decoded(
     assert len(bomb) < 10_000
     response = await upload(client, user, bomb, filename="report.png", content_type="image/png")
     assert_problem(response, 422, "IMAGE_TOO_LARGE")
-    await _nothing_stored(app)
+    await assert_nothing_stored(app)
 
 
 @pytest.mark.parametrize("settings_overrides", ["anthropic"], indirect=True)
@@ -199,4 +193,4 @@ async def test_decompression_bomb_photo_never_reaches_the_language_model(
     )
     assert_problem(response, 422, "IMAGE_TOO_LARGE")
     assert anthropic.exchanges == []
-    await _nothing_stored(app)
+    await assert_nothing_stored(app)

@@ -14,22 +14,19 @@ from PIL import Image
 from tests.bloodwork.anthropic_server import API_KEY, API_VERSION, FakeAnthropic
 from tests.bloodwork.documents import line_report, photo, scanned_pdf
 from tests.bloodwork.helpers import (
-    GROUPED,
     assert_problem,
     biomarkers_of,
     expect,
+    grouped,
     row_counts,
     stored_report,
     upload,
+    uploaded,
 )
-from tests.bloodwork.reports import fbc_table_report
+from tests.bloodwork.reports import HAEMOGLOBIN_145, MODEL_HAEMOGLOBIN_145, fbc_table_report
 from tests.factories import anonymous_user
 
 ANTHROPIC = pytest.mark.parametrize("settings_overrides", ["anthropic"], indirect=True)
-
-HAEMOGLOBIN_145 = expect(
-    "Haemoglobin", "haemoglobin", "biomarker_haemoglobin", 145.0, "145", "g/L", 130.0, 170.0, "normal"
-)
 
 TRANSCRIPT = (
     "Westside Lab\n"
@@ -66,27 +63,17 @@ async def test_model_reads_what_the_rules_cannot_and_invented_numbers_are_droppe
     app: FastAPI, client: httpx.AsyncClient, anthropic: FakeAnthropic
 ) -> None:
     anthropic.extraction = extraction(
-        {
-            "name": "Haemoglobin",
-            "value": 145,
-            "value_text": "145",
-            "unit": "g/L",
-            "reference_low": 130,
-            "reference_high": 170,
-            "flag": None,
-        },
+        MODEL_HAEMOGLOBIN_145,
         {"name": "Ferritin", "value": 9, "value_text": "9", "unit": "ug/L", "flag": "low"},
         {"name": "Haemoglobin A1c", "value": 999, "unit": "mmol/mol"},
     )
     user = await anonymous_user(app)
-    response = await upload(client, user, narrative_letter())
-    assert response.status_code == 200, response.text
-    body = response.json()
+    body = await uploaded(client, user, narrative_letter())
     assert biomarkers_of(body) == [HAEMOGLOBIN_145]
     assert (body["test_date"], body["biomarker_count"]) == ("2026-02-14", 1)
     report = await stored_report(app, body["lab_report_id"])
     assert (report["parser"], report["lab_name"]) == ("pdf-text:model", "Greenway Medical Laboratory")
-    [group] = (await client.get(GROUPED, headers=user.headers)).json()
+    [group] = await grouped(client, user)
     assert [(m["metric_type"], m["value"]) for m in group["biomarkers"]] == [("biomarker_haemoglobin", 145.0)]
 
 
@@ -98,7 +85,7 @@ async def test_model_request_follows_the_messages_api_and_fences_the_document(
         {"name": "Haemoglobin", "value": 145, "unit": "g/L", "reference_low": 130, "reference_high": 170}
     )
     user = await anonymous_user(app)
-    assert (await upload(client, user, narrative_letter())).status_code == 200
+    await uploaded(client, user, narrative_letter())
     [exchange] = anthropic.exchanges
     assert exchange.headers["x-api-key"] == API_KEY
     assert exchange.headers["anthropic-version"] == API_VERSION
@@ -134,9 +121,7 @@ async def test_photo_is_transcribed_by_the_model_then_parsed(
     anthropic.transcript = TRANSCRIPT
     user = await anonymous_user(app)
     image = photo("PNG")
-    response = await upload(client, user, image, filename="report.png", content_type="image/png")
-    assert response.status_code == 200, response.text
-    body = response.json()
+    body = await uploaded(client, user, image, filename="report.png", content_type="image/png")
     assert biomarkers_of(body) == TRANSCRIBED
     assert body["test_date"] == "2026-02-20"
     [exchange] = anthropic.exchanges  # the rules read the transcript: no second request
@@ -153,8 +138,7 @@ async def test_large_photo_is_scaled_down_before_it_is_sent(
 ) -> None:
     anthropic.transcript = TRANSCRIPT
     user = await anonymous_user(app)
-    response = await upload(client, user, photo("JPEG", (3200, 2400)), filename="r.jpg", content_type="image/jpeg")
-    assert response.status_code == 200, response.text
+    await uploaded(client, user, photo("JPEG", (3200, 2400)), filename="r.jpg", content_type="image/jpeg")
     [picture] = [block for block in anthropic.exchanges[0].blocks if block["type"] == "image"]
     assert picture["source"]["media_type"] == "image/jpeg"
     with Image.open(io.BytesIO(base64.b64decode(picture["source"]["data"]))) as sent:
@@ -168,9 +152,8 @@ async def test_scanned_pdf_is_transcribed_by_the_model(
     anthropic.transcript = TRANSCRIPT
     user = await anonymous_user(app)
     document = scanned_pdf()
-    response = await upload(client, user, document)
-    assert response.status_code == 200, response.text
-    assert biomarkers_of(response.json()) == TRANSCRIBED
+    body = await uploaded(client, user, document)
+    assert biomarkers_of(body) == TRANSCRIBED
     [block] = [block for block in anthropic.exchanges[0].blocks if block["type"] == "document"]
     assert block["source"]["media_type"] == "application/pdf"
     assert base64.b64decode(block["source"]["data"]) == document
@@ -181,9 +164,8 @@ async def test_model_is_not_asked_when_the_rules_find_results(
     app: FastAPI, client: httpx.AsyncClient, anthropic: FakeAnthropic
 ) -> None:
     user = await anonymous_user(app)
-    response = await upload(client, user, fbc_table_report())
-    assert response.status_code == 200, response.text
-    assert response.json()["biomarker_count"] == 10
+    body = await uploaded(client, user, fbc_table_report())
+    assert body["biomarker_count"] == 10
     assert anthropic.exchanges == []
 
 

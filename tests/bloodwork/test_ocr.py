@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 
 from tests.bloodwork.documents import photo, scanned_pdf
-from tests.bloodwork.helpers import assert_problem, biomarkers_of, expect, row_counts, stored_report, upload
+from tests.bloodwork.helpers import assert_problem, biomarkers_of, expect, row_counts, stored_report, upload, uploaded
 from tests.factories import anonymous_user
 
 OCR_TEXT = """Eastgate Pathology
@@ -63,9 +63,7 @@ async def test_photo_is_read_by_ocr_when_tesseract_is_installed(
 ) -> None:
     tesseract.install(monkeypatch)
     user = await anonymous_user(app)
-    response = await upload(client, user, photo("JPEG"), filename="r.jpg", content_type="image/jpeg")
-    assert response.status_code == 200, response.text
-    body = response.json()
+    body = await uploaded(client, user, photo("JPEG"), filename="r.jpg", content_type="image/jpeg")
     assert biomarkers_of(body) == OCR_RESULTS
     assert body["test_date"] == "2026-03-02"
     assert tesseract.runs == 1
@@ -78,9 +76,8 @@ async def test_scanned_pdf_is_read_by_ocr_page_by_page(
 ) -> None:
     tesseract.install(monkeypatch)
     user = await anonymous_user(app)
-    response = await upload(client, user, scanned_pdf(pages=2))
-    assert response.status_code == 200, response.text
-    assert biomarkers_of(response.json()) == OCR_RESULTS
+    body = await uploaded(client, user, scanned_pdf(pages=2))
+    assert biomarkers_of(body) == OCR_RESULTS
     assert tesseract.runs == 2
 
 

@@ -21,6 +21,7 @@ from src.modules.bloodwork.parser import (
     sniff_kind,
     standardise,
 )
+from tests.bloodwork.reports import HAEMOGLOBIN_145, MODEL_HAEMOGLOBIN_145
 
 
 def one(line: str) -> dict[str, Any]:
@@ -262,15 +263,7 @@ def test_model_results_whose_numbers_are_not_in_the_text_are_dropped() -> None:
             "test_date": "2024-12-28",
             "lab_name": "Invented Labs",
             "biomarkers": [
-                {
-                    "name": "Haemoglobin",
-                    "value": 145,
-                    "value_text": "145",
-                    "unit": "g/L",
-                    "reference_low": 130,
-                    "reference_high": 170,
-                    "flag": None,
-                },
+                MODEL_HAEMOGLOBIN_145,
                 {"name": "Ferritin", "value": 8, "value_text": "8", "unit": "ug/L", "flag": "low"},
                 {"name": "Potassium", "value": 145, "unit": "mmol/L"},
                 {"name": "Haemoglobin", "value": 145, "reference_low": 99, "reference_high": 170, "unit": "mg/dL"},
@@ -280,19 +273,7 @@ def test_model_results_whose_numbers_are_not_in_the_text_are_dropped() -> None:
         }
     )
     report = report_from_model(extraction, text)
-    assert [b.model_dump() for b in report.biomarkers] == [
-        {
-            "raw_name": "Haemoglobin",
-            "standardised_name": "haemoglobin",
-            "metric_type": "biomarker_haemoglobin",
-            "value": 145.0,
-            "value_text": "145",
-            "unit": "g/L",
-            "reference_low": 130.0,
-            "reference_high": 170.0,
-            "flag": "normal",
-        }
-    ]
+    assert [b.model_dump() for b in report.biomarkers] == [HAEMOGLOBIN_145]
     assert report.test_date == date(2024, 12, 28)
     assert report.lab_name is None
 

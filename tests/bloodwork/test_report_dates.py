@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from src.modules.bloodwork.parser import find_test_date
 from tests.bloodwork.documents import line_report, table_report
-from tests.bloodwork.helpers import GROUPED, HISTORY, UPLOAD, assert_problem, set_timezone, upload
+from tests.bloodwork.helpers import UPLOAD, assert_problem, grouped, history, ok, set_timezone, uploaded
 from tests.factories import anonymous_user
 
 
@@ -44,23 +44,21 @@ async def test_a_us_report_with_a_long_form_date_is_filed_on_that_day(app: FastA
     document = table_report(
         ["LabCorp", "Date collected: November 28, 2025"], [("Glucose", "95", "mg/dL", "65 - 99", "")]
     )
-    response = await upload(client, user, document)
-    assert response.status_code == 200, response.text
-    assert response.json()["test_date"] == "2025-11-28"
+    body = await uploaded(client, user, document)
+    assert body["test_date"] == "2025-11-28"
 
 
 async def test_correcting_the_test_date_moves_the_reports_results(app: FastAPI, client: httpx.AsyncClient) -> None:
     user = await anonymous_user(app)
-    first = (await upload(client, user, _undated())).json()
+    first = await uploaded(client, user, _undated())
     assert first["test_date"] == "2026-03-10"  # the upload day
     report_id = first["lab_report_id"]
-    response = await client.patch(f"{UPLOAD}/{report_id}", headers=user.headers, json={"test_date": "2026-02-14"})
-    assert response.status_code == 200, response.text
-    assert (response.json()["test_date"], response.json()["date_source"]) == ("2026-02-14", "given")
-    [group] = (await client.get(GROUPED, headers=user.headers)).json()
+    corrected = ok(await client.patch(f"{UPLOAD}/{report_id}", headers=user.headers, json={"test_date": "2026-02-14"}))
+    assert (corrected["test_date"], corrected["date_source"]) == ("2026-02-14", "given")
+    [group] = await grouped(client, user)
     assert group["test_date"] == "2026-02-14"
     assert group["biomarker_count"] == 2
-    [hb] = (await client.get(HISTORY, headers=user.headers, params={"metric_type": "biomarker_haemoglobin"})).json()
+    [hb] = await history(client, user, "biomarker_haemoglobin")
     assert hb["timestamp"].startswith("2026-02-14T12:00")
     assert (await client.get(f"{UPLOAD}/{report_id}", headers=user.headers)).json()["test_date"] == "2026-02-14"
 
@@ -68,8 +66,8 @@ async def test_correcting_the_test_date_moves_the_reports_results(app: FastAPI, 
 async def test_a_correction_onto_a_day_with_the_same_tests_is_refused(app: FastAPI, client: httpx.AsyncClient) -> None:
     user = await anonymous_user(app)
     dated = line_report(["Collected: 14/02/2026", "Haemoglobin 150 g/L 130-170"])
-    assert (await upload(client, user, dated)).status_code == 200
-    report_id = (await upload(client, user, _undated())).json()["lab_report_id"]
+    await uploaded(client, user, dated)
+    report_id = (await uploaded(client, user, _undated()))["lab_report_id"]
     response = await client.patch(f"{UPLOAD}/{report_id}", headers=user.headers, json={"test_date": "2026-02-14"})
     assert_problem(response, 409, "MEASUREMENT_CONFLICT")
     assert (await client.get(f"{UPLOAD}/{report_id}", headers=user.headers)).json()["test_date"] == "2026-03-10"
@@ -79,7 +77,7 @@ async def test_a_correction_into_the_future_or_of_someone_elses_report_is_refuse
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     alice, bob = await anonymous_user(app), await anonymous_user(app)
-    report_id = (await upload(client, alice, _undated())).json()["lab_report_id"]
+    report_id = (await uploaded(client, alice, _undated()))["lab_report_id"]
     future = await client.patch(f"{UPLOAD}/{report_id}", headers=alice.headers, json={"test_date": "2026-04-01"})
     assert_problem(future, 422, "INVALID_TEST_DATE")
     other = await client.patch(f"{UPLOAD}/{report_id}", headers=bob.headers, json={"test_date": "2026-02-01"})
@@ -90,12 +88,10 @@ async def test_a_correction_into_the_future_or_of_someone_elses_report_is_refuse
 
 async def test_re_uploading_with_test_date_replaces_the_undated_import(app: FastAPI, client: httpx.AsyncClient) -> None:
     user = await anonymous_user(app)
-    first = (await upload(client, user, _undated())).json()
-    again = await upload(client, user, _undated(), params={"test_date": "2026-01-20"})
-    assert again.status_code == 200, again.text
-    body = again.json()
+    first = await uploaded(client, user, _undated())
+    body = await uploaded(client, user, _undated(), params={"test_date": "2026-01-20"})
     assert (body["lab_report_id"], body["test_date"], body["redated"]) == (first["lab_report_id"], "2026-01-20", True)
-    groups = (await client.get(GROUPED, headers=user.headers)).json()
+    groups = await grouped(client, user)
     assert [(g["test_date"], g["biomarker_count"]) for g in groups] == [("2026-01-20", 2)]
     reports = (await client.get(UPLOAD, headers=user.headers)).json()
     assert [(r["test_date"], r["date_source"]) for r in reports] == [("2026-01-20", "given")]
@@ -104,9 +100,9 @@ async def test_re_uploading_with_test_date_replaces_the_undated_import(app: Fast
 async def test_the_test_day_stays_when_the_person_changes_time_zone(app: FastAPI, client: httpx.AsyncClient) -> None:
     user = await anonymous_user(app)
     await set_timezone(client, user, "America/New_York")
-    body = (await upload(client, user, line_report(["Collected: 28/12/2025", "Haemoglobin 145 g/L"]))).json()
+    body = await uploaded(client, user, line_report(["Collected: 28/12/2025", "Haemoglobin 145 g/L"]))
     await set_timezone(client, user, "Pacific/Kiritimati")  # UTC+14: New York's noon is the next day there
-    [group] = (await client.get(GROUPED, headers=user.headers)).json()
+    [group] = await grouped(client, user)
     assert group["test_date"] == "2025-12-28"
     report = (await client.get(f"{UPLOAD}/{body['lab_report_id']}", headers=user.headers)).json()
     assert report["test_date"] == "2025-12-28"

@@ -15,16 +15,11 @@ from fastapi import FastAPI
 
 from src.adapters.documents import DocumentTooLarge, ParseTimeout, extract_pdf_text, run_isolated
 from tests.bloodwork.documents import bomb_pdf, many_pages_pdf
-from tests.bloodwork.helpers import assert_problem, row_counts, upload
+from tests.bloodwork.helpers import assert_nothing_stored, assert_problem, upload
 from tests.bloodwork.slow_work import sleep_recording_pid
 from tests.factories import anonymous_user
 
 MB = 1_048_576
-
-
-async def _nothing_stored(app: FastAPI) -> None:
-    counts = await row_counts(app)
-    assert (counts["metrics"], counts["lab_reports"]) == (0, 0)
 
 
 async def test_a_pdf_stream_inflating_to_400_mb_is_refused(app: FastAPI, client: httpx.AsyncClient) -> None:
@@ -33,7 +28,7 @@ async def test_a_pdf_stream_inflating_to_400_mb_is_refused(app: FastAPI, client:
     assert len(document) < 500_000  # a small upload...
     response = await upload(client, user, document)  # ...that would take 400 MB to read whole
     assert_problem(response, 422, "DOCUMENT_TOO_LARGE")
-    await _nothing_stored(app)
+    await assert_nothing_stored(app)
 
 
 async def test_many_streams_each_under_the_stream_bound_are_refused_by_the_document_bound(
@@ -42,7 +37,7 @@ async def test_many_streams_each_under_the_stream_bound_are_refused_by_the_docum
     user = await anonymous_user(app)
     response = await upload(client, user, bomb_pdf(12, streams=8))  # 8 x 12 MB = 96 MB in all
     assert_problem(response, 422, "DOCUMENT_TOO_LARGE")
-    await _nothing_stored(app)
+    await assert_nothing_stored(app)
 
 
 async def test_a_pdf_with_more_pages_than_a_lab_report_is_refused(app: FastAPI, client: httpx.AsyncClient) -> None:

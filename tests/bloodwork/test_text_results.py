@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from src.modules.bloodwork.parser import parse_lines
 from tests.bloodwork.documents import line_report, table_report
-from tests.bloodwork.helpers import API, GROUPED, UPLOAD, upload
+from tests.bloodwork.helpers import API, UPLOAD, grouped, uploaded
 from tests.factories import anonymous_user
 
 EXPORT = f"{API}/profile/export"
@@ -41,9 +41,7 @@ async def test_text_results_are_returned_and_kept_with_the_report(app: FastAPI, 
             "Syphilis RPR: Reactive",
         ]
     )
-    response = await upload(client, user, document)
-    assert response.status_code == 200, response.text
-    body = response.json()
+    body = await uploaded(client, user, document)
     texts = {b["raw_name"]: (b["value"], b["value_text"]) for b in body["biomarkers"]}
     assert texts == {
         "Haemoglobin": (145.0, "145"),
@@ -59,7 +57,7 @@ async def test_text_results_are_returned_and_kept_with_the_report(app: FastAPI, 
         "Syphilis RPR": "Reactive",
     }
     # The series (numbers) hold only the number.
-    [group] = (await client.get(GROUPED, headers=user.headers)).json()
+    [group] = await grouped(client, user)
     assert [m["metric_type"] for m in group["biomarkers"]] == ["biomarker_haemoglobin"]
     # The person's data export carries them too.
     export = (await client.get(EXPORT, headers=user.headers)).json()
@@ -74,7 +72,7 @@ async def test_a_table_with_a_text_result_keeps_it(app: FastAPI, client: httpx.A
         ["Collected: 02/03/2026"],
         [("Haemoglobin", "145", "g/L", "130 - 170", ""), ("MRSA screen", "Not detected", "", "", "")],
     )
-    body = (await upload(client, user, document)).json()
+    body = await uploaded(client, user, document)
     assert {b["raw_name"]: b["value_text"] for b in body["biomarkers"]} == {
         "Haemoglobin": "145",
         "MRSA screen": "Not detected",

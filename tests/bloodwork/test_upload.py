@@ -15,16 +15,19 @@ from tests.bloodwork.helpers import (
     BY_RELATED,
     EVENT_COUNT,
     FORMATS,
-    GROUPED,
-    HISTORY,
     ONBOARDING,
     TREND,
     assert_problem,
     biomarkers_of,
+    grouped,
+    history,
+    ok,
     row_counts,
     set_timezone,
+    stored_files,
     stored_report,
     upload,
+    uploaded,
 )
 from tests.bloodwork.reports import (
     FBC_TABLE_RESULTS,
@@ -44,9 +47,7 @@ def _instant(text: str) -> datetime:
 
 async def test_table_report_yields_every_value_unit_range_and_flag(app: FastAPI, client: httpx.AsyncClient) -> None:
     user = await anonymous_user(app)
-    response = await upload(client, user, fbc_table_report())
-    assert response.status_code == 200, response.text
-    body = response.json()
+    body = await uploaded(client, user, fbc_table_report())
     assert biomarkers_of(body) == FBC_TABLE_RESULTS
     assert body["success"] is True
     assert body["duplicate"] is False
@@ -58,18 +59,14 @@ async def test_table_report_yields_every_value_unit_range_and_flag(app: FastAPI,
 
 async def test_two_column_text_report_with_iso_date_and_abbreviations(app: FastAPI, client: httpx.AsyncClient) -> None:
     user = await anonymous_user(app)
-    response = await upload(client, user, two_column_text_report())
-    assert response.status_code == 200, response.text
-    body = response.json()
+    body = await uploaded(client, user, two_column_text_report())
     assert biomarkers_of(body) == TWO_COLUMN_RESULTS
     assert (body["test_date"], body["biomarker_count"]) == ("2025-06-03", 6)
 
 
 async def test_line_by_line_report_with_written_month_date(app: FastAPI, client: httpx.AsyncClient) -> None:
     user = await anonymous_user(app)
-    response = await upload(client, user, line_by_line_report())
-    assert response.status_code == 200, response.text
-    body = response.json()
+    body = await uploaded(client, user, line_by_line_report())
     assert biomarkers_of(body) == LINE_RESULTS
     assert (body["test_date"], body["biomarker_count"]) == ("2026-01-05", 5)
 
@@ -78,10 +75,8 @@ async def test_results_are_stored_as_lab_report_metrics_at_noon_of_the_test_day(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     user = await anonymous_user(app)
-    assert (await upload(client, user, fbc_table_report())).status_code == 200
-    response = await client.get(HISTORY, headers=user.headers, params={"metric_type": "biomarker_crp"})
-    assert response.status_code == 200, response.text
-    [crp] = response.json()
+    await uploaded(client, user, fbc_table_report())
+    [crp] = await history(client, user, "biomarker_crp")
     assert crp["source"] == "lab_report"
     assert (crp["value"], crp["value_text"], crp["unit"]) == (0.5, "<0.5", "mg/L")
     assert (crp["reference_low"], crp["reference_high"], crp["flag"]) == (None, 5.0, "normal")
@@ -90,11 +85,9 @@ async def test_results_are_stored_as_lab_report_metrics_at_noon_of_the_test_day(
 
 async def test_grouped_biomarkers_show_each_report_under_its_test_date(app: FastAPI, client: httpx.AsyncClient) -> None:
     user = await anonymous_user(app)
-    assert (await upload(client, user, two_column_text_report())).status_code == 200
-    assert (await upload(client, user, fbc_table_report())).status_code == 200
-    response = await client.get(GROUPED, headers=user.headers)
-    assert response.status_code == 200, response.text
-    groups = response.json()
+    await uploaded(client, user, two_column_text_report())
+    await uploaded(client, user, fbc_table_report())
+    groups = await grouped(client, user)
     assert [g["test_date"] for g in groups] == ["2025-12-28", "2025-06-03"]
     december, june = groups
     assert (december["biomarker_count"], december["normal_count"], december["abnormal_count"]) == (10, 3, 7)
@@ -110,13 +103,13 @@ async def test_grouped_biomarkers_show_each_report_under_its_test_date(app: Fast
 
 async def test_two_reports_on_different_dates_make_a_haemoglobin_trend(app: FastAPI, client: httpx.AsyncClient) -> None:
     user = await anonymous_user(app)
-    assert (await upload(client, user, two_column_text_report())).status_code == 200  # Hb 150 on 2025-06-03
-    assert (await upload(client, user, fbc_table_report())).status_code == 200  # Hb 145 on 2025-12-28
-    response = await client.get(
-        TREND, headers=user.headers, params={"metric_type": "biomarker_haemoglobin", "period_days": 365}
+    await uploaded(client, user, two_column_text_report())  # Hb 150 on 2025-06-03
+    await uploaded(client, user, fbc_table_report())  # Hb 145 on 2025-12-28
+    trend = ok(
+        await client.get(
+            TREND, headers=user.headers, params={"metric_type": "biomarker_haemoglobin", "period_days": 365}
+        )
     )
-    assert response.status_code == 200, response.text
-    trend = response.json()
     assert (trend["data_points"], trend["first_value"], trend["last_value"]) == (2, 150.0, 145.0)
     assert trend["direction"] == "down"
     assert trend["change_absolute"] == -5.0
@@ -127,8 +120,8 @@ async def test_results_are_grouped_by_the_local_test_date_in_the_users_time_zone
 ) -> None:
     user = await anonymous_user(app)
     await set_timezone(client, user, "Pacific/Auckland")
-    assert (await upload(client, user, fbc_table_report())).status_code == 200
-    [group] = (await client.get(GROUPED, headers=user.headers)).json()
+    await uploaded(client, user, fbc_table_report())
+    [group] = await grouped(client, user)
     assert group["test_date"] == "2025-12-28"
     # 12:00 in Auckland (UTC+13 in December) is 23:00 UTC the day before.
     assert {_instant(m["timestamp"]) for m in group["biomarkers"]} == {datetime(2025, 12, 27, 23, 0, tzinfo=UTC)}
@@ -139,27 +132,24 @@ async def test_report_without_a_date_is_filed_under_the_users_local_today(
 ) -> None:
     user = await anonymous_user(app)
     await set_timezone(client, user, "Pacific/Auckland")  # the clock's 2026-03-10 12:00 UTC is 11 March there
-    response = await upload(client, user, line_by_line_report(collected="Requested by Dr Who"))
-    assert response.status_code == 200, response.text
-    assert response.json()["test_date"] == "2026-03-11"
-    [group] = (await client.get(GROUPED, headers=user.headers)).json()
+    body = await uploaded(client, user, line_by_line_report(collected="Requested by Dr Who"))
+    assert body["test_date"] == "2026-03-11"
+    [group] = await grouped(client, user)
     assert group["test_date"] == "2026-03-11"
 
 
 async def test_test_date_parameter_wins_over_the_printed_date(app: FastAPI, client: httpx.AsyncClient) -> None:
     user = await anonymous_user(app)
-    response = await upload(client, user, fbc_table_report(), params={"test_date": "2026-02-01"})
-    assert response.status_code == 200, response.text
-    assert response.json()["test_date"] == "2026-02-01"
-    [group] = (await client.get(GROUPED, headers=user.headers)).json()
+    body = await uploaded(client, user, fbc_table_report(), params={"test_date": "2026-02-01"})
+    assert body["test_date"] == "2026-02-01"
+    [group] = await grouped(client, user)
     assert group["test_date"] == "2026-02-01"
 
 
 async def test_printed_date_in_the_future_is_ignored(app: FastAPI, client: httpx.AsyncClient) -> None:
     user = await anonymous_user(app)
-    response = await upload(client, user, line_by_line_report(collected="Collected: 01/01/2027"))
-    assert response.status_code == 200, response.text
-    assert response.json()["test_date"] == "2026-03-10"
+    body = await uploaded(client, user, line_by_line_report(collected="Collected: 01/01/2027"))
+    assert body["test_date"] == "2026-03-10"
 
 
 async def test_test_date_parameter_in_the_future_is_refused(app: FastAPI, client: httpx.AsyncClient) -> None:
@@ -176,38 +166,32 @@ async def test_same_file_again_answers_the_first_result_and_changes_nothing(
 ) -> None:
     user = await anonymous_user(app)
     document = fbc_table_report()
-    first = await upload(client, user, document)
-    assert first.status_code == 200, first.text
+    first = await uploaded(client, user, document)
     counts = await row_counts(app)
-    again = await upload(client, user, document, filename="copy.pdf", params={"test_date": "2026-01-01"})
-    assert again.status_code == 200, again.text
-    body = again.json()
+    body = await uploaded(client, user, document, filename="copy.pdf", params={"test_date": "2026-01-01"})
     assert body["duplicate"] is True
-    assert body["lab_report_id"] == first.json()["lab_report_id"]
-    assert body["biomarkers"] == first.json()["biomarkers"]
+    assert body["lab_report_id"] == first["lab_report_id"]
+    assert body["biomarkers"] == first["biomarkers"]
     assert (body["test_date"], body["biomarker_count"]) == ("2025-12-28", 10)
     assert await row_counts(app) == counts
-    stored = list((app.state.resources.settings.data_dir / "uploads" / "lab-reports").rglob("*.pdf"))
-    assert len(stored) == 1
+    assert len(stored_files(app, "*.pdf")) == 1
 
 
 async def test_same_file_from_another_person_is_imported_for_them(app: FastAPI, client: httpx.AsyncClient) -> None:
     alice, bob = await anonymous_user(app), await anonymous_user(app)
     document = fbc_table_report()
-    assert (await upload(client, alice, document)).status_code == 200
-    response = await upload(client, bob, document)
-    assert response.status_code == 200, response.text
-    assert response.json()["duplicate"] is False
-    [group] = (await client.get(GROUPED, headers=bob.headers)).json()
+    await uploaded(client, alice, document)
+    body = await uploaded(client, bob, document)
+    assert body["duplicate"] is False
+    [group] = await grouped(client, bob)
     assert group["biomarker_count"] == 10
 
 
 async def test_identity_id_query_parameter_is_ignored(app: FastAPI, client: httpx.AsyncClient) -> None:
     me, other = await anonymous_user(app), await anonymous_user(app)
-    response = await upload(client, me, fbc_table_report(), params={"identity_id": other.id})
-    assert response.status_code == 200, response.text
-    assert (await client.get(GROUPED, headers=other.headers)).json() == []
-    assert len((await client.get(GROUPED, headers=me.headers)).json()) == 1
+    await uploaded(client, me, fbc_table_report(), params={"identity_id": other.id})
+    assert await grouped(client, other) == []
+    assert len(await grouped(client, me)) == 1
 
 
 async def test_original_document_is_kept_in_storage_under_a_server_made_key(
@@ -215,9 +199,8 @@ async def test_original_document_is_kept_in_storage_under_a_server_made_key(
 ) -> None:
     user = await anonymous_user(app)
     document = fbc_table_report()
-    response = await upload(client, user, document, filename="../../etc/passwd.pdf")
-    assert response.status_code == 200, response.text
-    report = await stored_report(app, response.json()["lab_report_id"])
+    body = await uploaded(client, user, document, filename="../../etc/passwd.pdf")
+    report = await stored_report(app, body["lab_report_id"])
     assert re.fullmatch(rf"lab-reports/{user.id}/[0-9a-f]{{32}}\.pdf", report["storage_key"])
     assert (report["content_type"], report["size_bytes"]) == ("application/pdf", len(document))
     assert report["sha256"] == hashlib.sha256(document).hexdigest()
@@ -228,32 +211,29 @@ async def test_original_document_is_kept_in_storage_under_a_server_made_key(
 
 async def test_type_is_read_from_the_file_not_from_the_clients_claim(app: FastAPI, client: httpx.AsyncClient) -> None:
     user = await anonymous_user(app)
-    response = await upload(client, user, fbc_table_report(), filename="photo.png", content_type="image/png")
-    assert response.status_code == 200, response.text
-    report = await stored_report(app, response.json()["lab_report_id"])
+    body = await uploaded(client, user, fbc_table_report(), filename="photo.png", content_type="image/png")
+    report = await stored_report(app, body["lab_report_id"])
     assert report["content_type"] == "application/pdf"
     assert report["storage_key"].endswith(".pdf")
 
 
 async def test_upload_marks_the_bloodwork_onboarding_step(app: FastAPI, client: httpx.AsyncClient) -> None:
     user = await anonymous_user(app)
-    before = await client.get(ONBOARDING, headers=user.headers)
-    assert before.status_code == 200, before.text
-    assert before.json()["bloodwork_uploaded"] is False
-    assert (await upload(client, user, fbc_table_report())).status_code == 200
+    before = ok(await client.get(ONBOARDING, headers=user.headers))
+    assert before["bloodwork_uploaded"] is False
+    await uploaded(client, user, fbc_table_report())
     after = await client.get(ONBOARDING, headers=user.headers)
     assert after.json()["bloodwork_uploaded"] is True
 
 
 async def test_upload_records_one_journal_event_without_values(app: FastAPI, client: httpx.AsyncClient) -> None:
     user = await anonymous_user(app)
-    response = await upload(client, user, fbc_table_report())
-    report_id = response.json()["lab_report_id"]
-    events = await client.get(
-        BY_RELATED, headers=user.headers, params={"related_id": report_id, "related_type": "lab_report"}
+    report_id = (await uploaded(client, user, fbc_table_report()))["lab_report_id"]
+    [event] = ok(
+        await client.get(
+            BY_RELATED, headers=user.headers, params={"related_id": report_id, "related_type": "lab_report"}
+        )
     )
-    assert events.status_code == 200, events.text
-    [event] = events.json()
     assert event["event_type"] == "biomarker_uploaded"
     assert event["metadata"] == {"count": 10, "lab_report_id": report_id}
     count = await client.get(EVENT_COUNT, headers=user.headers, params={"event_type": "biomarker_uploaded"})
@@ -282,9 +262,7 @@ async def test_uploads_are_rate_limited_per_person(app: FastAPI, client: httpx.A
 
 
 async def test_supported_formats_are_listed_without_sign_in(client: httpx.AsyncClient) -> None:
-    response = await client.get(FORMATS)
-    assert response.status_code == 200, response.text
-    body = response.json()
+    body = ok(await client.get(FORMATS))
     assert [(f["extension"], f["mime_type"]) for f in body["formats"]] == [
         (".pdf", "application/pdf"),
         (".jpg", "image/jpeg"),
@@ -309,5 +287,4 @@ async def test_concurrent_uploads_of_the_same_file_import_it_once(app: FastAPI) 
     assert first.json()["lab_report_id"] == second.json()["lab_report_id"]
     counts = await row_counts(app)
     assert (counts["lab_reports"], counts["metrics"]) == (1, 10)
-    stored = list((app.state.resources.settings.data_dir / "uploads" / "lab-reports").rglob("*.pdf"))
-    assert len(stored) == 1
+    assert len(stored_files(app, "*.pdf")) == 1

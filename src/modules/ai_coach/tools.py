@@ -9,7 +9,9 @@ their coach settings; the offline coach needs no consent since nothing leaves th
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,213 +69,6 @@ def biomarker_name(metric_type: str) -> str:
     return " ".join(w.upper() if w in upper else w for w in words)
 
 
-# Tool bodies (also called directly by the offline coach's composer) ----------------------------
-
-
-async def active_fast_info(deps: CoachDeps) -> dict[str, Any]:
-    fast = await deps.data.active_fast()
-    if fast is None:
-        preferences = await deps.data.preferences()
-        return {"active": False, "default_protocol": str(preferences.default_fasting_protocol)}
-    out: dict[str, Any] = {
-        "active": True,
-        "paused": fast.state == "paused",
-        "protocol": fast.protocol,
-        "elapsed": hours_minutes(fast.elapsed_seconds),
-        "elapsed_hours": round(fast.elapsed_seconds / 3600, 2),
-        "target_hours": round(fast.target_seconds / 3600, 2) if fast.target_seconds else None,
-        "remaining": hours_minutes(fast.remaining_seconds) if fast.remaining_seconds else None,
-        "progress_percent": fast.progress_percent,
-        "goal_met": fast.goal_met,
-        "started_at": fast.start_time.isoformat(),
-    }
-    if fast.stage is not None:
-        out["stage"] = fast.stage.label.lower()
-        out["stage_description"] = fast.stage.description
-    if fast.next_stage is not None:
-        out["next_stage"] = fast.next_stage.label.lower()
-        out["next_stage_at_hours"] = fast.next_stage.starts_at_hours
-        out["next_stage_in"] = hours_minutes(fast.next_stage.starts_in_seconds)
-    return out
-
-
-async def fasting_history_info(deps: CoachDeps) -> dict[str, Any]:
-    fasts = await deps.data.recent_fasts(7)
-    hours = [f.elapsed_seconds / 3600 for f in fasts]
-    return {
-        "days": 7,
-        "completed_fasts": len(fasts),
-        "average_hours": round(sum(hours) / len(hours), 1) if hours else None,
-        "longest_hours": round(max(hours), 1) if hours else None,
-        "targets_met": sum(1 for f in fasts if f.goal_met),
-    }
-
-
-async def streaks_info(deps: CoachDeps) -> dict[str, Any]:
-    return {
-        str(s.streak_type): {"current_days": s.current_count, "longest_days": s.longest_count}
-        for s in await deps.data.streaks()
-    }
-
-
-async def level_info(deps: CoachDeps) -> dict[str, Any]:
-    level = await deps.data.level()
-    return {
-        "level": level.current_level,
-        "title": level.title,
-        "total_xp": level.total_xp_earned,
-        "xp_to_next_level": max(0, level.xp_for_next_level - level.current_xp),
-        "progress_percent": level.xp_progress_percent,
-    }
-
-
-async def workout_stats_info(deps: CoachDeps) -> dict[str, Any]:
-    stats = await deps.data.workout_stats()
-    goals = await deps.data.goals()
-    return {
-        "total_workouts": stats.total_workouts,
-        "this_week": stats.current_week_workouts,
-        "weekly_goal": goals.weekly_workout_goal,
-        "today": stats.workouts_today,
-        "total_minutes": stats.total_duration_minutes,
-        "calories_burned": stats.total_calories_burned,
-        "favorite_type": str(stats.favorite_workout_type) if stats.favorite_workout_type else None,
-    }
-
-
-async def recommended_workouts_info(deps: CoachDeps) -> dict[str, Any]:
-    recommendations = await deps.data.recommendations()
-    restrictions = await deps.data.restrictions()
-    return {
-        "workouts": [
-            {
-                "workout_id": str(r.workout.id),
-                "name": r.workout.name,
-                "duration_minutes": r.workout.duration_minutes,
-                "difficulty": str(r.workout.difficulty),
-                "type": str(r.workout.workout_type),
-                "reason": r.reason,
-            }
-            for r in recommendations
-        ],
-        "respecting": {
-            "injury_areas": [str(a).replace("_", " ") for a in restrictions.injury_areas],
-            "fitness_level": str(restrictions.fitness_level),
-            "max_minutes": restrictions.max_workout_duration_minutes,
-        },
-    }
-
-
-async def weight_info(deps: CoachDeps, days: int = 30) -> dict[str, Any]:
-    if not deps.may_see_wellbeing:
-        return NOT_SHARED
-    days = max(7, min(365, days))
-    latest = (await deps.data.latest_health()).get(WEIGHT)
-    trend = await deps.data.weight_trend(days)
-    goals = await deps.data.goals()
-    zone = await deps.data.zone()
-    out: dict[str, Any] = {"latest_kg": None, "period_days": days, "target_kg": goals.target_weight_kg}
-    if latest is not None:
-        out["latest_kg"] = round(latest.value, 1)
-        out["measured_on"] = latest.timestamp.astimezone(zone).date().isoformat()
-        if goals.target_weight_kg is not None:
-            out["to_target_kg"] = round(latest.value - goals.target_weight_kg, 1)
-    if trend is not None and trend.data_points >= 2:
-        out.update(
-            change_kg=round(trend.last_value - trend.first_value, 1),
-            direction=trend.direction,
-            first_kg=round(trend.first_value, 1),
-            data_points=trend.data_points,
-        )
-    return out
-
-
-async def biomarkers_info(deps: CoachDeps) -> dict[str, Any]:
-    if not deps.may_see_biomarkers:
-        return NOT_SHARED
-    zone = await deps.data.zone()
-    found = await deps.data.biomarkers()
-    return {
-        "biomarkers": [
-            {
-                "name": biomarker_name(m.metric_type),
-                "value": m.value_text or round(m.value, 2),
-                "unit": m.unit,
-                "reference_low": m.reference_low,
-                "reference_high": m.reference_high,
-                "flag": str(m.flag) if m.flag else None,
-                "tested_on": m.timestamp.astimezone(zone).date().isoformat(),
-            }
-            for m in found
-        ],
-        "note": "Reference ranges come from the lab report. Explain, never diagnose or suggest treatment.",
-    }
-
-
-async def recovery_info(deps: CoachDeps) -> dict[str, Any]:
-    """Today's recovery by the same formula as health sync (values of the last 72 h), not stored."""
-    if not deps.may_see_wellbeing:
-        return NOT_SHARED
-    latest = await deps.data.latest_health()
-    zone = await deps.data.zone()
-    today = await health_sync(deps.data.uow).recovery_today(
-        deps.data.identity_id, accessed_by=ACCESSED_BY, latest=latest, zone=zone
-    )
-    out: dict[str, Any] = {
-        "recovery_score": today.recovery.score if today.recovery else None,
-        "status": str(today.recovery.status).replace("_", " ") if today.recovery else None,
-        "sleep_hours": today.sleep_hours,
-        "hrv_ms": today.hrv_ms,
-        "hrv_trend": today.hrv_trend,
-        "resting_hr_bpm": today.resting_hr,
-    }
-    if today.recovery is not None:
-        out["factors"] = [{"input": f.input, "points": f.points} for f in today.recovery.factors]
-    return out
-
-
-async def dietary_info(deps: CoachDeps) -> dict[str, Any]:
-    if not deps.may_see_wellbeing:
-        return NOT_SHARED
-    diet = await deps.data.dietary()
-    return {
-        "dietary_preference": str(diet.dietary_preference),
-        "allergies": diet.allergies,
-        "intolerances": diet.intolerances,
-        "avoid_foods": diet.avoid_foods,
-        "favorite_foods": diet.favorite_foods,
-        "break_fast_preference": diet.break_fast_preference,
-        "protein_target_g": diet.protein_target_g,
-    }
-
-
-async def goals_info(deps: CoachDeps) -> dict[str, Any]:
-    goals = await deps.data.goals()
-    return {
-        "primary_goal": str(goals.primary_goal),
-        "target_weight_kg": goals.target_weight_kg if deps.may_see_wellbeing else None,
-        "weekly_workout_goal": goals.weekly_workout_goal,
-        "weekly_fasting_goal": goals.weekly_fasting_goal,
-        "target_fasting_hours": goals.target_fasting_hours,
-    }
-
-
-async def today_info(deps: CoachDeps) -> dict[str, Any]:
-    local = await deps.data.local_now()
-    streaks = await streaks_info(deps)
-    level = await deps.data.level()
-    stats = await deps.data.workout_stats()
-    return {
-        "local_date": local.date().isoformat(),
-        "weekday": local.strftime("%A"),
-        "local_time": local.strftime("%H:%M"),
-        "active_fast": await active_fast_info(deps),
-        "streaks": streaks,
-        "level": level.current_level,
-        "workouts_today": stats.workouts_today,
-    }
-
-
 # The agent ---------------------------------------------------------------------------------------
 
 CONSTITUTION = """You are UGOKI Coach, a wellness coach for intermittent fasting and short HIIT workouts.
@@ -323,89 +118,255 @@ async def _dynamic(ctx: RunContext[CoachDeps]) -> str:
     return "\n".join(parts)
 
 
-def _track(ctx: RunContext[CoachDeps], name: str) -> None:
-    ctx.deps.tools_called.append(name)
+def coach_tool[ToolFunc: Callable[..., Awaitable[dict[str, Any]]]](func: ToolFunc) -> ToolFunc:
+    """Offer `func` to the model as a tool: its name, docstring and parameters after the run
+    context are what the model sees. Every call the model makes is noted in `deps.tools_called`;
+    a tool calling another directly (the day's summary reads the active fast) is not."""
+
+    @functools.wraps(func)
+    async def noted(ctx: RunContext[CoachDeps], /, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        ctx.deps.tools_called.append(func.__name__)
+        return await func(ctx, *args, **kwargs)
+
+    coach_agent.tool(noted)
+    return func
 
 
-@coach_agent.tool
+# The tools -----------------------------------------------------------------------------------------
+
+
+@coach_tool
 async def get_active_fast(ctx: RunContext[CoachDeps]) -> dict[str, Any]:
     """The running fast: protocol, elapsed time, current stage, next stage and time to it, time left."""
-    _track(ctx, "get_active_fast")
-    return await active_fast_info(ctx.deps)
+    deps = ctx.deps
+    fast = await deps.data.active_fast()
+    if fast is None:
+        preferences = await deps.data.preferences()
+        return {"active": False, "default_protocol": str(preferences.default_fasting_protocol)}
+    out: dict[str, Any] = {
+        "active": True,
+        "paused": fast.state == "paused",
+        "protocol": fast.protocol,
+        "elapsed": hours_minutes(fast.elapsed_seconds),
+        "elapsed_hours": round(fast.elapsed_seconds / 3600, 2),
+        "target_hours": round(fast.target_seconds / 3600, 2) if fast.target_seconds else None,
+        "remaining": hours_minutes(fast.remaining_seconds) if fast.remaining_seconds else None,
+        "progress_percent": fast.progress_percent,
+        "goal_met": fast.goal_met,
+        "started_at": fast.start_time.isoformat(),
+    }
+    if fast.stage is not None:
+        out["stage"] = fast.stage.label.lower()
+        out["stage_description"] = fast.stage.description
+    if fast.next_stage is not None:
+        out["next_stage"] = fast.next_stage.label.lower()
+        out["next_stage_at_hours"] = fast.next_stage.starts_at_hours
+        out["next_stage_in"] = hours_minutes(fast.next_stage.starts_in_seconds)
+    return out
 
 
-@coach_agent.tool
+@coach_tool
 async def get_fasting_history(ctx: RunContext[CoachDeps]) -> dict[str, Any]:
     """Fasts completed in the last 7 days: count, average and longest hours, targets met."""
-    _track(ctx, "get_fasting_history")
-    return await fasting_history_info(ctx.deps)
+    fasts = await ctx.deps.data.recent_fasts(7)
+    hours = [f.elapsed_seconds / 3600 for f in fasts]
+    return {
+        "days": 7,
+        "completed_fasts": len(fasts),
+        "average_hours": round(sum(hours) / len(hours), 1) if hours else None,
+        "longest_hours": round(max(hours), 1) if hours else None,
+        "targets_met": sum(1 for f in fasts if f.goal_met),
+    }
 
 
-@coach_agent.tool
+@coach_tool
 async def get_streaks(ctx: RunContext[CoachDeps]) -> dict[str, Any]:
     """Current and longest streaks (fasting, workout, logging), in days."""
-    _track(ctx, "get_streaks")
-    return await streaks_info(ctx.deps)
+    return {
+        str(s.streak_type): {"current_days": s.current_count, "longest_days": s.longest_count}
+        for s in await ctx.deps.data.streaks()
+    }
 
 
-@coach_agent.tool
+@coach_tool
 async def get_level_info(ctx: RunContext[CoachDeps]) -> dict[str, Any]:
     """Level, title, total XP and XP still needed for the next level."""
-    _track(ctx, "get_level_info")
-    return await level_info(ctx.deps)
+    level = await ctx.deps.data.level()
+    return {
+        "level": level.current_level,
+        "title": level.title,
+        "total_xp": level.total_xp_earned,
+        "xp_to_next_level": max(0, level.xp_for_next_level - level.current_xp),
+        "progress_percent": level.xp_progress_percent,
+    }
 
 
-@coach_agent.tool
+@coach_tool
 async def get_workout_stats(ctx: RunContext[CoachDeps]) -> dict[str, Any]:
     """Workout totals: all time, this week (with the weekly goal), today."""
-    _track(ctx, "get_workout_stats")
-    return await workout_stats_info(ctx.deps)
+    deps = ctx.deps
+    stats = await deps.data.workout_stats()
+    goals = await deps.data.goals()
+    return {
+        "total_workouts": stats.total_workouts,
+        "this_week": stats.current_week_workouts,
+        "weekly_goal": goals.weekly_workout_goal,
+        "today": stats.workouts_today,
+        "total_minutes": stats.total_duration_minutes,
+        "calories_burned": stats.total_calories_burned,
+        "favorite_type": str(stats.favorite_workout_type) if stats.favorite_workout_type else None,
+    }
 
 
-@coach_agent.tool
+@coach_tool
 async def get_recommended_workouts(ctx: RunContext[CoachDeps]) -> dict[str, Any]:
     """Up to 3 workouts for today that respect the person's injuries, level and time limit."""
-    _track(ctx, "get_recommended_workouts")
-    return await recommended_workouts_info(ctx.deps)
+    deps = ctx.deps
+    recommendations = await deps.data.recommendations()
+    restrictions = await deps.data.restrictions()
+    return {
+        "workouts": [
+            {
+                "workout_id": str(r.workout.id),
+                "name": r.workout.name,
+                "duration_minutes": r.workout.duration_minutes,
+                "difficulty": str(r.workout.difficulty),
+                "type": str(r.workout.workout_type),
+                "reason": r.reason,
+            }
+            for r in recommendations
+        ],
+        "respecting": {
+            "injury_areas": [str(a).replace("_", " ") for a in restrictions.injury_areas],
+            "fitness_level": str(restrictions.fitness_level),
+            "max_minutes": restrictions.max_workout_duration_minutes,
+        },
+    }
 
 
-@coach_agent.tool
+@coach_tool
 async def get_weight_trend(ctx: RunContext[CoachDeps], days: int = 30) -> dict[str, Any]:
     """Latest weight, change over the period (7-365 days) and distance to the target weight."""
-    _track(ctx, "get_weight_trend")
-    return await weight_info(ctx.deps, days)
+    deps = ctx.deps
+    if not deps.may_see_wellbeing:
+        return NOT_SHARED
+    days = max(7, min(365, days))
+    latest = (await deps.data.latest_health()).get(WEIGHT)
+    trend = await deps.data.weight_trend(days)
+    goals = await deps.data.goals()
+    zone = await deps.data.zone()
+    out: dict[str, Any] = {"latest_kg": None, "period_days": days, "target_kg": goals.target_weight_kg}
+    if latest is not None:
+        out["latest_kg"] = round(latest.value, 1)
+        out["measured_on"] = latest.timestamp.astimezone(zone).date().isoformat()
+        if goals.target_weight_kg is not None:
+            out["to_target_kg"] = round(latest.value - goals.target_weight_kg, 1)
+    if trend is not None and trend.data_points >= 2:
+        out.update(
+            change_kg=round(trend.last_value - trend.first_value, 1),
+            direction=trend.direction,
+            first_kg=round(trend.first_value, 1),
+            data_points=trend.data_points,
+        )
+    return out
 
 
-@coach_agent.tool
+@coach_tool
 async def get_latest_biomarkers(ctx: RunContext[CoachDeps]) -> dict[str, Any]:
     """Latest lab results with the lab's reference ranges and flags."""
-    _track(ctx, "get_latest_biomarkers")
-    return await biomarkers_info(ctx.deps)
+    deps = ctx.deps
+    if not deps.may_see_biomarkers:
+        return NOT_SHARED
+    zone = await deps.data.zone()
+    found = await deps.data.biomarkers()
+    return {
+        "biomarkers": [
+            {
+                "name": biomarker_name(m.metric_type),
+                "value": m.value_text or round(m.value, 2),
+                "unit": m.unit,
+                "reference_low": m.reference_low,
+                "reference_high": m.reference_high,
+                "flag": str(m.flag) if m.flag else None,
+                "tested_on": m.timestamp.astimezone(zone).date().isoformat(),
+            }
+            for m in found
+        ],
+        "note": "Reference ranges come from the lab report. Explain, never diagnose or suggest treatment.",
+    }
 
 
-@coach_agent.tool
+@coach_tool
 async def get_recovery_status(ctx: RunContext[CoachDeps]) -> dict[str, Any]:
     """Today's recovery score with sleep hours, HRV and resting heart rate."""
-    _track(ctx, "get_recovery_status")
-    return await recovery_info(ctx.deps)
+    # By the same formula as health sync (values of the last 72 h); not stored.
+    deps = ctx.deps
+    if not deps.may_see_wellbeing:
+        return NOT_SHARED
+    latest = await deps.data.latest_health()
+    zone = await deps.data.zone()
+    today = await health_sync(deps.data.uow).recovery_today(
+        deps.data.identity_id, accessed_by=ACCESSED_BY, latest=latest, zone=zone
+    )
+    out: dict[str, Any] = {
+        "recovery_score": today.recovery.score if today.recovery else None,
+        "status": str(today.recovery.status).replace("_", " ") if today.recovery else None,
+        "sleep_hours": today.sleep_hours,
+        "hrv_ms": today.hrv_ms,
+        "hrv_trend": today.hrv_trend,
+        "resting_hr_bpm": today.resting_hr,
+    }
+    if today.recovery is not None:
+        out["factors"] = [{"input": f.input, "points": f.points} for f in today.recovery.factors]
+    return out
 
 
-@coach_agent.tool
+@coach_tool
 async def get_dietary_profile(ctx: RunContext[CoachDeps]) -> dict[str, Any]:
     """Diet type, allergies, intolerances, foods to avoid and favourite foods."""
-    _track(ctx, "get_dietary_profile")
-    return await dietary_info(ctx.deps)
+    deps = ctx.deps
+    if not deps.may_see_wellbeing:
+        return NOT_SHARED
+    diet = await deps.data.dietary()
+    return {
+        "dietary_preference": str(diet.dietary_preference),
+        "allergies": diet.allergies,
+        "intolerances": diet.intolerances,
+        "avoid_foods": diet.avoid_foods,
+        "favorite_foods": diet.favorite_foods,
+        "break_fast_preference": diet.break_fast_preference,
+        "protein_target_g": diet.protein_target_g,
+    }
 
 
-@coach_agent.tool
+@coach_tool
 async def get_goals(ctx: RunContext[CoachDeps]) -> dict[str, Any]:
     """Primary goal, target weight, weekly workout and fasting goals."""
-    _track(ctx, "get_goals")
-    return await goals_info(ctx.deps)
+    deps = ctx.deps
+    goals = await deps.data.goals()
+    return {
+        "primary_goal": str(goals.primary_goal),
+        "target_weight_kg": goals.target_weight_kg if deps.may_see_wellbeing else None,
+        "weekly_workout_goal": goals.weekly_workout_goal,
+        "weekly_fasting_goal": goals.weekly_fasting_goal,
+        "target_fasting_hours": goals.target_fasting_hours,
+    }
 
 
-@coach_agent.tool
+@coach_tool
 async def get_today_summary(ctx: RunContext[CoachDeps]) -> dict[str, Any]:
     """Today at a glance: local date and time, active fast, streaks, level, workouts done today."""
-    _track(ctx, "get_today_summary")
-    return await today_info(ctx.deps)
+    deps = ctx.deps
+    local = await deps.data.local_now()
+    streaks = await get_streaks(ctx)
+    level = await deps.data.level()
+    stats = await deps.data.workout_stats()
+    return {
+        "local_date": local.date().isoformat(),
+        "weekday": local.strftime("%A"),
+        "local_time": local.strftime("%H:%M"),
+        "active_fast": await get_active_fast(ctx),
+        "streaks": streaks,
+        "level": level.current_level,
+        "workouts_today": stats.workouts_today,
+    }

@@ -19,7 +19,7 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -136,6 +136,29 @@ def _measurement(biomarker: ParsedBiomarker, at: datetime, day: date) -> Measure
     )
 
 
+async def _file_results(
+    uow: UnitOfWork,
+    reports: LabReports,
+    identity_id: uuid.UUID,
+    lab_report_id: uuid.UUID,
+    biomarkers: Sequence[ParsedBiomarker],
+    *,
+    source: MetricSource,
+    at: datetime,
+    day: date,
+) -> tuple[int, int]:
+    """A new lab report's numeric results stored as points of their series at `at` on `day` (text
+    results stay with the report only), and its result count filed on the report. Answers
+    (points stored, results in all)."""
+    measurements = [m for b in biomarkers if (m := _measurement(b, at, day)) is not None]
+    stored = await metrics(uow).store(
+        identity_id, measurements, source=source, lab_report_id=lab_report_id, record_events=False
+    )
+    count = len(stored) + sum(1 for b in biomarkers if b.value is None)
+    await reports.set_lab_report_count(lab_report_id, count)
+    return len(stored), count
+
+
 class BloodworkService:
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
@@ -159,7 +182,6 @@ class BloodworkService:
         if test_date is not None and not EARLIEST_TEST_DATE <= test_date <= today:
             raise InvalidTestDate("test_date must be a day between 1900-01-01 and today.")
 
-        metrics_service = metrics(uow)
         reports = LabReports(uow)
         previous = await reports.find_lab_report(identity_id, sha256)
         if previous is not None:
@@ -222,32 +244,29 @@ class BloodworkService:
             if not created:  # the same file, uploaded at the same moment by another request
                 await _discard(storage, key)
                 return _previous_result(lab_report, zone)
-            measurements = [
-                m for b in report.biomarkers if (m := _measurement(b, taken_at, effective_date)) is not None
-            ]
-            stored = await metrics_service.store(
+            points, count = await _file_results(
+                uow,
+                reports,
                 identity_id,
-                measurements,
+                lab_report.id,
+                report.biomarkers,
                 source=MetricSource.LAB_REPORT,
-                lab_report_id=lab_report.id,
-                record_events=False,
+                at=taken_at,
+                day=effective_date,
             )
-            text_results = sum(1 for b in report.biomarkers if b.value is None)
-            await reports.set_lab_report_count(lab_report.id, len(stored) + text_results)
             await profile_service(uow).mark_onboarding(identity_id, OnboardingStep.BLOODWORK_UPLOADED)
             await event_journal(uow).record(
                 identity_id,
                 EventType.BIOMARKER_UPLOADED,
                 related_id=lab_report.id,
                 related_type="lab_report",
-                metadata={"count": len(stored), "lab_report_id": str(lab_report.id)},
+                metadata={"count": points, "lab_report_id": str(lab_report.id)},
             )
         except Exception:
             await _discard(storage, key)
             raise
 
-        logger.info("lab report imported", extra={"biomarkers": len(stored), "method": read.method})
-        count = len(stored) + text_results
+        logger.info("lab report imported", extra={"biomarkers": points, "method": read.method})
         return BloodworkUploadResponse(
             test_date=effective_date,
             biomarker_count=count,
@@ -367,16 +386,16 @@ class BloodworkService:
                     )
                 )
                 continue
-            measurements = [m for b in biomarkers if (m := _measurement(b, taken_at, day)) is not None]
-            stored = await metrics(uow).store(
+            _, count = await _file_results(
+                uow,
+                reports,
                 identity_id,
-                measurements,
+                lab_report.id,
+                biomarkers,
                 source=MetricSource.FHIR_IMPORT,
-                lab_report_id=lab_report.id,
-                record_events=False,
+                at=taken_at,
+                day=day,
             )
-            count = len(stored) + sum(1 for b in biomarkers if b.value is None)
-            await reports.set_lab_report_count(lab_report.id, count)
             await event_journal(uow).record(
                 identity_id,
                 EventType.BIOMARKER_UPLOADED,
