@@ -285,6 +285,7 @@ def complete_document(app: FastAPI, document: dict[str, Any], rules: AccessRules
             _add_examples(operation, components)
             _describe_access(operation, route, rules)
     _drop_unreferenced(document, ("HTTPValidationError", "ValidationError"))
+    _rename_qualified_schemas(document)
 
 
 def _drop_unreferenced(document: dict[str, Any], names: tuple[str, ...]) -> None:
@@ -295,6 +296,41 @@ def _drop_unreferenced(document: dict[str, Any], names: tuple[str, ...]) -> None
     for name in names:
         if name in schemas and f'"{REF_PREFIX}{name}"' not in text:
             del schemas[name]
+
+
+def _readable_name(key: str, taken: set[str]) -> str | None:
+    """`src__modules__profile__models__Preferences` -> `ProfilePreferences`: FastAPI names a schema
+    by its module path when two models share a name, and generators refuse two models of one title."""
+    parts = key.split("__")
+    if len(parts) < 2:
+        return None
+    owner = parts[parts.index("modules") + 1] if "modules" in parts[:-2] else parts[-2]
+    name = "".join(word.capitalize() for word in owner.split("_")) + parts[-1]
+    return name if name not in taken else None
+
+
+def _rename_qualified_schemas(document: dict[str, Any]) -> None:
+    schemas: dict[str, Any] = document["components"]["schemas"]
+    renames: dict[str, str] = {}
+    for key in list(schemas):
+        new = _readable_name(key, set(schemas) | set(renames.values()))
+        if new is not None:
+            renames[REF_PREFIX + key] = REF_PREFIX + new
+            schemas[new] = {**schemas.pop(key), "title": new}
+    if renames:
+        _replace_refs(document, renames)
+
+
+def _replace_refs(node: Any, renames: Mapping[str, str]) -> None:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref in renames:
+            node["$ref"] = renames[ref]
+        for value in node.values():
+            _replace_refs(value, renames)
+    elif isinstance(node, list):
+        for value in node:
+            _replace_refs(value, renames)
 
 
 def _problems(method: str, operation: Mapping[str, Any], route: _Operation) -> list[ProblemDoc]:
