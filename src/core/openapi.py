@@ -22,6 +22,7 @@ the `fastapi-offline` package, mounted under `/docs/assets`: the pages work with
 
 from __future__ import annotations
 
+import copy
 import http
 import json
 import re
@@ -135,7 +136,9 @@ WRITE_CONFLICT = ProblemDoc(
     "The change conflicts with another change made at the same time; nothing was saved. Retry.",
 )
 BODY_TOO_LARGE = ProblemDoc(413, "PAYLOAD_TOO_LARGE", "Payload too large", "Request body exceeds 1048576 bytes")
-RATE_LIMITED = ProblemDoc(429, TooManyRequests.code, TooManyRequests.title, "Rate limit exceeded: 200 per 1 minute")
+RATE_LIMITED = ProblemDoc(
+    429, TooManyRequests.code, TooManyRequests.title, "Rate limit exceeded: 200 requests per minute"
+)
 INTERNAL_ERROR = ProblemDoc(
     500, "INTERNAL_ERROR", "Internal error", "An unexpected error occurred. Quote the request id when reporting it."
 )
@@ -272,8 +275,8 @@ def _operations(app: FastAPI) -> dict[tuple[str, str], _Operation]:
 def complete_document(app: FastAPI, document: dict[str, Any], rules: AccessRules) -> None:
     components = document.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
-    schemas["Problem"] = PROBLEM_SCHEMA
-    schemas["ProblemValidationIssue"] = VALIDATION_ISSUE_SCHEMA
+    schemas["Problem"] = copy.deepcopy(PROBLEM_SCHEMA)
+    schemas["ProblemValidationIssue"] = copy.deepcopy(VALIDATION_ISSUE_SCHEMA)
     operations = _operations(app)
     for path, item in document.get("paths", {}).items():
         for method, operation in item.items():
@@ -371,7 +374,7 @@ def _set_error_responses(operation: dict[str, Any], problems: Iterable[ProblemDo
         examples = {
             problem.code: {
                 "summary": problem.summary,
-                "value": VALIDATION_ERROR_EXAMPLE if problem == VALIDATION_ERROR else problem.body(),
+                "value": copy.deepcopy(VALIDATION_ERROR_EXAMPLE) if problem == VALIDATION_ERROR else problem.body(),
             }
             for problem in group
         }
@@ -381,7 +384,7 @@ def _set_error_responses(operation: dict[str, Any], problems: Iterable[ProblemDo
             "x-error-codes": codes,
         }
         if status in (429, 503):
-            response["headers"] = RETRY_AFTER
+            response["headers"] = copy.deepcopy(RETRY_AFTER)
         responses[str(status)] = response
 
 
