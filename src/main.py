@@ -32,6 +32,7 @@ from src.core.logging import configure_logging
 from src.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from src.core.migrations import assert_schema_current, upgrade_to_head
 from src.core.modules import ModuleManifest
+from src.core.openapi import AccessRules, install_docs, install_openapi, operation_id
 from src.core.outbox import OutboxDispatcher, OutboxHandler, OutboxMessage
 from src.core.persistence import advisory_lock, rowcount
 from src.core.rate_limit import MemoryStorage, RateLimiter, RedisStorage, Storage
@@ -40,7 +41,13 @@ from src.core.security import PrincipalCache, TokenCodec
 from src.core.settings import Settings, get_settings
 from src.core.uow import Resources, UnitOfWork
 from src.database import SessionFactory, create_engine
-from src.dependencies import check_personal_token, enforce_rate_limit, enforce_rate_limit_once
+from src.dependencies import (
+    admin_principal,
+    check_personal_token,
+    current_principal,
+    enforce_rate_limit,
+    enforce_rate_limit_once,
+)
 from src.modules.account.manifest import MANIFEST as ACCOUNT
 from src.modules.ai_coach.manifest import MANIFEST as AI_COACH
 from src.modules.bloodwork.manifest import MANIFEST as BLOODWORK
@@ -248,10 +255,18 @@ def create_app(
         ),
         lifespan=lifespan,
         dependencies=[Depends(enforce_rate_limit), Depends(check_personal_token)],
-        docs_url="/docs" if docs else None,
-        redoc_url="/redoc" if docs else None,
+        # The documentation pages are served by `install_docs`, with their assets from this app.
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
+        generate_unique_id_function=operation_id,
     )
+    install_openapi(
+        app,
+        AccessRules(rate_limit_default=settings.rate_limit_default, sign_in=current_principal, admin=admin_principal),
+    )
+    if docs:
+        install_docs(app)
     app.state.resources = resources
     storage = _rate_limit_storage(settings)
     resources.rate_limits = storage

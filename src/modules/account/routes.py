@@ -18,6 +18,24 @@ from .models import AnonymizationResult, DeletionResult
 from .service import AccountData
 
 router = ModuleRouter(prefix="/profile", tags=["profile"], token_scopes=by_method(read=TokenScope.EXPORT_READ))
+# Shape of the export in the API document (each module's section holds its own data).
+EXPORT_EXAMPLE: dict[str, Any] = {
+    "format_version": 1,
+    "identity_id": "7d7e3b8a-2f0c-4b9e-9a61-3c5d2f1e8a40",
+    "exported_at": "2026-03-10T07:30:00+00:00",
+    "modules": {"profile": {"profile": {"display_name": "Ada"}}, "time_keeper": []},
+    "profile": {"display_name": "Ada"},
+    "preferences": {"timezone": "Europe/Berlin"},
+    "goals": {},
+    "health": {},
+    "dietary": {},
+    "workout_restrictions": {},
+    "social": {},
+    "metrics": [],
+    "workouts": [],
+    "fasting_history": [],
+    "achievements": [],
+}
 _ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (400, 401, 404, 409, 422)}
 
 
@@ -30,7 +48,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (
         "lists `metrics`, `workouts` (workout sessions), `fasting_history` (time windows) and `achievements` "
         "(unlocked), filled with the real data."
     ),
-    responses={200: {"content": {"application/json": {}, "application/zip": {}}}},
+    responses={200: {"content": {"application/json": {"example": EXPORT_EXAMPLE}, "application/zip": {}}}},
     openapi_extra=limits("GDPR"),
 )
 async def export(

@@ -17,6 +17,7 @@ from src.adapters.multipart import UploadedFile, read_file_field, upload_body
 from src.core.errors import PayloadTooLarge, problem_schema
 from src.core.rate_limit import limits
 from src.dependencies import CurrentIdentity, UoWDep
+from src.modules.metrics import FHIR_BUNDLE_EXAMPLE
 
 from .fhir import check_size
 from .models import (
@@ -127,8 +128,8 @@ async def list_reports(
         "requestBody": {
             "required": True,
             "content": {
-                "application/fhir+json": {"schema": {"type": "object"}},
-                "application/json": {"schema": {"type": "object"}},
+                "application/fhir+json": {"schema": {"type": "object"}, "example": FHIR_BUNDLE_EXAMPLE},
+                "application/json": {"schema": {"type": "object"}, "example": FHIR_BUNDLE_EXAMPLE},
             },
         },
     },
@@ -154,7 +155,12 @@ async def import_fhir(request: Request, uow: UoWDep, me: CurrentIdentity) -> Fhi
         "`effectiveDateTime`; text results as `valueString`) and a `DiagnosticReport` grouping them. "
         "Someone else's report: 404 `LAB_REPORT_NOT_FOUND`."
     ),
-    responses={401: problem_schema(), 404: problem_schema(), 422: problem_schema()},
+    responses={
+        200: {"content": {"application/json": {"example": FHIR_BUNDLE_EXAMPLE}}},
+        401: problem_schema(),
+        404: problem_schema(),
+        422: problem_schema(),
+    },
 )
 async def export_report_fhir(uow: UoWDep, me: CurrentIdentity, report_id: UUID) -> JSONResponse:
     body = await BloodworkService(uow).fhir_report(me.identity_id, report_id)

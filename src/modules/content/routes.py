@@ -58,7 +58,9 @@ async def categories(uow: UoWDep) -> list[WorkoutCategory]:
     return await ContentService(uow).categories()
 
 
-@router.get("/categories/{category_id}", response_model=WorkoutCategory, responses=_ERRORS)
+@router.get(
+    "/categories/{category_id}", response_model=WorkoutCategory, summary="One workout category", responses=_ERRORS
+)
 async def category(uow: UoWDep, category_id: UUID) -> WorkoutCategory:
     return await ContentService(uow).category(category_id)
 

@@ -3,6 +3,7 @@
 from src.core.uow import UnitOfWork
 
 from .errors import InvalidMetric, MeasurementConflict
+from .fhir import BUNDLE_EXAMPLE as FHIR_BUNDLE_EXAMPLE
 from .fhir import BY_LOINC, FLAG_OF_INTERPRETATION, LOINC_SYSTEM, UCUM_SYSTEM, diagnostic_report, lab_observation
 from .fhir import bundle as fhir_bundle
 from .fhir import text_observation as fhir_text_observation
@@ -27,6 +28,7 @@ def metrics(uow: UnitOfWork) -> MetricsInterface:
 __all__ = [
     "BIOMARKER_PREFIX",
     "BY_LOINC",
+    "FHIR_BUNDLE_EXAMPLE",
     "FLAG_OF_INTERPRETATION",
     "LOINC_SYSTEM",
     "UCUM_SYSTEM",

@@ -271,3 +271,50 @@ def bundle(resources: Iterable[Mapping[str, Any]], *, bundle_id: uuid.UUID, time
         "timestamp": timestamp.isoformat(),
         "entry": [{"fullUrl": f"urn:uuid:{r['id']}", "resource": dict(r)} for r in resources],
     }
+
+
+# The example shown in the API document: one lab result and one weight.
+BUNDLE_EXAMPLE: dict[str, Any] = {
+    "resourceType": "Bundle",
+    "id": "0b9e4c1a-6f7d-4e2b-8a53-2d1c9e7f4a60",
+    "type": "collection",
+    "timestamp": "2026-03-10T08:00:00+01:00",
+    "entry": [
+        {
+            "fullUrl": "urn:uuid:5f0c2e7a-1b3d-4c8e-9a2f-6d4b8e1c3a57",
+            "resource": {
+                "resourceType": "Observation",
+                "id": "5f0c2e7a-1b3d-4c8e-9a2f-6d4b8e1c3a57",
+                "status": "final",
+                "category": _category("laboratory", "Laboratory"),
+                "code": {
+                    "coding": [{"system": LOINC_SYSTEM, "code": "2345-7", "display": "Glucose [Mass/volume] in Serum"}],
+                    "text": "Glucose",
+                },
+                "effectiveDateTime": "2026-03-09T08:00:00+01:00",
+                "valueQuantity": {"value": 92, "unit": "mg/dL", "system": UCUM_SYSTEM, "code": "mg/dL"},
+                "referenceRange": [
+                    {
+                        "low": {"value": 70, "unit": "mg/dL", "system": UCUM_SYSTEM, "code": "mg/dL"},
+                        "high": {"value": 99, "unit": "mg/dL", "system": UCUM_SYSTEM, "code": "mg/dL"},
+                    }
+                ],
+            },
+        },
+        {
+            "fullUrl": "urn:uuid:8a1d3f5b-7c9e-4b2a-8d6f-1e3c5a7b9d20",
+            "resource": {
+                "resourceType": "Observation",
+                "id": "8a1d3f5b-7c9e-4b2a-8d6f-1e3c5a7b9d20",
+                "status": "final",
+                "category": _category("vital-signs", "Vital Signs"),
+                "code": {
+                    "coding": [{"system": LOINC_SYSTEM, "code": "29463-7", "display": "Body weight"}],
+                    "text": "Body weight",
+                },
+                "effectiveDateTime": "2026-03-10T07:30:00+01:00",
+                "valueQuantity": {"value": 72.5, "unit": "kg", "system": UCUM_SYSTEM, "code": "kg"},
+            },
+        },
+    ],
+}

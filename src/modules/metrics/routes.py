@@ -14,6 +14,7 @@ from src.core.types import UTCInstant
 from src.core.validation import storable_text
 from src.dependencies import CurrentIdentity, UoWDep
 
+from .fhir import BUNDLE_EXAMPLE
 from .models import (
     BiomarkerTestGroup,
     BulkDeleteResult,
@@ -211,7 +212,11 @@ async def biomarkers_grouped(
         "HRV and daily steps value (category vital-signs, LOINC 29463-7, 41982-0, 40443-4, 80404-7, 41950-7), and a "
         "`DiagnosticReport` (LOINC 11502-2) grouping each lab report's results. At most `limit` values, newest first."
     ),
-    responses={401: problem_schema(), 422: problem_schema()},
+    responses={
+        200: {"content": {"application/json": {"example": BUNDLE_EXAMPLE}}},
+        401: problem_schema(),
+        422: problem_schema(),
+    },
 )
 async def fhir_export(
     uow: UoWDep, me: CurrentIdentity, limit: Annotated[int, Query(ge=1, le=10_000)] = 5000
