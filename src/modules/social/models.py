@@ -211,6 +211,16 @@ class Challenge(_View):
     created_at: AwareDatetime
 
 
+class ChallengeDates(_View):
+    """A challenge someone takes part in, as other modules see it: what it is and when, no figures."""
+
+    id: UUID
+    name: str
+    challenge_type: ChallengeType
+    start_date: date
+    end_date: date = Field(description="Its last day (inclusive)")
+
+
 class ChallengeStanding(_View):
     rank: int
     identity_id: UUID

@@ -58,6 +58,7 @@ from .interface import CHALLENGE_CLOSE_TOPIC, NOTIFY_TOPIC, SocialInterface
 from .models import (
     Challenge,
     ChallengeCreate,
+    ChallengeDates,
     ChallengeStanding,
     ChallengeStatus,
     ChallengeType,
@@ -931,7 +932,11 @@ class SocialService(SocialInterface):
         await self._record(
             me, EventType.CHALLENGE_JOINED, related_id=row.id, related_type="challenge", metadata={"name": row.name}
         )
-        await self.uow.publish(SocialProgress(identity_id=me, occurred_at=now, challenge_joined=True))
+        await self.uow.publish(
+            SocialProgress(
+                identity_id=me, occurred_at=now, challenge_joined=True, challenge_id=row.id, challenge_name=row.name
+            )
+        )
         if notify and row.created_by is not None and row.created_by != me:
             seen = await self._profiles(row.created_by, [me], friends=())
             self._notify(
@@ -1091,6 +1096,36 @@ class SocialService(SocialInterface):
         )
         return await self._challenge_views(me, rows, check_visibility=False)
 
+    async def challenges_of(
+        self, identity_id: uuid.UUID, *, ending_on_or_after: date | None = None, limit: int = 200
+    ) -> list[ChallengeDates]:
+        query = (
+            select(
+                ChallengeRow.id,
+                ChallengeRow.name,
+                ChallengeRow.challenge_type,
+                ChallengeRow.start_date,
+                ChallengeRow.end_date,
+            )
+            .join(ParticipantRow, ParticipantRow.challenge_id == ChallengeRow.id)
+            .where(ParticipantRow.identity_id == identity_id)
+        )
+        if ending_on_or_after is not None:
+            query = query.where(ChallengeRow.end_date >= ending_on_or_after)
+        rows = await self.session.execute(
+            query.order_by(ChallengeRow.start_date.desc(), ChallengeRow.id).limit(max(0, limit))
+        )
+        return [
+            ChallengeDates(
+                id=r.id,
+                name=r.name,
+                challenge_type=ChallengeType(r.challenge_type),
+                start_date=r.start_date,
+                end_date=r.end_date,
+            )
+            for r in rows
+        ]
+
     async def standings(self, me: uuid.UUID, challenge_id: uuid.UUID) -> list[ChallengeStanding]:
         row = await self.session.get(ChallengeRow, challenge_id)
         if row is None:
@@ -1162,7 +1197,15 @@ class SocialService(SocialInterface):
         )
         winner = participants[0] if participants and progress[participants[0].identity_id] > 0 else None
         if winner is not None:  # progression first: one lock order with activity credits
-            await self.uow.publish(SocialProgress(identity_id=winner.identity_id, occurred_at=now, challenge_won=True))
+            await self.uow.publish(
+                SocialProgress(
+                    identity_id=winner.identity_id,
+                    occurred_at=now,
+                    challenge_won=True,
+                    challenge_id=row.id,
+                    challenge_name=row.name,
+                )
+            )
         ranks = competition_ranks([progress[p.identity_id] for p in participants])
         for participant, rank in zip(participants, ranks, strict=True):
             await self._set_progress(participant, row, facts[participant.identity_id])
