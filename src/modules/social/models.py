@@ -246,5 +246,10 @@ class ShareRequest(_Input):
 class ShareContent(_View):
     title: str
     message: str
-    image_url: str | None = None
+    image_url: str | None = Field(
+        default=None, description="The 1200×630 PNG card (absolute URL); null when file storage is unavailable"
+    )
+    share_url: str | None = Field(
+        default=None, description="The public page to share (shows the card in link previews); null with image_url"
+    )
     deep_link: str

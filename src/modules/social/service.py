@@ -26,6 +26,7 @@ from src.modules.identity import identity_service
 from src.modules.profile import PublicSocialProfile, profile_service
 from src.modules.progression import StreakType, fast_streak_days, progression
 
+from .cards import CardSpec
 from .errors import (
     AlreadyFollowing,
     AlreadyFriends,
@@ -102,6 +103,7 @@ from .rules import (
     period_start,
     streak_alive_until,
 )
+from .share_cards import ShareCards
 
 PENDING, ACCEPTED = str(FriendshipStatus.PENDING), str(FriendshipStatus.ACCEPTED)
 # Profile defaults for someone who never saved social settings: private, level and streaks shown.
@@ -1441,7 +1443,10 @@ class SocialService(SocialInterface):
 
     # Share ----------------------------------------------------------------------------------
 
-    async def share(self, me: uuid.UUID, body: ShareRequest) -> ShareContent:
+    async def share(self, me: uuid.UUID, body: ShareRequest, *, base_url: str | None = None) -> ShareContent:
+        """The share text with the caller's figures; with `base_url` (the API's public address)
+        also its card image and public page (see share_cards.py). The page's text holds only the
+        figure shared (streak, level, achievement, workout or challenge name), never other values."""
         journey = progression(self.uow)
         kind = body.share_type.strip().lower()
         link = f"ugoki://share/{kind}"
@@ -1454,6 +1459,8 @@ class SocialService(SocialInterface):
                 f"Achievement unlocked: {found.name}",
                 f"I unlocked {found.name} on UGOKI: {found.description}",
             )
+            public = message
+            card = CardSpec(kind, "Achievement unlocked", found.name, found.description)
             link = f"{link}/{found.id}"
         elif kind == ShareType.STREAK:
             streak = next(s for s in await journey.streaks(me) if s.streak_type == StreakType.FASTING)
@@ -1463,10 +1470,29 @@ class SocialService(SocialInterface):
                 f"I've kept my fasting streak going for {streak.current_count} {days} on UGOKI "
                 f"(best: {streak.longest_count})"
             )
+            public = message
+            best = "day" if streak.longest_count == 1 else "days"
+            card = CardSpec(
+                kind,
+                "Fasting streak",
+                title,
+                f"Best run: {streak.longest_count} {best}",
+                badge=str(streak.current_count),
+                badge_unit=days,
+            )
         elif kind == ShareType.LEVEL_UP:
             level = await journey.level(me)
             title = f"Level {level.current_level}: {level.title}"
             message = f"I reached level {level.current_level} ({level.title}) with {level.total_xp_earned} XP on UGOKI"
+            public = message
+            card = CardSpec(
+                kind,
+                "Level up",
+                title,
+                f"{level.total_xp_earned:,} XP earned",
+                badge=str(level.current_level),
+                badge_unit="level",
+            )
         elif kind == ShareType.WORKOUT:
             if body.related_id:  # one workout session of the caller's
                 try:
@@ -1480,6 +1506,8 @@ class SocialService(SocialInterface):
                 minutes = round((done.duration_seconds or 0) / 60)
                 title = f"Workout done: {name}"
                 message = f"I just finished {name} ({minutes} min, {done.calories_burned or 0} kcal) on UGOKI"
+                public = f"I just finished {name} on UGOKI"  # the page names the workout only
+                card = CardSpec(kind, "Workout done", name, "Finished on UGOKI")
                 link = f"{link}/{done.id}"
             else:
                 stats = await content(self.uow).stats(me)
@@ -1487,6 +1515,15 @@ class SocialService(SocialInterface):
                 message = (
                     f"I've completed {stats.total_workouts} workouts ({stats.total_duration_minutes} minutes, "
                     f"{stats.current_week_workouts} this week) on UGOKI"
+                )
+                public = f"I've completed {stats.total_workouts} workouts on UGOKI"
+                card = CardSpec(
+                    kind,
+                    "Workouts done",
+                    title,
+                    "Completed on UGOKI",
+                    badge=str(stats.total_workouts),
+                    badge_unit="workouts",
                 )
         elif kind == ShareType.CHALLENGE_WIN:
             subject = self._subject(body)
@@ -1498,14 +1535,35 @@ class SocialService(SocialInterface):
             if row is None or row.winner_id != me:
                 raise ShareSubjectNotFound("You have not won this challenge")
             title, message = f"Won: {row.name}", f"I won the {row.name} challenge on UGOKI"
+            public = message
+            card = CardSpec(kind, "Challenge won", row.name, "Winner of the challenge")
             link = f"{link}/{row.id}"
         else:
             kind, link = "generic", "ugoki://share/generic"
             title, message = "UGOKI", "I'm fasting and training with UGOKI"
+            public = message
+            card = CardSpec(kind, "UGOKI", "Fasting and training with UGOKI", "Join me on UGOKI")
         await self._record(
             me, EventType.SHARE_CREATED, related_id=body.related_id, related_type=kind, metadata={"share_type": kind}
         )
-        return ShareContent(title=title, message=body.custom_message or message, deep_link=link)
+        image_url = share_url = None
+        if base_url is not None:
+            image_url, share_url = await ShareCards(self.uow).publish(
+                me,
+                share_type=kind,
+                title=title,
+                message=body.custom_message or public,
+                deep_link=link,
+                card=card,
+                base_url=base_url,
+            )
+        return ShareContent(
+            title=title,
+            message=body.custom_message or message,
+            image_url=image_url,
+            share_url=share_url,
+            deep_link=link,
+        )
 
     @staticmethod
     def _subject(body: ShareRequest) -> str:
