@@ -106,9 +106,23 @@ def _width(text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont) -> flo
 def _shorten(text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: int) -> str:
     if _width(text, font) <= width:
         return text
-    while text and _width(text + "…", font) > width:
-        text = text[:-1]
-    return text.rstrip() + "…"
+    kept = text[: _longest_prefix(text + "…", font, width - int(_width("…", font)))]
+    space = kept.rfind(" ")
+    if space > len(kept) * 0.6:  # end on a whole word when that loses little
+        kept = kept[:space]
+    return kept.rstrip() + "…"
+
+
+def _longest_prefix(word: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: int) -> int:
+    """How many leading characters of `word` fit in `width` (at least one), by bisection."""
+    low, high = 1, len(word)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if _width(word[:middle], font) <= width:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def _wrap(text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: int) -> list[str]:
@@ -123,9 +137,7 @@ def _wrap(text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: 
             lines.append(current)
         current = word
         while _width(current, font) > width and len(current) > 1:  # a word wider than the box
-            cut = len(current) - 1
-            while cut > 1 and _width(current[:cut], font) > width:
-                cut -= 1
+            cut = _longest_prefix(current, font, width)
             lines.append(current[:cut])
             current = current[cut:]
     if current:
@@ -237,7 +249,10 @@ def render_card(spec: CardSpec) -> bytes:
     label = drawable(spec.label, MAX_LABEL).upper() or "UGOKI"
     draw.text((left, 196), " ".join(label), font=_font(24), fill=accent, anchor="ls")
     headline = drawable(spec.headline, MAX_HEADLINE) or drawable(spec.label, MAX_LABEL) or "UGOKI"
-    font, lines = fit(headline, text_width, (76, 68, 60, 52), max_lines=3)
+    # Large on up to two lines, else smaller on up to three (the caption then gets one line).
+    font, lines = fit(headline, text_width, (76, 68), max_lines=2)
+    if len(_wrap(headline, font, text_width)) > 2:
+        font, lines = fit(headline, text_width, (60, 52), max_lines=3)
     line_height = int(getattr(font, "size", 52) * 1.14)
     y = 230
     for line in lines:
@@ -245,7 +260,7 @@ def render_card(spec: CardSpec) -> bytes:
         y += line_height
     caption = drawable(spec.caption, MAX_CAPTION)
     if caption:
-        caption_font, caption_lines = fit(caption, text_width, (34, 30), max_lines=2)
+        caption_font, caption_lines = fit(caption, text_width, (34, 30), max_lines=2 if len(lines) < 3 else 1)
         y += 18
         for line in caption_lines:
             draw.text((left, y), line, font=caption_font, fill=MUTED, anchor="la")
