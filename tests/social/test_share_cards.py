@@ -197,6 +197,21 @@ async def test_without_storage_the_share_answers_with_no_image(app: FastAPI, cli
     assert shared["share_url"] is None
 
 
+async def test_a_storage_outage_leaves_the_share_without_a_card(
+    app: FastAPI, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    me, _ = await person(app, client, "outage")
+    (tmp_path / "uploads").write_bytes(b"a file where the storage directory should be")
+
+    shared = await share(client, me, share_type="level_up")
+
+    assert shared["title"].startswith("Level 1")
+    assert (shared["image_url"], shared["share_url"]) == (None, None)
+    (tmp_path / "uploads").unlink()  # storage is back: the next share gets its card
+    again = await share(client, me, share_type="level_up")
+    assert (await client.get(again["share_url"])).status_code == 200
+
+
 async def test_cards_are_exported_and_go_with_the_account(
     app: FastAPI, client: httpx.AsyncClient, tmp_path: Path
 ) -> None:
