@@ -280,6 +280,8 @@ def create_app(
         for router in (module.router, *module.extra_routers):
             if router is not None:
                 mount(app, router, prefix=API_PREFIX)
+        for router in module.site_routers:
+            mount(app, router, prefix="")
 
     cors_origins = settings.cors_origins or (["*"] if settings.environment in ("development", "test") else [])
     app.add_middleware(

@@ -32,6 +32,8 @@ from src.database import Base, create_engine
 from src.main import MODULES, create_app
 
 DEFAULT_NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+# Files the app writes (stored uploads, share cards) go to a temporary directory, never the checkout.
+TEST_DATA_DIR = Path(tempfile.mkdtemp(prefix="ugoki-test-data-"))
 TEST_ENCRYPTION_KEY = "tNbbT1aG0t1wZ7ZC3Kq8yq3xqkR3yJm7d0zqk0x7tD8="
 
 
@@ -79,6 +81,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "cors_origins": [],
         "data_encryption_keys": [TEST_ENCRYPTION_KEY],
         "seed_on_startup": False,  # the catalogues are seeded once per test session
+        "data_dir": TEST_DATA_DIR,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type, call-arg]

@@ -70,6 +70,8 @@ class SocialProgress(DomainEvent):
     friends_count: int | None = None
     challenge_joined: bool = False
     challenge_won: bool = False
+    challenge_id: UUID | None = Field(default=None, description="The challenge joined or won")
+    challenge_name: str | None = None
 
 
 class AchievementUnlocked(DomainEvent):

@@ -1,4 +1,4 @@
-"""What a module hands to the app shell: its router, its subscriptions to other modules' domain
+"""What a module hands to the app shell: its routers, its subscriptions to other modules' domain
 events, its outbox handlers, its personal-data entry and its seeders. `src/main.py` lists the
 manifests and wires them; modules never reach into each other's internals."""
 
@@ -30,3 +30,5 @@ class ModuleManifest:
     reference_tables: tuple[str, ...] = ()
     # Further routers of the module mounted at other prefixes (e.g. profile's avatars under /uploads).
     extra_routers: tuple[APIRouter, ...] = ()
+    # Routers mounted at the site root, outside `/api/v1` (e.g. social's public share pages `/s/...`).
+    site_routers: tuple[APIRouter, ...] = ()

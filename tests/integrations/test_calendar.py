@@ -109,3 +109,41 @@ async def test_guessed_tokens_find_nothing_and_the_feed_is_erased_with_the_accou
     assert_problem(await client.get(f"{FEED}/{'A' * 43}.ics"), 404)
     ok(await client.delete(f"{API}/profile/all-data", params={"confirm": "true"}, headers=user.headers))
     assert_problem(await client.get(feed["url"]), 404)
+
+
+async def test_challenges_one_takes_part_in_are_all_day_events_and_others_are_not(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    from datetime import date
+
+    from tests.social.helpers import create_challenge, person
+
+    ana, _ = await person(app, client, "ana")
+    ben, _ = await person(app, client, "ben")
+    await set_timezone(client, ana, "America/New_York")
+    joined = await create_challenge(
+        client, ben, name="Spring fasting", start_date="2026-03-12", end_date="2026-03-25", goal_value=5
+    )
+    ok(await client.post(f"{API}/social/challenges/join/{joined['join_code']}", headers=ana.headers))
+    await create_challenge(client, ben, name="Ben's own", start_date="2026-03-11", end_date="2026-03-18")
+    await create_challenge(client, ben, name="Public but not joined", is_public=True)
+
+    feed = ok(await client.post(FEED, headers=ana.headers), 201)
+    calendar = Calendar.from_ical((await client.get(feed["url"])).content)
+    challenges = [e for e in calendar.walk("VEVENT") if str(e["SUMMARY"]).startswith("Challenge:")]
+    assert [str(e["SUMMARY"]) for e in challenges] == ["Challenge: Spring fasting"]
+    [event] = challenges
+    assert str(event["UID"]) == f"challenge-{joined['id']}@ugoki"
+    assert event.decoded("DTSTART") == date(2026, 3, 12)  # a date: an all-day event
+    assert event.decoded("DTEND") == date(2026, 3, 26)  # exclusive: the 25th is its last day
+    assert str(event["TRANSP"]) == "TRANSPARENT"
+    assert "5" not in str(event.get("DESCRIPTION", ""))  # no goal or progress figures
+
+    # Ben created (and so is in) all three.
+    ben_feed = ok(await client.post(FEED, headers=ben.headers), 201)
+    ben_calendar = Calendar.from_ical((await client.get(ben_feed["url"])).content)
+    assert sorted(str(e["SUMMARY"]) for e in ben_calendar.walk("VEVENT")) == [
+        "Challenge: Ben's own",
+        "Challenge: Public but not joined",
+        "Challenge: Spring fasting",
+    ]

@@ -277,3 +277,40 @@ async def test_an_address_that_became_private_is_refused_when_sending(
     [log] = await deliveries(client, user, endpoint["id"])
     assert log["response_code"] is None
     assert log["error"] == "Webhook URLs must use https"
+
+
+async def test_a_won_challenge_is_sent_with_its_id_and_name(
+    app: FastAPI, client: httpx.AsyncClient, clock: FrozenClock, receiver: Receiver
+) -> None:
+    from tests.progression.helpers import complete_workout
+    from tests.social.helpers import create_challenge, person
+
+    now = clock.now()
+    clock.set(now - timedelta(days=4))
+    first_day = clock.now().date()
+    ana, _ = await person(app, client, "ana")
+    ben, _ = await person(app, client, "ben")
+    won = await create_challenge(
+        client,
+        ana,
+        name="Two-day sprint",
+        challenge_type="workout_count",
+        goal_value=2,
+        start_date=first_day.isoformat(),
+        end_date=(first_day + timedelta(days=1)).isoformat(),
+    )
+    ok(await client.post(f"{API}/social/challenges/join/{won['join_code']}", headers=ben.headers))
+    await complete_workout(app, ana, clock.now())
+    clock.set(now)  # the challenge's last day is over everywhere
+    await fresh_token(app, ana)
+    await fresh_token(app, ben)
+    ana_hook = await register(client, ana, receiver.url, "challenge.won")
+    await register(client, ben, receiver.url, "challenge.won")
+
+    await app.state.resources.outbox.drain()
+
+    assert len(receiver.requests) == 1  # only the winner's endpoint hears of it
+    payload = Webhook(ana_hook["secret"]).verify(receiver.requests[0].body, receiver.requests[0].headers)
+    assert payload["type"] == "challenge.won"
+    assert payload["data"] == {"challenge_id": won["id"], "name": "Two-day sprint"}
+    assert ok(await client.get(f"{API}/social/challenges/{won['id']}", headers=ana.headers))["winner_id"] == ana.id

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from src.modules.profile import profile_service
 from tests.factories import User, anonymous_user
 from tests.profile.helpers import (
+    API,
     CHECK_USERNAME,
     FRIEND_CODE,
     PROFILE,
@@ -231,7 +232,8 @@ async def test_friend_code_lookup_of_a_private_profile_reveals_only_the_handle(
 
     body = ok(await client.get(f"{FRIEND_CODE}/{code}", headers=viewer.headers))
 
-    assert body["identity_id"] == owner.id
+    assert body["identity_id"] is None  # the code cannot be traded for the person's id
+    assert owner.id not in str(body)
     assert body["username"] == "sam"
     assert body["friend_code"] == code
     assert body["profile_public"] is False
@@ -242,6 +244,14 @@ async def test_friend_code_lookup_of_a_private_profile_reveals_only_the_handle(
     assert [body[f] for f in flags] == [False] * 5
     assert "friends_count" not in body
     assert "Secret Sam" not in str(body)
+    # The owner sees their own id; the stranger can still ask by the code, and the owner sees who asked.
+    assert ok(await client.get(f"{FRIEND_CODE}/{code}", headers=owner.headers))["identity_id"] == owner.id
+    asked = ok(
+        await client.post(f"{API}/social/friends/request", json={"friend_code": code}, headers=viewer.headers), 201
+    )
+    assert asked["status"] == "pending"
+    incoming = ok(await client.get(f"{API}/social/friends/requests/incoming", headers=owner.headers))
+    assert [r["friend_id"] for r in incoming] == [viewer.id]
 
 
 async def test_friend_code_lookup_of_a_public_profile_shows_bio_name_and_flags_as_set(
@@ -259,6 +269,7 @@ async def test_friend_code_lookup_of_a_public_profile_shows_bio_name_and_flags_a
 
     body = ok(await client.get(f"{FRIEND_CODE}/{code}", headers=viewer.headers))
 
+    assert body["identity_id"] == owner.id
     assert body["profile_public"] is True
     assert body["bio"] == "Loves HIIT"
     assert body["display_name"] == "Open Olga"
@@ -271,6 +282,7 @@ async def test_friend_code_lookup_of_a_public_profile_shows_bio_name_and_flags_a
 
 async def test_friend_code_lookup_is_case_insensitive(app: FastAPI, client: httpx.AsyncClient) -> None:
     owner, code = await with_profile(app, client)
+    ok(await client.patch(SOCIAL, json={"profile_public": True}, headers=owner.headers))
     viewer = await anonymous_user(app)
 
     body = ok(await client.get(f"{FRIEND_CODE}/{code.lower()}", headers=viewer.headers))

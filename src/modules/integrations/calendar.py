@@ -1,7 +1,8 @@
 """The iCal feed: a secret URL per person serving an RFC 5545 calendar of their fasts (planned
-and completed, with the protocol and the eating window that follows) and completed workouts, in
-their time zone (with its VTIMEZONE). Event text names activities and times only: no weights,
-no biomarkers, no other health values. Only a keyed hash of the URL's token is stored."""
+and completed, with the protocol and the eating window that follows), completed workouts, and
+the challenges they take part in (all-day events over the challenge's dates), in their time zone
+(with its VTIMEZONE). Event text names activities, challenges and times only: no weights, no
+biomarkers, no progress, no other health values. Only a keyed hash of the URL's token is stored."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from src.core.persistence import rowcount
 from src.core.uow import UnitOfWork
 from src.modules.content import CompletedWorkout, content
 from src.modules.profile import profile_service
+from src.modules.social import ChallengeDates, ChallengeType, social_service
 from src.modules.time_keeper import TimeWindow, time_keeper
 
 from .errors import CalendarFeedNotFound
@@ -30,9 +32,18 @@ from .orm import CalendarFeedRow
 
 FEED_PATH = "/api/v1/integrations/calendar/{token}.ics"
 HISTORY = timedelta(days=90)  # how far back the feed reaches
+MAX_CHALLENGES = 200  # the latest-starting challenges the person is in
 PRODID = "-//UGOKI//Fasting and workouts//EN"
 # Hours of the daily cycle spent fasting, for protocols with an eating window after the fast.
 DAILY_FASTING_HOURS = {"16:8": 16, "18:6": 18, "20:4": 20, "OMAD": 23}
+
+
+CHALLENGE_KINDS = {
+    ChallengeType.FASTING_STREAK: "fasting streak",
+    ChallengeType.WORKOUT_COUNT: "workouts",
+    ChallengeType.TOTAL_XP: "XP",
+    ChallengeType.CONSISTENCY: "active days",
+}
 
 
 def eating_window(protocol: str | None, fast_end: datetime) -> tuple[datetime, datetime] | None:
@@ -102,14 +113,10 @@ class CalendarFeeds:
             completed_fasts=fasts,
             planned_fast=active,
             workouts=workouts,
-            challenges=await self._challenge_dates(identity_id),
+            challenges=await social_service(self.uow).challenges_of(
+                identity_id, ending_on_or_after=(now - HISTORY).astimezone(zone).date(), limit=MAX_CHALLENGES
+            ),
         )
-
-    async def _challenge_dates(self, identity_id: uuid.UUID) -> Sequence[dict[str, Any]]:
-        """Hook for challenge dates (start and end of the person's challenges): the social module
-        is not part of this code base yet. When it is, read its public interface here and return
-        `{"id", "name", "starts_on", "ends_on"}` items; `build_calendar` already renders them."""
-        return ()
 
     async def export(self, identity_id: uuid.UUID) -> dict[str, Any]:
         status = await self.status(identity_id)
@@ -141,7 +148,7 @@ def build_calendar(
     completed_fasts: Sequence[TimeWindow],
     planned_fast: TimeWindow | None,
     workouts: Sequence[CompletedWorkout],
-    challenges: Sequence[dict[str, Any]] = (),
+    challenges: Sequence[ChallengeDates] = (),
 ) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", PRODID)
@@ -189,12 +196,15 @@ def build_calendar(
         event.add("status", "CONFIRMED")
         calendar.add_component(event)
     for challenge in challenges:
+        # All-day, over the challenge's days (DTEND is exclusive); free time, not busy.
         event = Event()
-        event.add("uid", f"challenge-{challenge['id']}@ugoki")
+        event.add("uid", f"challenge-{challenge.id}@ugoki")
         event.add("dtstamp", now)
-        event.add("summary", f"Challenge: {challenge['name']}")
-        event.add("dtstart", challenge["starts_on"])
-        event.add("dtend", challenge["ends_on"] + timedelta(days=1))
+        event.add("summary", f"Challenge: {challenge.name}")
+        event.add("description", f"UGOKI challenge ({CHALLENGE_KINDS.get(challenge.challenge_type, 'challenge')}).")
+        event.add("dtstart", challenge.start_date)
+        event.add("dtend", challenge.end_date + timedelta(days=1))
+        event.add("transp", "TRANSPARENT")
         calendar.add_component(event)
     calendar.add_missing_timezones()
     return bytes(calendar.to_ical())

@@ -70,7 +70,15 @@ async def _on_weight(uow: UnitOfWork, event: WeightLogged) -> None:
 
 async def _on_social(uow: UnitOfWork, event: SocialProgress) -> None:
     if event.challenge_won:
-        await Webhooks(uow).emit(event.identity_id, WebhookEventType.CHALLENGE_WON, event.occurred_at, {})
+        await Webhooks(uow).emit(
+            event.identity_id,
+            WebhookEventType.CHALLENGE_WON,
+            event.occurred_at,
+            {
+                "challenge_id": str(event.challenge_id) if event.challenge_id else None,
+                "name": event.challenge_name,
+            },
+        )
 
 
 async def _on_achievement(uow: UnitOfWork, event: AchievementUnlocked) -> None:

@@ -37,7 +37,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (
     summary="Register an HTTPS endpoint for some event types (its signing secret is shown once)",
     description=(
         "Event types: `fast.completed`, `workout.completed`, `achievement.unlocked`, `level.up`, "
-        "`metric.recorded`, `challenge.won`. Each message is a JSON `{type, timestamp, data}` POSTed with "
+        "`metric.recorded`, `challenge.won` (its `data` names the challenge: `challenge_id`, `name`). Each "
+        "message is a JSON `{type, timestamp, data}` POSTed with "
         "the Standard Webhooks headers `webhook-id`, `webhook-timestamp` and `webhook-signature` "
         "(HMAC-SHA256 with the returned `secret`). A delivery that fails (no 2xx answer within 10 s; "
         "redirects are not followed) is retried with back-off for about three days; an endpoint failing "
@@ -84,7 +85,8 @@ async def webhook_deliveries(uow: UoWDep, me: CurrentIdentity, endpoint_id: UUID
     description=(
         "Returns the feed's URL and its `webcal://` form once; an earlier URL stops working. The feed is "
         "an iCalendar (RFC 5545) file of your fasts (completed and planned, with protocol and eating "
-        "window) and completed workouts of the last 90 days, in your time zone. It holds no health values."
+        "window) and completed workouts of the last 90 days, in your time zone, and the challenges you take "
+        "part in as all-day events over their dates. It holds no health values."
     ),
     responses=_ERRORS,
 )

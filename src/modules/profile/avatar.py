@@ -1,4 +1,5 @@
-"""Avatars (profile pictures) at `/uploads/avatar` and `/uploads/media/{key}`: profile pictures.
+"""Avatars (profile pictures) at `/uploads/avatar`, and `/uploads/media/{key}`: the public stored
+files (profile pictures, share card images) with the local storage backend.
 
 An upload is read from the request stream and refused as soon as it passes `MAX_AVATAR_BYTES`
 (413). Its type is decided from its first bytes (JPEG, PNG or WebP), never from the client's
@@ -10,8 +11,9 @@ at all (no EXIF, GPS, comments or profiles). The server names the object
 is deleted through the outbox only after that change has committed. The key to delete always
 comes from the server-side record, never from the client-writable `avatar_url`.
 
-With the local storage backend the API serves avatars itself from `GET /uploads/media/{key}`
-(public, cacheable for a year: keys are never reused).
+With the local storage backend the API serves the public objects (avatars, and the social
+module's share cards) itself from `GET /uploads/media/{key}` (public, cacheable for a year: keys
+are never reused).
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import re
 import uuid
 from typing import Any
 
@@ -29,7 +30,14 @@ from PIL import Image, ImageOps
 from pydantic import BaseModel
 
 from src.adapters.multipart import EmptyFile, read_file_field, upload_body
-from src.adapters.storage import DELETE_TOPIC, LocalStorage, StorageError, StorageUnavailable, usable_storage
+from src.adapters.storage import (
+    DELETE_TOPIC,
+    LocalStorage,
+    StorageError,
+    StorageUnavailable,
+    public_media_type,
+    usable_storage,
+)
 from src.core.errors import AppError, NotFound, problem_schema
 from src.core.rate_limit import limits
 from src.core.uow import UnitOfWork
@@ -51,8 +59,6 @@ MAX_DECLARED_PIXELS = 80_000_000
 MAX_DECODED_PIXELS = 25_000_000
 # Decoding is memory-hungry: at most `Resources.image_slots` avatars are decoded at once per process.
 FILE_FIELD = "file"
-
-_AVATAR_KEY = re.compile(r"^avatars/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/[0-9a-f]{32}\.jpg$")
 
 
 # Responses ---------------------------------------------------------------------------------
@@ -216,13 +222,14 @@ async def delete_avatar(uow: UoWDep, me: CurrentIdentity) -> AvatarDeleteRespons
 
 @router.get(
     "/media/{key:path}",
-    summary="A public stored file (avatars, local storage backend)",
+    summary="A public stored file (avatars, share cards; local storage backend)",
     response_class=FileResponse,
-    responses={200: {"content": {"image/jpeg": {}}}, 404: problem_schema()},
+    responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}, 404: problem_schema()},
 )
 async def serve_media(request: Request, key: str) -> FileResponse:
     resources = request.app.state.resources
-    if resources.settings.storage_backend != "local" or not _AVATAR_KEY.match(key):
+    media_type = public_media_type(key)
+    if resources.settings.storage_backend != "local" or media_type is None:
         raise NotFound("No such file.")
     storage = resources.storage
     if not isinstance(storage, LocalStorage):
@@ -232,7 +239,7 @@ async def serve_media(request: Request, key: str) -> FileResponse:
         raise NotFound("No such file.")
     return FileResponse(
         path,
-        media_type="image/jpeg",
+        media_type=media_type,
         headers={
             "Cache-Control": CACHE_CONTROL,
             "X-Content-Type-Options": "nosniff",

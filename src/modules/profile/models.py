@@ -459,12 +459,10 @@ class SocialProfile(BaseModel):
     updated_at: AwareDatetime | None = None
 
 
-class PublicSocialProfile(BaseModel):
-    """What another signed-in person may see of a profile: the privacy flags decide."""
-
+class _SocialProfileView(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    identity_id: UUID
+    identity_id: UUID | None = None
     username: str | None = None
     display_name: str | None = None
     friend_code: str
@@ -476,6 +474,21 @@ class PublicSocialProfile(BaseModel):
     show_level: bool = False
     show_workouts: bool = False
     show_weight: bool = False
+
+
+class PublicSocialProfile(_SocialProfileView):
+    """What another signed-in person may see of a profile: the privacy flags decide."""
+
+    identity_id: UUID
+
+
+class FriendCodeProfile(_SocialProfileView):
+    """A friend-code lookup: a public profile as anyone may see it; a private one shows others only
+    its handle, and no `identity_id` (null). A friend request by the code still works."""
+
+    identity_id: UUID | None = Field(
+        default=None, description="Null for someone else's private profile: ask by friend code instead"
+    )
 
 
 class UsernameAvailability(BaseModel):

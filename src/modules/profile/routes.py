@@ -15,6 +15,7 @@ from .models import (
     DietaryProfile,
     DietaryUpdate,
     FastingSafety,
+    FriendCodeProfile,
     Goals,
     GoalsUpdate,
     HealthProfile,
@@ -26,7 +27,6 @@ from .models import (
     Profile,
     ProfileCreate,
     ProfileUpdate,
-    PublicSocialProfile,
     SafeExercises,
     SocialProfile,
     SocialUpdate,
@@ -180,14 +180,18 @@ async def check_username(
 
 @router.get(
     "/social/friend-code/{code}",
-    response_model=PublicSocialProfile,
+    response_model=FriendCodeProfile,
     summary="Find someone by friend code (privacy flags apply)",
+    description=(
+        "A public profile shows what its flags allow. A private profile shows others only its username and "
+        "friend code: `identity_id` is null (send the friend request with the code)."
+    ),
     responses={404: problem_schema()},
     openapi_extra=limits("LOOKUP"),
 )
 async def friend_code(
     uow: UoWDep, me: CurrentIdentity, code: Annotated[str, Path(min_length=1, max_length=16)]
-) -> PublicSocialProfile:
+) -> FriendCodeProfile:
     return await ProfileService(uow).lookup_friend_code(me.identity_id, code)
 
 

@@ -36,6 +36,7 @@ from .models import (
     DietaryProfile,
     DietaryUpdate,
     FastingSafety,
+    FriendCodeProfile,
     Goals,
     GoalsUpdate,
     HealthCondition,
@@ -373,11 +374,15 @@ class ProfileService(ProfileInterface):
         )
         return found.scalar_one_or_none()
 
-    async def lookup_friend_code(self, viewer_id: uuid.UUID, code: str) -> PublicSocialProfile:
+    async def lookup_friend_code(self, viewer_id: uuid.UUID, code: str) -> FriendCodeProfile:
+        """A private profile shows others its handle only: not even its identity id, which would
+        let codes be traded for ids (a friend request by the code does not need it)."""
         target = await self.find_by_friend_code(code)
         if target is None:
             raise FriendCodeNotFound("No one has this friend code")
-        return (await self.public_profiles(viewer_id, [target]))[target]
+        seen = (await self.public_profiles(viewer_id, [target]))[target]
+        shown = seen.profile_public or target == viewer_id
+        return FriendCodeProfile(**{**seen.model_dump(), "identity_id": target if shown else None})
 
     async def public_profiles(
         self, viewer_id: uuid.UUID, identity_ids: Iterable[uuid.UUID], *, friends: Collection[uuid.UUID] = ()

@@ -5,7 +5,7 @@ from src.core.uow import UnitOfWork
 
 from .errors import ChallengeNotFound, UserNotFound
 from .interface import SocialInterface
-from .models import ChallengeType, FriendshipStatus, LeaderboardPeriod, LeaderboardType
+from .models import ChallengeDates, ChallengeType, FriendshipStatus, LeaderboardPeriod, LeaderboardType
 
 
 def social_service(uow: UnitOfWork) -> SocialInterface:
@@ -15,6 +15,7 @@ def social_service(uow: UnitOfWork) -> SocialInterface:
 
 
 __all__ = [
+    "ChallengeDates",
     "ChallengeNotFound",
     "ChallengeType",
     "FriendshipStatus",

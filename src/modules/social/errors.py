@@ -105,3 +105,7 @@ class ShareSubjectNotFound(NotFound):
 
 class ShareSubjectRequired(UnprocessableEntity):
     code = "SHARE_SUBJECT_REQUIRED"
+
+
+class SharePageNotFound(NotFound):
+    code = "SHARE_NOT_FOUND"

@@ -17,7 +17,10 @@ Outbox messages this module queues (in the transaction of the change):
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from datetime import date
 from uuid import UUID
+
+from .models import ChallengeDates
 
 NOTIFY_TOPIC = "notification.send"
 CHALLENGE_CLOSE_TOPIC = "social.challenge_close"
@@ -27,3 +30,11 @@ class SocialInterface(ABC):
     @abstractmethod
     async def friend_ids(self, identity_id: UUID) -> set[UUID]:
         """The person's accepted friends."""
+
+    @abstractmethod
+    async def challenges_of(
+        self, identity_id: UUID, *, ending_on_or_after: date | None = None, limit: int = 200
+    ) -> list[ChallengeDates]:
+        """The challenges the person takes part in (latest start first, at most `limit`): names,
+        types and dates only, never progress. `ending_on_or_after` leaves out those that ended
+        before that day."""

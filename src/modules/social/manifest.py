@@ -19,7 +19,7 @@ from src.core.uow import UnitOfWork
 
 from .interface import CHALLENGE_CLOSE_TOPIC
 from .personal_data import anonymize, erase, export
-from .routes import router
+from .routes import router, share_pages
 from .service import SocialService
 
 
@@ -55,6 +55,7 @@ async def _close_challenge(uow: UnitOfWork, message: Delivery) -> None:
 MANIFEST = ModuleManifest(
     name="social",
     router=router,
+    site_routers=(share_pages,),
     subscriptions=(
         Subscription(XPCredited, _on_xp, order=Order.SOCIAL, name="social.xp_totals"),
         Subscription(FastCompleted, _on_fast, order=Order.SOCIAL, name="social.fast_progress"),
@@ -76,6 +77,7 @@ MANIFEST = ModuleManifest(
             "social_xp_totals",
             "social_streak_standings",
             "social_members",
+            "social_share_cards",
         ),
         export=export,
         erase=erase,

@@ -211,6 +211,16 @@ class Challenge(_View):
     created_at: AwareDatetime
 
 
+class ChallengeDates(_View):
+    """A challenge someone takes part in, as other modules see it: what it is and when, no figures."""
+
+    id: UUID
+    name: str
+    challenge_type: ChallengeType
+    start_date: date
+    end_date: date = Field(description="Its last day (inclusive)")
+
+
 class ChallengeStanding(_View):
     rank: int
     identity_id: UUID
@@ -236,5 +246,10 @@ class ShareRequest(_Input):
 class ShareContent(_View):
     title: str
     message: str
-    image_url: str | None = None
+    image_url: str | None = Field(
+        default=None, description="The 1200×630 PNG card (absolute URL); null when file storage is unavailable"
+    )
+    share_url: str | None = Field(
+        default=None, description="The public page to share (shows the card in link previews); null with image_url"
+    )
     deep_link: str

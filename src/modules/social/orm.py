@@ -146,3 +146,19 @@ class MemberRow(Base):
     show_level: Mapped[bool] = mapped_column(Boolean)
     show_streaks: Mapped[bool] = mapped_column(Boolean)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ShareCardRow(Base):
+    """A shared card: its public page `/s/{key}` and its image in object storage. Holds only what
+    the person chose to share (the title and message of the share, no other figures)."""
+
+    __tablename__ = "social_share_cards"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, unguessable
+    identity_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    share_type: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200))
+    message: Mapped[str] = mapped_column(Text)
+    deep_link: Mapped[str] = mapped_column(String(200))
+    image_key: Mapped[str] = mapped_column(String(200))  # the storage key, owned by the server
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

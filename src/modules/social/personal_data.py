@@ -3,7 +3,8 @@
 Erasure also takes the person out of other people's lives here: friend lists, requests, follows
 and blocks go (and the other people's counters are counted again), their challenge places go (a
 challenge they created stays for the others without its creator, or goes when nobody else is in
-it), and their rows behind the leaderboards go."""
+it), and their rows behind the leaderboards go. Their share cards go too (pages and images), on
+erasure and on anonymisation alike: a public card is never worth keeping without the person."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from .orm import (
     XPTotalRow,
 )
 from .service import ACCEPTED, SocialService
+from .share_cards import ShareCards
 
 _BOARD_ROWS = (ActivityDayRow, XPTotalRow, StreakStandingRow, MemberRow)
 
@@ -100,6 +102,7 @@ async def export(uow: UnitOfWork, identity_id: UUID) -> dict[str, Any]:
             for d in days
         ],
         "xp_totals": [{"period": t.period, "period_start": t.period_start.isoformat(), "xp": t.xp} for t in totals],
+        "share_cards": await ShareCards(uow).export(identity_id),
     }
 
 
@@ -174,11 +177,12 @@ async def erase(uow: UnitOfWork, identity_id: UUID) -> int:
         ).rowcount  # type: ignore[attr-defined]
     )
     await s.execute(update(ChallengeRow).where(ChallengeRow.created_by == identity_id).values(created_by=None))
+    total += await ShareCards(uow).erase(identity_id)
     return total + await _remove_board_rows(uow, identity_id)
 
 
 async def anonymize(uow: UnitOfWork, identity_id: UUID, replacement_id: UUID) -> int:
-    """Relationships and board rows go; challenge places, results and created challenges stay
+    """Relationships, share cards and board rows go; challenge places, results and created challenges stay
     under the replacement id (the other participants' standings keep their shape)."""
     s = uow.session
     total = await _remove_relationships(uow, identity_id)
@@ -195,4 +199,5 @@ async def anonymize(uow: UnitOfWork, identity_id: UUID, replacement_id: UUID) ->
     await s.execute(
         update(ChallengeRow).where(ChallengeRow.created_by == identity_id).values(created_by=replacement_id)
     )
+    total += await ShareCards(uow).erase(identity_id)
     return total + await _remove_board_rows(uow, identity_id)

@@ -3,7 +3,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import Path, Query, Response, status
+from fastapi import Path, Query, Request, Response, status
+from fastapi.responses import HTMLResponse
 
 from src.core.errors import problem_schema
 from src.core.rate_limit import limits
@@ -29,6 +30,7 @@ from .models import (
     ShareRequest,
 )
 from .service import SocialService
+from .share_cards import PAGE_PATH, ShareCards
 
 router = ModuleRouter(prefix="/social", tags=["social"])
 _ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (401, 403, 404, 409, 422)}
@@ -319,14 +321,51 @@ async def challenge_leaderboard(uow: UoWDep, me: CurrentIdentity, challenge_id: 
 @router.post(
     "/share/generate",
     response_model=ShareContent,
-    summary="Share text with your real figures and a deep link",
+    summary="Share text with your real figures, a card image, a public page and a deep link",
     description=(
         "`achievement` and `challenge_win` need `related_id` (an achievement you unlocked, a challenge you won; "
         "404 otherwise); `workout` takes an optional `related_id` (a workout session you completed, else your "
         "totals); `streak` and `level_up` use your current figures; other types get a generic text. "
-        "`custom_message` replaces the message."
+        "`custom_message` replaces the message. `image_url` is a 1200×630 PNG card of the share and `share_url` "
+        "its public page (`/s/{key}`, no sign-in, with Open Graph tags for link previews); the card and page show "
+        "only the figure shared (streak, level, achievement, workout or challenge name) and your message, never "
+        "your name. Sharing the same thing again reuses its card. Both are null when file storage is "
+        "unavailable; the text is still given."
     ),
     responses=_ERRORS,
+    openapi_extra=limits("UPLOAD"),  # each new share stores an image
 )
-async def share(uow: UoWDep, me: CurrentIdentity, body: ShareRequest) -> ShareContent:
-    return await SocialService(uow).share(me.identity_id, body)
+async def share(request: Request, uow: UoWDep, me: CurrentIdentity, body: ShareRequest) -> ShareContent:
+    return await SocialService(uow).share(me.identity_id, body, base_url=str(request.base_url))
+
+
+# Public share pages (mounted at the site root, outside /api/v1) ----------------------------
+
+share_pages = ModuleRouter(prefix=PAGE_PATH, tags=["share"])
+
+# The page only links out; its image may come from the storage's own host.
+_PAGE_HEADERS = {
+    "Cache-Control": "public, max-age=300",
+    "Content-Security-Policy": (
+        "default-src 'none'; img-src * data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "
+        "frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex",
+}
+
+
+@share_pages.get(
+    "/{key}",
+    response_class=HTMLResponse,
+    summary="A shared card's public page (no sign-in)",
+    description=(
+        "HTML with Open Graph and Twitter card tags (`og:image` is the card, `twitter:card` "
+        "`summary_large_image`) and a link that opens the app. 404 problem for an unknown key."
+    ),
+    responses={200: {"content": {"text/html": {}}}, 404: problem_schema()},
+)
+async def share_page(request: Request, uow: UoWDep, key: str) -> HTMLResponse:
+    page = await ShareCards(uow).page(key, base_url=str(request.base_url))
+    return HTMLResponse(page, headers=_PAGE_HEADERS)

@@ -26,6 +26,7 @@ from src.modules.identity import identity_service
 from src.modules.profile import PublicSocialProfile, profile_service
 from src.modules.progression import StreakType, fast_streak_days, progression
 
+from .cards import CardSpec
 from .errors import (
     AlreadyFollowing,
     AlreadyFriends,
@@ -58,6 +59,7 @@ from .interface import CHALLENGE_CLOSE_TOPIC, NOTIFY_TOPIC, SocialInterface
 from .models import (
     Challenge,
     ChallengeCreate,
+    ChallengeDates,
     ChallengeStanding,
     ChallengeStatus,
     ChallengeType,
@@ -101,6 +103,7 @@ from .rules import (
     period_start,
     streak_alive_until,
 )
+from .share_cards import ShareCards
 
 PENDING, ACCEPTED = str(FriendshipStatus.PENDING), str(FriendshipStatus.ACCEPTED)
 # Profile defaults for someone who never saved social settings: private, level and streaks shown.
@@ -931,7 +934,11 @@ class SocialService(SocialInterface):
         await self._record(
             me, EventType.CHALLENGE_JOINED, related_id=row.id, related_type="challenge", metadata={"name": row.name}
         )
-        await self.uow.publish(SocialProgress(identity_id=me, occurred_at=now, challenge_joined=True))
+        await self.uow.publish(
+            SocialProgress(
+                identity_id=me, occurred_at=now, challenge_joined=True, challenge_id=row.id, challenge_name=row.name
+            )
+        )
         if notify and row.created_by is not None and row.created_by != me:
             seen = await self._profiles(row.created_by, [me], friends=())
             self._notify(
@@ -1091,6 +1098,36 @@ class SocialService(SocialInterface):
         )
         return await self._challenge_views(me, rows, check_visibility=False)
 
+    async def challenges_of(
+        self, identity_id: uuid.UUID, *, ending_on_or_after: date | None = None, limit: int = 200
+    ) -> list[ChallengeDates]:
+        query = (
+            select(
+                ChallengeRow.id,
+                ChallengeRow.name,
+                ChallengeRow.challenge_type,
+                ChallengeRow.start_date,
+                ChallengeRow.end_date,
+            )
+            .join(ParticipantRow, ParticipantRow.challenge_id == ChallengeRow.id)
+            .where(ParticipantRow.identity_id == identity_id)
+        )
+        if ending_on_or_after is not None:
+            query = query.where(ChallengeRow.end_date >= ending_on_or_after)
+        rows = await self.session.execute(
+            query.order_by(ChallengeRow.start_date.desc(), ChallengeRow.id).limit(max(0, limit))
+        )
+        return [
+            ChallengeDates(
+                id=r.id,
+                name=r.name,
+                challenge_type=ChallengeType(r.challenge_type),
+                start_date=r.start_date,
+                end_date=r.end_date,
+            )
+            for r in rows
+        ]
+
     async def standings(self, me: uuid.UUID, challenge_id: uuid.UUID) -> list[ChallengeStanding]:
         row = await self.session.get(ChallengeRow, challenge_id)
         if row is None:
@@ -1162,7 +1199,15 @@ class SocialService(SocialInterface):
         )
         winner = participants[0] if participants and progress[participants[0].identity_id] > 0 else None
         if winner is not None:  # progression first: one lock order with activity credits
-            await self.uow.publish(SocialProgress(identity_id=winner.identity_id, occurred_at=now, challenge_won=True))
+            await self.uow.publish(
+                SocialProgress(
+                    identity_id=winner.identity_id,
+                    occurred_at=now,
+                    challenge_won=True,
+                    challenge_id=row.id,
+                    challenge_name=row.name,
+                )
+            )
         ranks = competition_ranks([progress[p.identity_id] for p in participants])
         for participant, rank in zip(participants, ranks, strict=True):
             await self._set_progress(participant, row, facts[participant.identity_id])
@@ -1398,7 +1443,10 @@ class SocialService(SocialInterface):
 
     # Share ----------------------------------------------------------------------------------
 
-    async def share(self, me: uuid.UUID, body: ShareRequest) -> ShareContent:
+    async def share(self, me: uuid.UUID, body: ShareRequest, *, base_url: str | None = None) -> ShareContent:
+        """The share text with the caller's figures; with `base_url` (the API's public address)
+        also its card image and public page (see share_cards.py). The page's text holds only the
+        figure shared (streak, level, achievement, workout or challenge name), never other values."""
         journey = progression(self.uow)
         kind = body.share_type.strip().lower()
         link = f"ugoki://share/{kind}"
@@ -1411,6 +1459,8 @@ class SocialService(SocialInterface):
                 f"Achievement unlocked: {found.name}",
                 f"I unlocked {found.name} on UGOKI: {found.description}",
             )
+            public = message
+            card = CardSpec(kind, "Achievement unlocked", found.name, found.description)
             link = f"{link}/{found.id}"
         elif kind == ShareType.STREAK:
             streak = next(s for s in await journey.streaks(me) if s.streak_type == StreakType.FASTING)
@@ -1420,10 +1470,29 @@ class SocialService(SocialInterface):
                 f"I've kept my fasting streak going for {streak.current_count} {days} on UGOKI "
                 f"(best: {streak.longest_count})"
             )
+            public = message
+            best = "day" if streak.longest_count == 1 else "days"
+            card = CardSpec(
+                kind,
+                "Fasting streak",
+                title,
+                f"Best run: {streak.longest_count} {best}",
+                badge=str(streak.current_count),
+                badge_unit=days,
+            )
         elif kind == ShareType.LEVEL_UP:
             level = await journey.level(me)
             title = f"Level {level.current_level}: {level.title}"
             message = f"I reached level {level.current_level} ({level.title}) with {level.total_xp_earned} XP on UGOKI"
+            public = message
+            card = CardSpec(
+                kind,
+                "Level up",
+                title,
+                f"{level.total_xp_earned:,} XP earned",
+                badge=str(level.current_level),
+                badge_unit="level",
+            )
         elif kind == ShareType.WORKOUT:
             if body.related_id:  # one workout session of the caller's
                 try:
@@ -1437,6 +1506,8 @@ class SocialService(SocialInterface):
                 minutes = round((done.duration_seconds or 0) / 60)
                 title = f"Workout done: {name}"
                 message = f"I just finished {name} ({minutes} min, {done.calories_burned or 0} kcal) on UGOKI"
+                public = f"I just finished {name} on UGOKI"  # the page names the workout only
+                card = CardSpec(kind, "Workout done", name, "Finished on UGOKI")
                 link = f"{link}/{done.id}"
             else:
                 stats = await content(self.uow).stats(me)
@@ -1444,6 +1515,15 @@ class SocialService(SocialInterface):
                 message = (
                     f"I've completed {stats.total_workouts} workouts ({stats.total_duration_minutes} minutes, "
                     f"{stats.current_week_workouts} this week) on UGOKI"
+                )
+                public = f"I've completed {stats.total_workouts} workouts on UGOKI"
+                card = CardSpec(
+                    kind,
+                    "Workouts done",
+                    title,
+                    "Completed on UGOKI",
+                    badge=str(stats.total_workouts),
+                    badge_unit="workouts",
                 )
         elif kind == ShareType.CHALLENGE_WIN:
             subject = self._subject(body)
@@ -1455,14 +1535,35 @@ class SocialService(SocialInterface):
             if row is None or row.winner_id != me:
                 raise ShareSubjectNotFound("You have not won this challenge")
             title, message = f"Won: {row.name}", f"I won the {row.name} challenge on UGOKI"
+            public = message
+            card = CardSpec(kind, "Challenge won", row.name, "Winner of the challenge")
             link = f"{link}/{row.id}"
         else:
             kind, link = "generic", "ugoki://share/generic"
             title, message = "UGOKI", "I'm fasting and training with UGOKI"
+            public = message
+            card = CardSpec(kind, "UGOKI", "Fasting and training with UGOKI", "Join me on UGOKI")
         await self._record(
             me, EventType.SHARE_CREATED, related_id=body.related_id, related_type=kind, metadata={"share_type": kind}
         )
-        return ShareContent(title=title, message=body.custom_message or message, deep_link=link)
+        image_url = share_url = None
+        if base_url is not None:
+            image_url, share_url = await ShareCards(self.uow).publish(
+                me,
+                share_type=kind,
+                title=title,
+                message=body.custom_message or public,
+                deep_link=link,
+                card=card,
+                base_url=base_url,
+            )
+        return ShareContent(
+            title=title,
+            message=body.custom_message or message,
+            image_url=image_url,
+            share_url=share_url,
+            deep_link=link,
+        )
 
     @staticmethod
     def _subject(body: ShareRequest) -> str:
