@@ -626,8 +626,17 @@ def wait_ready(base_url: str, *, timeout: float, failed: Callable[[], str | None
 class ManagedServer:
     """`uvicorn src.main:app` in a subprocess on 127.0.0.1; migrations run at its start-up."""
 
-    def __init__(self, *, database_url: str, workers: int, data_dir: Path, startup_timeout: float) -> None:
+    def __init__(
+        self,
+        *,
+        database_url: str,
+        workers: int,
+        data_dir: Path,
+        startup_timeout: float,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.port = free_port()
+        self.env = env or {}
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.database_url = database_url
         self.workers = workers
@@ -645,6 +654,7 @@ class ManagedServer:
             ENVIRONMENT="development",
             DATA_DIR=str(self.data_dir),  # the migration lock file lives here
         )
+        env.update(self.env)  # e.g. the production stack of bench/wrk.py
         command = [
             sys.executable,
             "-m",

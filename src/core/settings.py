@@ -170,7 +170,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     # Successful, fast requests: one access-log line for every N (failed or slow ones: always).
-    access_log_sample_every: int = Field(default=1, ge=1, le=1_000_000)
+    access_log_sample_every: int = Field(default=20, ge=1, le=1_000_000)
 
     data_dir: Path = Path("./data")
 

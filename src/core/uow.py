@@ -96,6 +96,9 @@ class UnitOfWork:
     session: AsyncSession
     resources: Resources
     enqueued: int = field(default=0)
+    # Facts read more than once by the modules one request passes through (a person's time zone
+    # during a close-a-fast cascade): the owning module keeps and invalidates its own keys.
+    memo: dict[Any, Any] = field(default_factory=dict)
 
     @property
     def clock(self) -> Clock:

@@ -9,11 +9,12 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import bindparam, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from src.adapters.storage import DELETE_TOPIC as STORAGE_DELETE_TOPIC
 from src.core.contracts import SocialProfileChanged
+from src.core.lean import HotQuery
 from src.core.persistence import insert_ignore, rowcount
 from src.core.uow import UnitOfWork
 from src.modules.event_journal import EventSource, EventType, event_journal
@@ -70,6 +71,10 @@ from .orm import (
 from .safety import fasting_safety_for, safe_exercises_for
 
 _STAMPS = {"identity_id", "created_at", "updated_at"}
+_ZONE_MEMO = "profile.timezone"
+_TIMEZONE = HotQuery(
+    lambda: select(UserPreferencesRow.timezone).where(UserPreferencesRow.identity_id == bindparam("identity_id"))
+)
 _FRIEND_CODE = re.compile(r"[0-9A-F]{8}")
 _USERNAME_KEY = re.compile(r"[a-z0-9_.]{3,30}")
 # How each condition reads in a sentence ("Fasting is not recommended during pregnancy").
@@ -240,6 +245,7 @@ class ProfileService(ProfileInterface):
         row = await self._ensure(UserPreferencesRow, identity_id, _defaults(Preferences, identity_id))
         self._apply(row, data, Preferences)
         await self.session.flush()
+        self.uow.memo.pop((_ZONE_MEMO, identity_id), None)
         await self._record(identity_id, EventType.PREFERENCES_UPDATED, "preferences")
         return _read(Preferences, row)
 
@@ -470,10 +476,13 @@ class ProfileService(ProfileInterface):
     # Reads for other modules ----------------------------------------------------------------
 
     async def timezone_of(self, identity_id: uuid.UUID) -> str:
-        found = await self.session.execute(
-            select(UserPreferencesRow.timezone).where(UserPreferencesRow.identity_id == identity_id)
-        )
-        return found.scalar_one_or_none() or "UTC"
+        # Read by nearly every module a request passes through: once per unit of work.
+        key = (_ZONE_MEMO, identity_id)
+        zone: str | None = self.uow.memo.get(key)
+        if zone is None:
+            row = await _TIMEZONE.first(self.session, identity_id=identity_id)
+            zone = self.uow.memo[key] = (row.timezone if row is not None else None) or "UTC"
+        return zone
 
     async def zone_of(self, identity_id: uuid.UUID) -> ZoneInfo:
         try:
