@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from src.adapters.storage import DELETE_TOPIC as STORAGE_DELETE_TOPIC
 from src.core.contracts import SocialProfileChanged
 from src.core.lean import HotQuery
-from src.core.persistence import insert_ignore, rowcount
+from src.core.persistence import insert_ignore, lock_or_create, rowcount
 from src.core.uow import UnitOfWork
 from src.modules.event_journal import EventSource, EventType, event_journal
 
@@ -72,6 +72,18 @@ from .safety import fasting_safety_for, safe_exercises_for
 
 _STAMPS = {"identity_id", "created_at", "updated_at"}
 _ZONE_MEMO = "profile.timezone"
+_STEP_QUERIES: dict[str, HotQuery] = {}
+
+
+def _step_done(step: OnboardingStep) -> HotQuery:
+    query = _STEP_QUERIES.get(str(step))
+    if query is None:
+        column = getattr(OnboardingStatusRow, str(step))
+        query = _STEP_QUERIES[str(step)] = HotQuery(
+            lambda: select(column).where(OnboardingStatusRow.identity_id == bindparam("identity_id"))
+        )
+    return query
+
 _TIMEZONE = HotQuery(
     lambda: select(UserPreferencesRow.timezone).where(UserPreferencesRow.identity_id == bindparam("identity_id"))
 )
@@ -125,13 +137,8 @@ class ProfileService(ProfileInterface):
     async def _ensure(self, row_type: type[Any], identity_id: uuid.UUID, values: dict[str, Any]) -> Any:
         """The section row, created with `values` if missing (race-free), locked for update."""
         now = self.uow.now()
-        await insert_ignore(
-            self.session, row_type, {"identity_id": identity_id, "created_at": now, "updated_at": now, **values}
-        )
-        row = await self._lock(row_type, identity_id)
-        if row is None:  # pragma: no cover - insert_ignore guarantees a row
-            raise RuntimeError(f"{row_type.__tablename__} row missing after upsert")
-        return row
+        values = {"identity_id": identity_id, "created_at": now, "updated_at": now, **values}
+        return await lock_or_create(self.session, row_type, values, key="identity_id")
 
     def _apply(self, row: Any, update: BaseModel, read_model: type[BaseModel], *, skip: Iterable[str] = ()) -> None:
         """Write the fields the client sent; `null` on a field that has a default resets it."""
@@ -471,6 +478,11 @@ class ProfileService(ProfileInterface):
         return _read(OnboardingStatus, await self._mark(identity_id, [step], skip=True))
 
     async def mark_onboarding(self, identity_id: uuid.UUID, step: OnboardingStep) -> None:
+        # Called on every weigh-in, fast and workout: once the step is done, a plain read suffices
+        # (a step is never unset, so no lock is needed to see that it is set).
+        done = await _step_done(step).first(self.session, identity_id=identity_id)
+        if done is not None and done[0]:
+            return
         await self._mark(identity_id, [step])
 
     # Reads for other modules ----------------------------------------------------------------

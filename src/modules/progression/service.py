@@ -23,7 +23,7 @@ from src.core.contracts import (
     XPCredited,
 )
 from src.core.lean import HotQuery
-from src.core.persistence import insert_ignore, try_insert
+from src.core.persistence import insert_ignore, lock_or_create, try_insert
 from src.core.uow import UnitOfWork
 from src.modules.event_journal import EventSource, EventType, event_journal
 from src.modules.identity import IdentityNotFound, identity_service
@@ -176,15 +176,7 @@ class ProgressionService(ProgressionInterface):
     # Locks and rows -------------------------------------------------------------------------
 
     async def _locked(self, row_type: type[Any], identity_id: uuid.UUID, values: dict[str, Any]) -> Any:
-        await insert_ignore(self.session, row_type, {"identity_id": identity_id, **values})
-        return (
-            await self.session.execute(
-                select(row_type)
-                .where(row_type.identity_id == identity_id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
-        ).scalar_one()
+        return await lock_or_create(self.session, row_type, {"identity_id": identity_id, **values}, key="identity_id")
 
     async def _begin(self, identity_id: uuid.UUID) -> _Credit:
         """Lock the person's level row: progression work of one person runs one at a time."""
@@ -343,9 +335,9 @@ class ProgressionService(ProgressionInterface):
     async def credit_weight(self, event: WeightLogged) -> Reward:
         zone = await profile_service(self.uow).timezone_of(event.identity_id)
         day = streak_day(event.occurred_at, zone)
-        await self._begin(event.identity_id)  # the person's lock, before reading the last credit
+        credit = await self._begin(event.identity_id)  # the person's lock, before reading the last credit
         if await self._same_day_as_last_weigh_in(event.identity_id, event.occurred_at):
-            return await self._nothing(event.identity_id, "Weight logs earn XP once a day")
+            return await self._nothing(event.identity_id, "Weight logs earn XP once a day", level=credit.level)
 
         def count(stats: ProgressionStatsRow) -> None:
             stats.weights += 1
@@ -394,8 +386,8 @@ class ProgressionService(ProgressionInterface):
         stats.updated_at = self.uow.now()
         return await self._finish(credit, stats)
 
-    async def _nothing(self, identity_id: uuid.UUID, reason: str) -> Reward:
-        row = await self.session.get(UserLevelRow, identity_id)
+    async def _nothing(self, identity_id: uuid.UUID, reason: str, *, level: UserLevelRow | None = None) -> Reward:
+        row = level or await self.session.get(UserLevelRow, identity_id)
         total = row.total_xp if row else 0
         return Reward(xp_earned=0, total_xp=total, credited=False, reason=reason, new_level=level_for_xp(total))
 
