@@ -234,6 +234,7 @@ def create_app(
             storage = app.state.rate_limiter.storage
             if isinstance(storage, RedisStorage):
                 await storage.close()
+            await sessions.dispose()
             if owns_engine:
                 await db.dispose()
 

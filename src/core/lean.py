@@ -12,8 +12,8 @@ is built once (with named `bindparam`s), and each call runs it on the session's 
   still skips the ORM and reuses the compiled statement from SQLAlchemy's cache (pending changes
   of the session are flushed first, as the ORM's autoflush would).
 
-Statements sent straight to asyncpg are not seen by SQLAlchemy's engine events (statement
-counters in tests count the other path).
+Statements sent straight to asyncpg are announced to the engine's `before_cursor_execute`
+listeners (statement counters, echo) when there are any; no other engine event sees them.
 
 Rows come back as named tuples (attribute per selected column, by its key), with the same Python
 values the ORM would give.
@@ -101,6 +101,9 @@ class HotQuery:
                     strict=True,
                 )
             ]
+            sync = connection.sync_connection
+            if sync is not None and sync.dispatch.before_cursor_execute:  # e.g. statement counters
+                sync.dispatch.before_cursor_execute(sync, None, compiled.sql, tuple(args), None, False)
             records = await raw.driver_connection.fetch(compiled.sql, *args)  # type: ignore[union-attr]
             results = compiled.results
             if not any(results):
