@@ -50,7 +50,7 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from load import MACHINE_CAVEAT, ManagedServer, prepare_postgres  # noqa: E402
+from load import MACHINE_CAVEAT, ManagedServer, prepare_postgres
 
 API = "/api/v1"
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/ugoki_bench_wrk"
@@ -247,9 +247,7 @@ def measure_database(database: str, args: argparse.Namespace) -> tuple[str, list
                 script = data_dir / f"{name}.lua"
                 script.write_text(lua_script(tokens, SCENARIOS[name]))
                 # Warm-up: caches, pools, JIT-free Python's first-call paths.
-                run_wrk(
-                    name, server.base_url, script, connections=args.connections, duration=2, threads=2, group=None
-                )
+                run_wrk(name, server.base_url, script, connections=args.connections, duration=2, threads=2, group=None)
                 outcomes.append(
                     run_wrk(
                         name,
