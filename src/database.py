@@ -172,6 +172,11 @@ class SessionFactory:
     def reader(self) -> AsyncSession:
         return self._reader()
 
+    @property
+    def engines(self) -> tuple[AsyncEngine, ...]:
+        """Every engine sessions are made from (SQLite's writers have their own)."""
+        return (self.engine,) if self._write_engine is None else (self.engine, self._write_engine)
+
     async def dispose(self) -> None:
         """Close the connections this factory opened itself (SQLite's writer connection)."""
         if self._write_engine is not None:

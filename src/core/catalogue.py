@@ -6,9 +6,10 @@ with a strong `ETag` (a hash of the body): a client that sends `If-None-Match` w
 `304 Not Modified` and no body.
 
 The cache belongs to one app (`Resources.catalogue`). The seeders clear it when they run in the
-process; a catalogue seeded by another process (`scripts/seed_workouts.py`, another worker) is
-picked up when the entry ages out (`CATALOGUE_CACHE_SECONDS`, 60 by default; 0 turns the cache
-off). It holds at most `max_entries` answers (searches vary), dropping the oldest first.
+process, and so do the writes that change the figures the lists carry (a workout's rating and
+completion counts) when they commit. A change made by another process (`scripts/seed_workouts.py`,
+another worker) is picked up when the entry ages out (`CATALOGUE_CACHE_SECONDS`, 60 by default;
+0 turns the cache off). It holds at most `max_entries` answers (searches vary), dropping the oldest first.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from typing import Any
 
 from fastapi import Request, Response
 from pydantic import TypeAdapter
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
 
 CACHE_CONTROL = "public, max-age=0, must-revalidate"
 
@@ -40,6 +43,16 @@ class CatalogueCache:
 
     def clear(self) -> None:
         self._entries.clear()
+
+    def forget(self, session: AsyncSession) -> None:
+        """A write changes what the lists show (a rating, a completion count): drop the copies now
+        and again once `session` commits, so no request caches what it read before the change."""
+
+        def drop(*_: object) -> None:
+            self._entries.clear()
+
+        drop()
+        event.listen(session.sync_session, "after_commit", drop, once=True)
 
     async def answer(
         self,

@@ -24,7 +24,8 @@ async def test_workout_list_carries_an_etag_and_answers_304_when_the_client_has_
     first = await client.get("/api/v1/content/workouts", params={"limit": 5})
     assert first.status_code == 200
     etag = first.headers["etag"]
-    assert etag.startswith('"') and etag.endswith('"')
+    assert etag.startswith('"')
+    assert etag.endswith('"')
     assert len(first.json()) == 5
 
     again = await client.get("/api/v1/content/workouts", params={"limit": 5}, headers={"If-None-Match": etag})

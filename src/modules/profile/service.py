@@ -84,6 +84,7 @@ def _step_done(step: OnboardingStep) -> HotQuery:
         )
     return query
 
+
 _TIMEZONE = HotQuery(
     lambda: select(UserPreferencesRow.timezone).where(UserPreferencesRow.identity_id == bindparam("identity_id"))
 )
