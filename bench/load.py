@@ -218,6 +218,8 @@ class UserContext:
     fast_id: str | None = None
     session_id: str | None = None
     workout_id: str | None = None
+    label: str | None = None  # which request of a mixed scenario the last call was
+    steps: int = 0
 
     def adopt(self, response: Response) -> None:
         data = response.json()
@@ -353,6 +355,41 @@ async def workout_session(ctx: UserContext) -> Response:
     return response
 
 
+async def weigh_in(ctx: UserContext) -> Response:
+    """`POST /metrics` with a weigh-in: the metric, the progression cascade (XP once a day),
+    challenge progress, webhooks and the journal, in one write."""
+    ctx.steps += 1
+    return await ctx.conn.request(
+        "POST",
+        f"{API}/metrics",
+        json_body={"metric_type": "weight_kg", "value": 60 + (ctx.steps % 300) / 10},
+        token=ctx.access_token,
+    )
+
+
+# The mixed load of the performance targets: 40 % running fast, 20 % progression card, 20 %
+# workout list, 10 % weigh-in, 10 % who-am-I (a fixed, interleaved order per virtual user).
+MIX: tuple[tuple[str, Scenario], ...] = (
+    ("fast_active", fast_active),
+    ("progression_overview", progression_overview),
+    ("fast_active", fast_active),
+    ("workouts_list", workouts_list),
+    ("weigh_in", weigh_in),
+    ("fast_active", fast_active),
+    ("progression_overview", progression_overview),
+    ("fast_active", fast_active),
+    ("workouts_list", workouts_list),
+    ("identity_me", identity_me),
+)
+
+
+async def mix(ctx: UserContext) -> Response:
+    ctx.label, scenario = MIX[(ctx.index + ctx.steps) % len(MIX)]
+    if ctx.label != "weigh_in":
+        ctx.steps += 1  # weigh_in counts its own step
+    return await scenario(ctx)
+
+
 SCENARIOS: dict[str, Scenario] = {
     "health": health,
     "auth": auth,
@@ -366,6 +403,8 @@ SCENARIOS: dict[str, Scenario] = {
     "workouts_list": workouts_list,
     "workout_detail": workout_detail,
     "workout_session": workout_session,
+    "weigh_in": weigh_in,
+    "mix": mix,
 }
 
 
@@ -380,6 +419,7 @@ class Result:
     seconds: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
     statuses: Counter[str] = field(default_factory=Counter)
+    parts: dict[str, Result] = field(default_factory=dict)  # per request of a mixed scenario
     server_cpu_s: float | None = None  # CPU time of the server's processes (when started here)
     client_cpu_s: float = 0.0  # CPU time of this load client
 
@@ -503,9 +543,13 @@ async def run_scenario(
 
     async def loop(ctx: UserContext, until: float, measure: bool) -> None:
         while time.perf_counter() < until:
+            ctx.label = None
             status, elapsed_ms, response = await timed(scenario, ctx)
             if measure:
                 result.record(status, elapsed_ms)
+                if ctx.label is not None:
+                    part = result.parts.setdefault(ctx.label, Result(f"  {name}:{ctx.label}"))
+                    part.record(status, elapsed_ms)
             await recover(ctx, response)
 
     if warmup > 0:
@@ -626,8 +670,17 @@ def wait_ready(base_url: str, *, timeout: float, failed: Callable[[], str | None
 class ManagedServer:
     """`uvicorn src.main:app` in a subprocess on 127.0.0.1; migrations run at its start-up."""
 
-    def __init__(self, *, database_url: str, workers: int, data_dir: Path, startup_timeout: float) -> None:
+    def __init__(
+        self,
+        *,
+        database_url: str,
+        workers: int,
+        data_dir: Path,
+        startup_timeout: float,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.port = free_port()
+        self.env = env or {}
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.database_url = database_url
         self.workers = workers
@@ -645,6 +698,7 @@ class ManagedServer:
             ENVIRONMENT="development",
             DATA_DIR=str(self.data_dir),  # the migration lock file lives here
         )
+        env.update(self.env)  # e.g. the production stack of bench/wrk.py
         command = [
             sys.executable,
             "-m",
@@ -776,6 +830,11 @@ def table(results: list[Result]) -> list[str]:
             f"{r.percentile(50):>8.2f} {r.percentile(95):>8.2f} {r.percentile(99):>8.2f}"
             f" {ratio:>9} {server_cpu:>10} {r.client_cpu_percent:>9.0f}%"
         )
+        for part in sorted(r.parts.values(), key=lambda p: p.scenario):
+            rows.append(
+                f"{part.scenario:<14} {part.requests:>9} {part.errors:>7} {part.requests / r.seconds:>9.1f} "
+                f"{part.percentile(50):>8.2f} {part.percentile(95):>8.2f} {part.percentile(99):>8.2f}"
+            )
     for r in results:
         if r.errors:
             detail = ", ".join(f"{status}: {count}" for status, count in sorted(r.statuses.items()))

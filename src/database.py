@@ -10,10 +10,12 @@ One async code base runs on the embedded SQLite database (default, a file under 
 PostgreSQL (asyncpg). The schema is made only by Alembic migrations (see `alembic/`).
 
 SQLite specifics: foreign keys on, WAL journal, a busy timeout, and SQLAlchemy emits `BEGIN`
-itself. Requests that may write (POST/PUT/PATCH/DELETE) begin with `BEGIN IMMEDIATE`, which takes
-the write lock up front: two concurrent writers then queue on the busy timeout instead of failing
-with "database is locked" when a read lock cannot be upgraded. Read-only requests begin deferred
-and never block writers (WAL).
+itself. SQLite has one writer at a time, so the writers of a process share one connection of their
+own (a pool of one): concurrent write requests wait their turn in order on that pool, without
+SQLite's busy-wait back-off, while read-only requests use the main pool, begin deferred and never
+block writers (WAL). Writing transactions begin with `BEGIN IMMEDIATE`, which takes the write lock
+up front, so writers of other processes (a worker, a script) queue on the busy timeout instead of
+failing with "database is locked" when a read lock cannot be upgraded.
 """
 
 from __future__ import annotations
@@ -110,6 +112,24 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
+def _sqlite_writer_engine(engine: AsyncEngine) -> AsyncEngine:
+    """The one connection a process writes to its SQLite file with; waiting writers queue on its
+    pool (first come, first served) for up to `pool_timeout` seconds, then answer 503."""
+    sync = engine.sync_engine
+    writer = create_async_engine(
+        engine.url,
+        echo=sync.echo,
+        hide_parameters=sync.hide_parameters,
+        connect_args={"timeout": 30},
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=60,
+        execution_options={SQLITE_WRITE_OPTION: True},
+    )
+    _install_sqlite_hooks(writer)
+    return writer
+
+
 class ReadOnlySessionError(RuntimeError):
     """A read-only request's session was asked to write (a bug: such a request must use a writing
     unit of work)."""
@@ -132,13 +152,14 @@ class SessionFactory:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self._write_engine: AsyncEngine | None = None
         options: dict[str, Any] = {"expire_on_commit": False, "autoflush": True}
         if engine.dialect.name == "sqlite":
             self._reader: async_sessionmaker[AsyncSession] = async_sessionmaker(
                 bind=engine, sync_session_class=ReaderSession, **options
             )
-            write_engine = engine.execution_options(**{SQLITE_WRITE_OPTION: True})
-            self._writer: async_sessionmaker[AsyncSession] = async_sessionmaker(bind=write_engine, **options)
+            self._write_engine = _sqlite_writer_engine(engine)
+            self._writer: async_sessionmaker[AsyncSession] = async_sessionmaker(bind=self._write_engine, **options)
             self._snapshot = self._reader  # a deferred transaction reads one snapshot (WAL)
         else:
             # Read-only requests run their statements in autocommit: no BEGIN/COMMIT round trips.
@@ -150,6 +171,16 @@ class SessionFactory:
 
     def reader(self) -> AsyncSession:
         return self._reader()
+
+    @property
+    def engines(self) -> tuple[AsyncEngine, ...]:
+        """Every engine sessions are made from (SQLite's writers have their own)."""
+        return (self.engine,) if self._write_engine is None else (self.engine, self._write_engine)
+
+    async def dispose(self) -> None:
+        """Close the connections this factory opened itself (SQLite's writer connection)."""
+        if self._write_engine is not None:
+            await self._write_engine.dispose()
 
     def writer(self) -> AsyncSession:
         return self._writer()

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from src.adapters.storage import DELETE_TOPIC, delete_stored_object, storage_or_none
 from src.core.bus import EventBus
+from src.core.catalogue import CatalogueCache
 from src.core.clock import Clock, SystemClock
 from src.core.crypto import Keyring
 from src.core.errors import install_error_handlers
@@ -149,6 +150,7 @@ def create_app(
         bus=bus,
         tokens=TokenCodec(settings.jwt_secret.get_secret_value(), access_minutes=settings.access_token_minutes),
         principals=PrincipalCache(settings.auth_cache_seconds),
+        catalogue=CatalogueCache(settings.catalogue_cache_seconds),
         personal_data=personal_data,
         keyring=Keyring(settings.encryption_keys()),
         id_token_verifiers=id_token_verifiers(settings),
@@ -239,6 +241,7 @@ def create_app(
             storage = app.state.rate_limiter.storage
             if isinstance(storage, RedisStorage):
                 await storage.close()
+            await sessions.dispose()
             if owns_engine:
                 await db.dispose()
 
@@ -314,6 +317,7 @@ async def run_seeders(sessions: SessionFactory, resources: Resources, modules: S
         for seeder in seeders:
             await seeder(uow)
         await session.commit()
+    resources.catalogue.clear()
 
 
 def __getattr__(name: str) -> FastAPI:

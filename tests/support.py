@@ -59,14 +59,16 @@ class StatementLog:
 @contextmanager
 def counting_statements(app: FastAPI) -> Iterator[StatementLog]:
     """Record every SQL statement the app's engine sends while the block runs."""
-    engine = app.state.sessions.engine.sync_engine
+    engines = [engine.sync_engine for engine in app.state.sessions.engines]
     log = StatementLog()
 
     def on_execute(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         log.statements.append(statement)
 
-    event.listen(engine, "before_cursor_execute", on_execute)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", on_execute)
     try:
         yield log
     finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", on_execute)

@@ -3,7 +3,7 @@
 `RequestContextMiddleware`: request id in (`X-Request-ID`, when well-formed) and out, on every
 response; a structured access-log line (method, route template, status, duration; never query
 strings, bodies or headers) for every failed (status 400 and above) or slow request, and for one in
-`sample_every` of the others (`ACCESS_LOG_SAMPLE_EVERY`; 1 logs every request).
+`sample_every` of the others (`ACCESS_LOG_SAMPLE_EVERY`, 20 by default; 1 logs every request).
 
 `BodyLimitMiddleware`: refuses request bodies over the limit with a 413 problem body, from the
 `Content-Length` header when there is one and while streaming otherwise. Path prefixes may have

@@ -52,6 +52,26 @@ async def insert_ignore(session: AsyncSession, model: type[Base], values: dict[s
     return rowcount(result) == 1
 
 
+async def lock_or_create(session: AsyncSession, model: type[Base], values: dict[str, Any], *, key: str) -> Any:
+    """The row whose `key` column has `values[key]`, inserted with `values` when missing, locked
+    until the transaction ends and loaded into the session (fresh from the database), in one
+    statement on both databases: INSERT … ON CONFLICT (key) DO UPDATE SET key = key RETURNING *.
+    (The no-op update takes the row lock the way SELECT … FOR UPDATE would; on SQLite writers are
+    serialised anyway.) Race-free like `insert_ignore`: concurrent callers get the same row, one
+    after the other."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        statement: Any = pg_insert(model).values(**values)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement = sqlite_insert(model).values(**values)
+    statement = statement.on_conflict_do_update(index_elements=[key], set_={key: statement.excluded[key]})
+    result = await session.execute(statement.returning(model), execution_options={"populate_existing": True})
+    return result.scalar_one()
+
+
 async def lock_identity(session: AsyncSession, scope: str, identity_id: UUID) -> None:
     """Serialise one person's writes of one kind until the transaction ends (e.g. checks for
     overlapping fasts). PostgreSQL: a transaction-scoped advisory lock; SQLite: writers are already

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=60, ge=1, le=24 * 60)
     refresh_token_days: int = Field(default=30, ge=1, le=365)
     auth_cache_seconds: float = Field(default=5.0, ge=0, le=60)
+    # Catalogue lists (workouts, categories) kept in process; seeding in this process clears them.
+    catalogue_cache_seconds: float = Field(default=60.0, ge=0, le=86_400)
     # A refresh token presented again this soon after it was exchanged is taken for a race of the
     # same client (two taps, two app components refreshing at once): refused without ending the
     # session. Later reuse ends the whole session (token theft). 0 disables the grace.
@@ -170,7 +172,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     # Successful, fast requests: one access-log line for every N (failed or slow ones: always).
-    access_log_sample_every: int = Field(default=1, ge=1, le=1_000_000)
+    access_log_sample_every: int = Field(default=20, ge=1, le=1_000_000)
 
     data_dir: Path = Path("./data")
 

@@ -22,6 +22,7 @@ from src.core.settings import Settings
 if TYPE_CHECKING:
     import httpx
 
+    from src.core.catalogue import CatalogueCache
     from src.core.crypto import Keyring
     from src.core.gdpr import PersonalDataRegistry
     from src.core.outbox import OutboxDispatcher
@@ -59,6 +60,7 @@ class Resources:
     bus: EventBus[UnitOfWork]
     tokens: TokenCodec
     principals: PrincipalCache
+    catalogue: CatalogueCache
     personal_data: PersonalDataRegistry[UnitOfWork]
     keyring: Keyring
     outbox: OutboxDispatcher[UnitOfWork] | None = None
@@ -96,6 +98,9 @@ class UnitOfWork:
     session: AsyncSession
     resources: Resources
     enqueued: int = field(default=0)
+    # Facts read more than once by the modules one request passes through (a person's time zone
+    # during a close-a-fast cascade): the owning module keeps and invalidates its own keys.
+    memo: dict[Any, Any] = field(default_factory=dict)
 
     @property
     def clock(self) -> Clock:

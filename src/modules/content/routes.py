@@ -4,7 +4,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Body, Query, Request, Response, status
-from pydantic import AfterValidator
+from pydantic import AfterValidator, TypeAdapter
 
 from src.core.errors import UnprocessableEntity, problem_schema
 from src.core.routing import ModuleRouter
@@ -53,9 +53,28 @@ def _focus(value: str | None) -> Any:
         raise UnprocessableEntity(f"body_focus must be one of: {BODY_FOCUS_HELP}") from exc
 
 
-@router.get("/categories", response_model=list[WorkoutCategory], summary="Workout categories with counts")
-async def categories(uow: UoWDep) -> list[WorkoutCategory]:
-    return await ContentService(uow).categories()
+_CATALOGUE_HEADERS: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified: the `ETag` sent in `If-None-Match` is still current (no body)"}
+}
+_CATALOGUE_HELP = (
+    " Answered from an in-process copy of the catalogue with an `ETag`: send it back in `If-None-Match` "
+    "to get `304 Not Modified` without a body."
+)
+_CATEGORIES = TypeAdapter(list[WorkoutCategory])
+_WORKOUTS = TypeAdapter(list[Workout])
+
+
+@router.get(
+    "/categories",
+    response_model=list[WorkoutCategory],
+    summary="Workout categories with counts",
+    description="Every category with how many workouts it holds." + _CATALOGUE_HELP,
+    responses=_CATALOGUE_HEADERS,
+)
+async def categories(uow: UoWDep, request: Request) -> Response:
+    return await uow.resources.catalogue.answer(
+        request, ("categories",), lambda: ContentService(uow).categories(), _CATEGORIES
+    )
 
 
 @router.get(
@@ -65,9 +84,17 @@ async def category(uow: UoWDep, category_id: UUID) -> WorkoutCategory:
     return await ContentService(uow).category(category_id)
 
 
-@router.get("/workouts", response_model=list[Workout], summary="Browse workouts (featured first)")
+@router.get(
+    "/workouts",
+    response_model=list[Workout],
+    summary="Browse workouts (featured first)",
+    description="A page of the workout catalogue, filtered; featured workouts first, then the catalogue's order."
+    + _CATALOGUE_HELP,
+    responses=_CATALOGUE_HEADERS,
+)
 async def workouts(
     uow: UoWDep,
+    request: Request,
     workout_type: WorkoutType | None = None,
     difficulty: Difficulty | None = None,
     category_id: UUID | None = None,
@@ -78,18 +105,22 @@ async def workouts(
     search: SearchText = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
-) -> list[Workout]:
-    return await ContentService(uow).workouts(
-        workout_type=workout_type,
-        difficulty=difficulty,
-        category_id=category_id,
-        body_focus=_focus(body_focus),
-        min_duration=min_duration,
-        max_duration=max_duration,
-        is_featured=is_featured,
-        search=search,
-        limit=limit,
-        offset=offset,
+) -> Response:
+    filters: dict[str, Any] = {
+        "workout_type": workout_type,
+        "difficulty": difficulty,
+        "category_id": category_id,
+        "body_focus": _focus(body_focus),
+        "min_duration": min_duration,
+        "max_duration": max_duration,
+        "is_featured": is_featured,
+        "search": search,
+        "limit": limit,
+        "offset": offset,
+    }
+    key = ("workouts", *filters.values())
+    return await uow.resources.catalogue.answer(
+        request, key, lambda: ContentService(uow).workouts(**filters), _WORKOUTS
     )
 
 

@@ -351,6 +351,7 @@ class ContentService(ContentInterface):
             delta_total, delta_count = rating - mine.rating, 0
             mine.rating = rating
             mine.updated_at = now
+        self.uow.resources.catalogue.forget(self.session)
         await self.session.execute(
             update(W)
             .where(W.id == workout_id)
@@ -498,6 +499,7 @@ class ContentService(ContentInterface):
         )
         reward = outcome.first(Reward)
         if eligible:
+            self.uow.resources.catalogue.forget(self.session)
             await self.session.execute(
                 update(W).where(W.id == workout.id).values(times_completed=W.times_completed + 1)
             )
@@ -867,6 +869,8 @@ class ContentService(ContentInterface):
                 )
             )
         ).all()
+        if ratings:
+            self.uow.resources.catalogue.forget(self.session)
         for workout_id, rating in ratings:  # keep the averages true
             await self.session.execute(
                 update(W)

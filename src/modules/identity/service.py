@@ -5,11 +5,13 @@ import hmac
 import secrets
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, delete, literal, or_, select, union_all, update
+from sqlalchemy import and_, bindparam, delete, literal, or_, select, union_all, update
 
 from src.core.contracts import SignedOut
 from src.core.errors import UnprocessableEntity
+from src.core.lean import HotQuery
 from src.core.persistence import rowcount, try_insert
 from src.core.ports import IdTokenVerifying
 from src.core.security import Principal
@@ -51,6 +53,57 @@ RETIRED_DEVICE = "anonymous_retired"
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+def _identity_with_attached() -> Any:
+    attached = union_all(
+        select(
+            CapabilityRow.identity_id.label("owner"),
+            literal("capability").label("kind"),
+            CapabilityRow.capability.label("value"),
+        ).where(
+            CapabilityRow.identity_id == bindparam("identity_id"),
+            or_(CapabilityRow.expires_at.is_(None), CapabilityRow.expires_at > bindparam("now")),
+        ),
+        select(CredentialRow.identity_id, literal("provider"), CredentialRow.provider).where(
+            CredentialRow.identity_id == bindparam("identity_id"), CredentialRow.provider != RETIRED_DEVICE
+        ),
+    ).subquery()
+    return (
+        select(
+            IdentityRow.identity_type,
+            IdentityRow.created_at,
+            IdentityRow.last_active_at,
+            attached.c.kind,
+            attached.c.value,
+        )
+        .outerjoin(attached, attached.c.owner == IdentityRow.id)
+        .where(IdentityRow.id == bindparam("identity_id"))
+    )
+
+
+# Read on every `GET /identity/me` and on every sign-in check the principal cache misses.
+_IDENTITY_WITH_ATTACHED = HotQuery(_identity_with_attached)
+_LIVE_SESSION = HotQuery(
+    lambda: (
+        select(IdentityRow.identity_type, CapabilityRow.capability)
+        .select_from(AuthSessionRow)
+        .join(IdentityRow, IdentityRow.id == AuthSessionRow.identity_id)
+        .outerjoin(
+            CapabilityRow,
+            and_(
+                CapabilityRow.identity_id == IdentityRow.id,
+                or_(CapabilityRow.expires_at.is_(None), CapabilityRow.expires_at > bindparam("now")),
+            ),
+        )
+        .where(
+            AuthSessionRow.id == bindparam("session_id"),
+            AuthSessionRow.identity_id == bindparam("identity_id"),
+            AuthSessionRow.revoked_at.is_(None),
+            AuthSessionRow.expires_at > bindparam("now"),
+        )
+    )
+)
 
 
 class IdentityService(IdentityInterface):
@@ -220,33 +273,7 @@ class IdentityService(IdentityInterface):
 
     async def find_identity(self, identity_id: uuid.UUID) -> Identity | None:
         """The identity with its live capabilities and sign-in providers, in one statement."""
-        now = self.uow.now()
-        attached = union_all(
-            select(
-                CapabilityRow.identity_id.label("owner"),
-                literal("capability").label("kind"),
-                CapabilityRow.capability.label("value"),
-            ).where(
-                CapabilityRow.identity_id == identity_id,
-                or_(CapabilityRow.expires_at.is_(None), CapabilityRow.expires_at > now),
-            ),
-            select(CredentialRow.identity_id, literal("provider"), CredentialRow.provider).where(
-                CredentialRow.identity_id == identity_id, CredentialRow.provider != RETIRED_DEVICE
-            ),
-        ).subquery()
-        rows = (
-            await self.session.execute(
-                select(
-                    IdentityRow.identity_type,
-                    IdentityRow.created_at,
-                    IdentityRow.last_active_at,
-                    attached.c.kind,
-                    attached.c.value,
-                )
-                .outerjoin(attached, attached.c.owner == IdentityRow.id)
-                .where(IdentityRow.id == identity_id)
-            )
-        ).all()
+        rows = await _IDENTITY_WITH_ATTACHED.all(self.session, identity_id=identity_id, now=self.uow.now())
         if not rows:
             return None
         first = rows[0]
@@ -260,27 +287,7 @@ class IdentityService(IdentityInterface):
         )
 
     async def resolve_principal(self, *, session_id: uuid.UUID, identity_id: uuid.UUID) -> Principal | None:
-        now = self.uow.now()
-        rows = (
-            await self.session.execute(
-                select(IdentityRow.identity_type, CapabilityRow.capability)
-                .select_from(AuthSessionRow)
-                .join(IdentityRow, IdentityRow.id == AuthSessionRow.identity_id)
-                .outerjoin(
-                    CapabilityRow,
-                    and_(
-                        CapabilityRow.identity_id == IdentityRow.id,
-                        or_(CapabilityRow.expires_at.is_(None), CapabilityRow.expires_at > now),
-                    ),
-                )
-                .where(
-                    AuthSessionRow.id == session_id,
-                    AuthSessionRow.identity_id == identity_id,
-                    AuthSessionRow.revoked_at.is_(None),
-                    AuthSessionRow.expires_at > now,
-                )
-            )
-        ).all()
+        rows = await _LIVE_SESSION.all(self.session, session_id=session_id, identity_id=identity_id, now=self.uow.now())
         if not rows:
             return None
         return Principal(

@@ -9,12 +9,13 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import bindparam, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from src.adapters.storage import DELETE_TOPIC as STORAGE_DELETE_TOPIC
 from src.core.contracts import SocialProfileChanged
-from src.core.persistence import insert_ignore, rowcount
+from src.core.lean import HotQuery
+from src.core.persistence import insert_ignore, lock_or_create, rowcount
 from src.core.uow import UnitOfWork
 from src.modules.event_journal import EventSource, EventType, event_journal
 
@@ -71,6 +72,23 @@ from .orm import (
 from .safety import fasting_safety_for, safe_exercises_for
 
 _STAMPS = {"identity_id", "created_at", "updated_at"}
+_ZONE_MEMO = "profile.timezone"
+_STEP_QUERIES: dict[str, HotQuery] = {}
+
+
+def _step_done(step: OnboardingStep) -> HotQuery:
+    query = _STEP_QUERIES.get(str(step))
+    if query is None:
+        column = getattr(OnboardingStatusRow, str(step))
+        query = _STEP_QUERIES[str(step)] = HotQuery(
+            lambda: select(column).where(OnboardingStatusRow.identity_id == bindparam("identity_id"))
+        )
+    return query
+
+
+_TIMEZONE = HotQuery(
+    lambda: select(UserPreferencesRow.timezone).where(UserPreferencesRow.identity_id == bindparam("identity_id"))
+)
 _FRIEND_CODE = re.compile(r"[0-9A-F]{8}")
 _USERNAME_KEY = re.compile(r"[a-z0-9_.]{3,30}")
 # How each condition reads in a sentence ("Fasting is not recommended during pregnancy").
@@ -121,13 +139,8 @@ class ProfileService(ProfileInterface):
     async def _ensure(self, row_type: type[Any], identity_id: uuid.UUID, values: dict[str, Any]) -> Any:
         """The section row, created with `values` if missing (race-free), locked for update."""
         now = self.uow.now()
-        await insert_ignore(
-            self.session, row_type, {"identity_id": identity_id, "created_at": now, "updated_at": now, **values}
-        )
-        row = await self._lock(row_type, identity_id)
-        if row is None:  # pragma: no cover - insert_ignore guarantees a row
-            raise RuntimeError(f"{row_type.__tablename__} row missing after upsert")
-        return row
+        values = {"identity_id": identity_id, "created_at": now, "updated_at": now, **values}
+        return await lock_or_create(self.session, row_type, values, key="identity_id")
 
     def _apply(self, row: Any, update: BaseModel, read_model: type[BaseModel], *, skip: Iterable[str] = ()) -> None:
         """Write the fields the client sent; `null` on a field that has a default resets it."""
@@ -241,6 +254,7 @@ class ProfileService(ProfileInterface):
         row = await self._ensure(UserPreferencesRow, identity_id, _defaults(Preferences, identity_id))
         self._apply(row, data, Preferences)
         await self.session.flush()
+        self.uow.memo.pop((_ZONE_MEMO, identity_id), None)
         await self._record(identity_id, EventType.PREFERENCES_UPDATED, "preferences")
         return _read(Preferences, row)
 
@@ -470,15 +484,23 @@ class ProfileService(ProfileInterface):
         return _read(OnboardingStatus, await self._mark(identity_id, [step], skip=True))
 
     async def mark_onboarding(self, identity_id: uuid.UUID, step: OnboardingStep) -> None:
+        # Called on every weigh-in, fast and workout: once the step is done, a plain read suffices
+        # (a step is never unset, so no lock is needed to see that it is set).
+        done = await _step_done(step).first(self.session, identity_id=identity_id)
+        if done is not None and done[0]:
+            return
         await self._mark(identity_id, [step])
 
     # Reads for other modules ----------------------------------------------------------------
 
     async def timezone_of(self, identity_id: uuid.UUID) -> str:
-        found = await self.session.execute(
-            select(UserPreferencesRow.timezone).where(UserPreferencesRow.identity_id == identity_id)
-        )
-        return found.scalar_one_or_none() or "UTC"
+        # Read by nearly every module a request passes through: once per unit of work.
+        key = (_ZONE_MEMO, identity_id)
+        zone: str | None = self.uow.memo.get(key)
+        if zone is None:
+            row = await _TIMEZONE.first(self.session, identity_id=identity_id)
+            zone = self.uow.memo[key] = (row.timezone if row is not None else None) or "UTC"
+        return zone
 
     async def zone_of(self, identity_id: uuid.UUID) -> ZoneInfo:
         try:

@@ -4,10 +4,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 
 from src.core.contracts import (
     AchievementUnlocked,
@@ -22,7 +22,8 @@ from src.core.contracts import (
     WorkoutCompleted,
     XPCredited,
 )
-from src.core.persistence import insert_ignore, try_insert
+from src.core.lean import HotQuery
+from src.core.persistence import insert_ignore, lock_or_create, try_insert
 from src.core.uow import UnitOfWork
 from src.modules.event_journal import EventSource, EventType, event_journal
 from src.modules.identity import IdentityNotFound, identity_service
@@ -105,6 +106,68 @@ class _Credit:
     activity_day: date | None = None  # the credited activity's day, when it has one
 
 
+# The home screen's progression card reads these on every poll: built once, run below the ORM.
+_TOTAL_XP = HotQuery(lambda: select(UserLevelRow.total_xp).where(UserLevelRow.identity_id == bindparam("identity_id")))
+_STREAKS = HotQuery(
+    lambda: select(
+        StreakRow.id,
+        StreakRow.streak_type,
+        StreakRow.current_count,
+        StreakRow.longest_count,
+        StreakRow.last_activity_date,
+        StreakRow.started_on,
+    ).where(StreakRow.identity_id == bindparam("identity_id"))
+)
+_UNLOCKED_WITH_ACHIEVEMENT = HotQuery(
+    lambda: (
+        select(
+            UserAchievementRow.id.label("unlock_id"),
+            UserAchievementRow.unlocked_at,
+            AchievementRow.id,
+            AchievementRow.code,
+            AchievementRow.name,
+            AchievementRow.description,
+            AchievementRow.achievement_type,
+            AchievementRow.xp_reward,
+            AchievementRow.icon,
+            AchievementRow.requirement_value,
+            AchievementRow.is_hidden,
+        )
+        .join(AchievementRow, AchievementRow.id == UserAchievementRow.achievement_id)
+        .where(UserAchievementRow.identity_id == bindparam("identity_id"))
+        .order_by(UserAchievementRow.unlocked_at.desc(), AchievementRow.sort_order.desc())
+    )
+)
+
+
+class _Unlock(NamedTuple):
+    id: uuid.UUID
+    unlocked_at: datetime
+
+
+_VISIBLE_ACHIEVEMENTS = HotQuery(lambda: select(func.count()).where(AchievementRow.is_hidden.is_(False)))
+_XP_SINCE = HotQuery(
+    lambda: select(
+        func.coalesce(
+            func.sum(
+                case(
+                    (
+                        XPTransactionRow.created_at >= bindparam("today_start", type_=XPTransactionRow.created_at.type),
+                        XPTransactionRow.amount,
+                    ),
+                    else_=0,
+                )
+            ),
+            0,
+        ),
+        func.coalesce(func.sum(XPTransactionRow.amount), 0),
+    ).where(
+        XPTransactionRow.identity_id == bindparam("identity_id"),
+        XPTransactionRow.created_at >= bindparam("week_start"),
+    )
+)
+
+
 class ProgressionService(ProgressionInterface):
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
@@ -113,15 +176,7 @@ class ProgressionService(ProgressionInterface):
     # Locks and rows -------------------------------------------------------------------------
 
     async def _locked(self, row_type: type[Any], identity_id: uuid.UUID, values: dict[str, Any]) -> Any:
-        await insert_ignore(self.session, row_type, {"identity_id": identity_id, **values})
-        return (
-            await self.session.execute(
-                select(row_type)
-                .where(row_type.identity_id == identity_id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
-        ).scalar_one()
+        return await lock_or_create(self.session, row_type, {"identity_id": identity_id, **values}, key="identity_id")
 
     async def _begin(self, identity_id: uuid.UUID) -> _Credit:
         """Lock the person's level row: progression work of one person runs one at a time."""
@@ -280,9 +335,9 @@ class ProgressionService(ProgressionInterface):
     async def credit_weight(self, event: WeightLogged) -> Reward:
         zone = await profile_service(self.uow).timezone_of(event.identity_id)
         day = streak_day(event.occurred_at, zone)
-        await self._begin(event.identity_id)  # the person's lock, before reading the last credit
+        credit = await self._begin(event.identity_id)  # the person's lock, before reading the last credit
         if await self._same_day_as_last_weigh_in(event.identity_id, event.occurred_at):
-            return await self._nothing(event.identity_id, "Weight logs earn XP once a day")
+            return await self._nothing(event.identity_id, "Weight logs earn XP once a day", level=credit.level)
 
         def count(stats: ProgressionStatsRow) -> None:
             stats.weights += 1
@@ -331,8 +386,8 @@ class ProgressionService(ProgressionInterface):
         stats.updated_at = self.uow.now()
         return await self._finish(credit, stats)
 
-    async def _nothing(self, identity_id: uuid.UUID, reason: str) -> Reward:
-        row = await self.session.get(UserLevelRow, identity_id)
+    async def _nothing(self, identity_id: uuid.UUID, reason: str, *, level: UserLevelRow | None = None) -> Reward:
+        row = level or await self.session.get(UserLevelRow, identity_id)
         total = row.total_xp if row else 0
         return Reward(xp_earned=0, total_xp=total, credited=False, reason=reason, new_level=level_for_xp(total))
 
@@ -671,8 +726,8 @@ class ProgressionService(ProgressionInterface):
     # Reading --------------------------------------------------------------------------------
 
     async def level(self, identity_id: uuid.UUID) -> UserLevel:
-        found = await self.session.execute(select(UserLevelRow.total_xp).where(UserLevelRow.identity_id == identity_id))
-        return _level_model(identity_id, int(found.scalar_one_or_none() or 0))
+        found = await _TOTAL_XP.first(self.session, identity_id=identity_id)
+        return _level_model(identity_id, int(found.total_xp if found is not None else 0))
 
     async def levels_of(self, identity_ids: list[uuid.UUID]) -> dict[uuid.UUID, UserLevel]:
         ids = list(dict.fromkeys(identity_ids))
@@ -687,12 +742,7 @@ class ProgressionService(ProgressionInterface):
     async def streaks(self, identity_id: uuid.UUID, *, zone: str | None = None) -> list[Streak]:
         zone = zone or await profile_service(self.uow).timezone_of(identity_id)
         today = streak_day(self.uow.now(), zone)
-        rows = {
-            row.streak_type: row
-            for row in (
-                await self.session.execute(select(StreakRow).where(StreakRow.identity_id == identity_id))
-            ).scalars()
-        }
+        rows = {row.streak_type: row for row in await _STREAKS.all(self.session, identity_id=identity_id)}
         return [_streak_model(identity_id, kind, rows.get(str(kind)), today) for kind in StreakType]
 
     async def streak(self, identity_id: uuid.UUID, streak_type: StreakType) -> Streak:
@@ -762,25 +812,16 @@ class ProgressionService(ProgressionInterface):
         zone_name = await profile_service(self.uow).timezone_of(identity_id)
         level = await self.level(identity_id)
         streaks = await self.streaks(identity_id, zone=zone_name)
-        recent_rows = (
-            await self.session.execute(
-                select(UserAchievementRow, AchievementRow)
-                .join(AchievementRow, AchievementRow.id == UserAchievementRow.achievement_id)
-                .where(UserAchievementRow.identity_id == identity_id)
-                .order_by(UserAchievementRow.unlocked_at.desc(), AchievementRow.sort_order.desc())
-            )
-        ).all()
-        visible = (
-            await self.session.execute(select(func.count()).where(AchievementRow.is_hidden.is_(False)))
-        ).scalar_one()
+        recent_rows = await _UNLOCKED_WITH_ACHIEVEMENT.all(self.session, identity_id=identity_id)
+        visible = (await _VISIBLE_ACHIEVEMENTS.all(self.session))[0][0]
         recent = [
-            _user_achievement(identity_id, achievement, mine, achievement.requirement_value)
-            for mine, achievement in recent_rows[:5]
+            _user_achievement(identity_id, row, _Unlock(row.unlock_id, row.unlocked_at), row.requirement_value)
+            for row in recent_rows[:5]
         ]
         unlocked_count = len(recent_rows)
         # Progress is measured against what the person can see: the visible catalogue plus the
         # hidden achievements they have found.
-        reachable = int(visible) + sum(1 for _, achievement in recent_rows if achievement.is_hidden)
+        reachable = int(visible) + sum(1 for row in recent_rows if row.is_hidden)
         return Overview(
             identity_id=identity_id,
             level=level,
@@ -798,16 +839,8 @@ class ProgressionService(ProgressionInterface):
         today_start = day_start(today, zone_name)
         week_start = day_start(today - timedelta(days=today.weekday()), zone_name)
         today_xp, week = (
-            await self.session.execute(
-                select(
-                    func.coalesce(
-                        func.sum(case((XPTransactionRow.created_at >= today_start, XPTransactionRow.amount), else_=0)),
-                        0,
-                    ),
-                    func.coalesce(func.sum(XPTransactionRow.amount), 0),
-                ).where(XPTransactionRow.identity_id == identity_id, XPTransactionRow.created_at >= week_start)
-            )
-        ).one()
+            await _XP_SINCE.all(self.session, identity_id=identity_id, today_start=today_start, week_start=week_start)
+        )[0]
         return XPSummary(total=total, today=int(today_xp), this_week=int(week))
 
     async def unlocked_achievements(self, identity_id: uuid.UUID) -> list[UnlockedAchievement]:
@@ -894,13 +927,13 @@ def _streak_model(identity_id: uuid.UUID, kind: StreakType, row: StreakRow | Non
     )
 
 
-def _achievement(row: AchievementRow) -> Achievement:
+def _achievement(row: Any) -> Achievement:  # an AchievementRow or a row with its columns
     return Achievement(
         id=row.id,
         code=row.code,
         name=row.name,
         description=row.description,
-        achievement_type=row.achievement_type,  # type: ignore[arg-type]
+        achievement_type=row.achievement_type,
         xp_reward=row.xp_reward,
         icon=row.icon,
         requirement_value=row.requirement_value,
@@ -920,7 +953,7 @@ def _unlocked(row: AchievementRow) -> UnlockedAchievement:
 
 
 def _user_achievement(
-    identity_id: uuid.UUID, achievement: AchievementRow, mine: UserAchievementRow | None, progress: int
+    identity_id: uuid.UUID, achievement: Any, mine: UserAchievementRow | _Unlock | None, progress: int
 ) -> UserAchievement:
     unlocked = mine is not None
     value = max(progress, achievement.requirement_value) if unlocked else progress

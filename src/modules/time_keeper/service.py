@@ -5,10 +5,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from src.core.contracts import FastCompleted, FastPlanChanged, Reward
+from src.core.lean import HotQuery
 from src.core.persistence import lock_identity
 from src.core.types import ensure_utc
 from src.core.uow import UnitOfWork
@@ -75,6 +76,19 @@ _COLUMNS = (
     W.window_metadata,
     W.created_at,
     W.updated_at,
+)
+
+_OPEN = HotQuery(
+    lambda: select(*_COLUMNS).where(
+        W.identity_id == bindparam("identity_id"), or_(*(W.state == state for state in OPEN_STATES))
+    )
+)
+_OPEN_OF_TYPE = HotQuery(
+    lambda: select(*_COLUMNS).where(
+        W.identity_id == bindparam("identity_id"),
+        or_(*(W.state == state for state in OPEN_STATES)),
+        W.window_type == bindparam("window_type"),
+    )
 )
 
 
@@ -233,10 +247,11 @@ class TimeKeeperService(TimeKeeperInterface):
         return self.view(row)  # type: ignore[arg-type]
 
     async def active(self, identity_id: uuid.UUID, window_type: WindowType | None) -> TimeWindow | None:
-        query = select(*_COLUMNS).where(W.identity_id == identity_id, W.state.in_(OPEN_STATES))
-        if window_type is not None:
-            query = query.where(W.window_type == str(window_type))
-        rows: list[Any] = list((await self.session.execute(query)).all())
+        # The timer screen polls this: a statement built once, run below the ORM.
+        if window_type is None:
+            rows: list[Any] = list(await _OPEN.all(self.session, identity_id=identity_id))
+        else:
+            rows = list(await _OPEN_OF_TYPE.all(self.session, identity_id=identity_id, window_type=str(window_type)))
         if not rows:
             return None
         rows.sort(key=lambda r: (ACTIVE_PRIORITY.index(WindowType(r.window_type)), -r.start_time.timestamp()))

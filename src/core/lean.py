@@ -1,0 +1,124 @@
+"""Hot reads: a SELECT built once, compiled once per database, run below the ORM.
+
+The endpoints the app polls (the running fast, the home card, who am I) read a handful of columns
+by primary or indexed key. Through the ORM such a read costs more CPU than the database spends on
+it: building the statement, the ORM's compile and execute layers, a model per row. A `HotQuery`
+is built once (with named `bindparam`s), and each call runs it on the session's own connection:
+
+- on PostgreSQL in a read-only request (autocommit), straight on the asyncpg connection with the
+  SQL text compiled once (asyncpg keeps the prepared statement per connection), applying the
+  column types' own bind and result conversions;
+- otherwise (SQLite, or inside a writing transaction) through the SQLAlchemy connection, which
+  still skips the ORM and reuses the compiled statement from SQLAlchemy's cache (pending changes
+  of the session are flushed first, as the ORM's autoflush would).
+
+Statements sent straight to asyncpg are announced to the engine's `before_cursor_execute`
+listeners (statement counters, echo) when there are any; no other engine event sees them.
+
+Rows come back as named tuples (attribute per selected column, by its key), with the same Python
+values the ORM would give.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Select
+
+Processor = Callable[[Any], Any] | None
+AnySelect = Select[*tuple[Any, ...]]
+
+
+_REQUIRED = object()
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    sql: str
+    names: tuple[str, ...]
+    defaults: tuple[Any, ...]  # a constant's own value; _REQUIRED for a named parameter
+    binds: tuple[Processor, ...]
+    results: tuple[Processor, ...]
+
+
+class HotQuery:
+    def __init__(self, build: Callable[[], AnySelect]) -> None:
+        # Built on first use: mapped classes must be configured by then.
+        self._build = build
+        self._statement: AnySelect | None = None
+        self._compiled: dict[str, _Compiled] = {}
+        self._row: Any = None
+
+    @property
+    def statement(self) -> AnySelect:
+        if self._statement is None:
+            statement = self._build()
+            # The names a Row of the same statement would have (ORM attribute names included).
+            names = [str(d.get("name") or f"c{i}") for i, d in enumerate(statement.column_descriptions)]
+            self._row = namedtuple("HotRow", names, rename=True)  # type: ignore[misc]
+            self._statement = statement
+        return self._statement
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        compiled = self.statement.compile(dialect=dialect)
+        names = tuple(compiled.positiontup or ())
+        params = [compiled.binds[name] for name in names]
+        if any(p.expanding for p in params):
+            raise ValueError("a HotQuery cannot hold an IN list parameter; spell it as OR of equalities")
+        defaults = tuple(_REQUIRED if p.required or p.callable is not None else p.value for p in params)
+        binds = tuple(compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names)
+        results = tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in self.statement.selected_columns
+        )
+        return _Compiled(compiled.string, names, defaults, binds, results)
+
+    async def all(self, session: AsyncSession, **params: Any) -> Sequence[Any]:
+        statement = self.statement
+        make = self._row._make
+        connection = await session.connection()
+        dialect = connection.dialect
+        options = connection.sync_connection.get_execution_options() if connection.sync_connection else {}
+        autocommit = options.get("isolation_level") == "AUTOCOMMIT"
+        if dialect.driver == "asyncpg" and autocommit:
+            compiled = self._compiled.get("asyncpg")
+            if compiled is None:
+                compiled = self._compiled["asyncpg"] = self._compile(dialect)
+            raw = await connection.get_raw_connection()
+            args = [
+                value if convert is None else convert(value)
+                for value, convert in zip(
+                    (
+                        params[name] if default is _REQUIRED else default
+                        for name, default in zip(compiled.names, compiled.defaults, strict=True)
+                    ),
+                    compiled.binds,
+                    strict=True,
+                )
+            ]
+            sync = connection.sync_connection
+            if sync is not None and sync.dispatch.before_cursor_execute:  # e.g. statement counters
+                sync.dispatch.before_cursor_execute(sync, None, compiled.sql, tuple(args), None, False)
+            records = await raw.driver_connection.fetch(compiled.sql, *args)  # type: ignore[union-attr]
+            results = compiled.results
+            if not any(results):
+                return [make(record) for record in records]
+            return [
+                make(
+                    value if convert is None else convert(value) for value, convert in zip(record, results, strict=True)
+                )
+                for record in records
+            ]
+        if session.new or session.dirty or session.deleted:
+            await session.flush()  # as the ORM's autoflush would: read what this request wrote
+        result = await connection.execute(statement, params)
+        return [make(row) for row in result.all()]
+
+    async def first(self, session: AsyncSession, **params: Any) -> Any | None:
+        rows = await self.all(session, **params)
+        return rows[0] if rows else None
