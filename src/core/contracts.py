@@ -64,6 +64,14 @@ class WeightLogged(DomainEvent):
     value_kg: float
 
 
+class MetricRecorded(DomainEvent):
+    """A measurement of any type was stored or changed through the API or a device sync (bulk
+    imports excepted). Carries no value: readers with the right to see it read it by id."""
+
+    metric_id: UUID
+    metric_type: str
+
+
 class SocialProgress(DomainEvent):
     """Social facts progression counts toward achievements (absolute values where given)."""
 

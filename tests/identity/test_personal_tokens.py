@@ -192,3 +192,33 @@ async def test_bad_token_requests_are_refused_with_422(app: FastAPI, client: htt
         {"name": "x", "scopes": ["metrics:read"], "expires_in_days": 366},
     ):
         assert_problem(await client.post(TOKENS, headers=user.headers, json=body), 422)
+
+
+async def test_lab_results_need_labs_read_even_on_metrics_routes(app: FastAPI, client: httpx.AsyncClient) -> None:
+    user = await anonymous_user(app)
+    lab = ok(
+        await client.post(
+            f"{API}/metrics",
+            headers=user.headers,
+            json={"metric_type": "biomarker_glucose", "value": 5.1, "unit": "mmol/L"},
+        ),
+        201,
+    )
+    ok(await client.post(f"{API}/metrics", headers=user.headers, json={"metric_type": "steps", "value": 9000}), 201)
+    metrics_only = bearer((await make_token(client, user, "metrics:read"))["token"])
+    with_labs = bearer((await make_token(client, user, "metrics:read", "labs:read"))["token"])
+
+    for path, params in (
+        ("/metrics/history", {"metric_type": "biomarker_glucose"}),
+        ("/metrics/latest", {"metric_type": "BIOMARKER_glucose"}),
+        ("/metrics/summary", {"metric_type": "biomarker_glucose"}),
+        ("/metrics/by-prefix", {"prefix": "bio"}),
+    ):
+        assert_problem(await client.get(API + path, params=params, headers=metrics_only), 403, "TOKEN_SCOPE_MISSING")
+        ok(await client.get(API + path, params=params, headers=with_labs))
+    assert_problem(await client.get(f"{API}/metrics/{lab['id']}", headers=metrics_only), 404)
+    assert ok(await client.get(f"{API}/metrics/{lab['id']}", headers=with_labs))["value"] == 5.1
+    steps = ok(await client.get(f"{API}/metrics/history", params={"metric_type": "steps"}, headers=metrics_only))
+    assert [m["value"] for m in steps] == [9000]
+    # The app's own session reads everything, as before.
+    ok(await client.get(f"{API}/metrics/history", params={"metric_type": "biomarker_glucose"}, headers=user.headers))

@@ -314,3 +314,27 @@ async def test_a_won_challenge_is_sent_with_its_id_and_name(
     assert payload["type"] == "challenge.won"
     assert payload["data"] == {"challenge_id": won["id"], "name": "Two-day sprint"}
     assert ok(await client.get(f"{API}/social/challenges/{won['id']}", headers=ana.headers))["winner_id"] == ana.id
+
+
+async def test_every_kind_of_measurement_is_sent_as_metric_recorded_without_its_value(
+    app: FastAPI, client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    user = await anonymous_user(app)
+    endpoint = await register(client, user, receiver.url, "metric.recorded")
+    recorded = [
+        ok(await client.post(f"{API}/metrics", headers=user.headers, json=body), 201)
+        for body in (
+            {"metric_type": "steps", "value": 8421},
+            {"metric_type": "body_fat_pct", "value": 21.5},
+            {"metric_type": "weight_kg", "value": 80.2},
+        )
+    ]
+    await app.state.resources.outbox.drain()
+
+    payloads = [Webhook(endpoint["secret"]).verify(r.body, r.headers) for r in receiver.requests]
+    assert all(p["type"] == "metric.recorded" for p in payloads)
+    sent = sorted((p["data"]["metric_type"], p["data"]["metric_id"]) for p in payloads)
+    assert sent == sorted((r["metric_type"], r["id"]) for r in recorded)
+    for request in receiver.requests:
+        assert b"8421" not in request.body
+        assert b"21.5" not in request.body

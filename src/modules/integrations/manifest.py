@@ -8,8 +8,8 @@ from src.core.contracts import (
     AchievementUnlocked,
     FastCompleted,
     LevelReached,
+    MetricRecorded,
     SocialProgress,
-    WeightLogged,
     WorkoutCompleted,
 )
 from src.core.gdpr import PersonalData
@@ -58,13 +58,14 @@ async def _on_workout(uow: UnitOfWork, event: WorkoutCompleted) -> None:
     )
 
 
-async def _on_weight(uow: UnitOfWork, event: WeightLogged) -> None:
-    # The value stays out of the message: a script that wants it reads it with a `metrics:read` token.
+async def _on_metric(uow: UnitOfWork, event: MetricRecorded) -> None:
+    # The value stays out of the message: a script that wants it reads it with a token holding
+    # `metrics:read` (or `labs:read` for lab results).
     await Webhooks(uow).emit(
         event.identity_id,
         WebhookEventType.METRIC_RECORDED,
         event.occurred_at,
-        {"metric_id": str(event.metric_id), "metric_type": "weight_kg"},
+        {"metric_id": str(event.metric_id), "metric_type": event.metric_type},
     )
 
 
@@ -119,7 +120,7 @@ MANIFEST = ModuleManifest(
     subscriptions=(
         Subscription(FastCompleted, _on_fast, order=WEBHOOK_ORDER, name="integrations.webhook_fast"),
         Subscription(WorkoutCompleted, _on_workout, order=WEBHOOK_ORDER, name="integrations.webhook_workout"),
-        Subscription(WeightLogged, _on_weight, order=WEBHOOK_ORDER, name="integrations.webhook_metric"),
+        Subscription(MetricRecorded, _on_metric, order=WEBHOOK_ORDER, name="integrations.webhook_metric"),
         Subscription(
             AchievementUnlocked, _on_achievement, order=WEBHOOK_ORDER, name="integrations.webhook_achievement"
         ),

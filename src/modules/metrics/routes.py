@@ -3,17 +3,19 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import Query, Response, status
+from fastapi import Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator
 
 from src.core.errors import problem_schema
 from src.core.routing import ModuleRouter
-from src.core.scopes import TokenScope, by_method, token_scope
+from src.core.scopes import TokenScope, TokenScopeMissing, by_method, token_scope
+from src.core.security import Principal
 from src.core.types import UTCInstant
 from src.core.validation import storable_text
 from src.dependencies import CurrentIdentity, UoWDep
 
+from .errors import MetricNotFound
 from .fhir import BUNDLE_EXAMPLE
 from .models import (
     BiomarkerTestGroup,
@@ -59,6 +61,28 @@ MetricType = Annotated[
 ]
 
 
+LAB_PREFIX = "biomarker_"
+
+
+def _holds_lab_scope(me: Principal) -> bool:
+    return me.scopes is None or str(TokenScope.LABS_READ) in me.scopes
+
+
+def metrics_reader(request: Request, me: CurrentIdentity) -> Principal:
+    """The caller of a metrics read. Lab results (`biomarker_*` types) are health data of their own:
+    a personal access token reads them only with `labs:read`; `metrics:read` alone is refused a
+    type (or a prefix) that names them."""
+    if _holds_lab_scope(me):
+        return me
+    named = (request.query_params.get("metric_type") or request.query_params.get("prefix") or "").strip().lower()
+    if named and (named.startswith(LAB_PREFIX) or LAB_PREFIX.startswith(named)):
+        raise TokenScopeMissing(f"Lab results need a personal access token with the scope {TokenScope.LABS_READ}")
+    return me
+
+
+MetricsReader = Annotated[Principal, Depends(metrics_reader)]
+
+
 @router.post(
     "",
     response_model=RecordedMetric,
@@ -85,7 +109,7 @@ async def record(uow: UoWDep, me: CurrentIdentity, body: RecordMetricRequest) ->
 @router.get("/latest", response_model=Metric | None, summary="Newest value of a type, or null", responses=_ERRORS)
 async def latest(
     uow: UoWDep,
-    me: CurrentIdentity,
+    me: MetricsReader,
     metric_type: MetricType,
     unit: ShownUnit = None,
     unit_system: UnitSystemQuery = None,
@@ -99,7 +123,7 @@ async def latest(
 @router.get("/history", response_model=list[Metric], summary="Values of a type, newest first", responses=_ERRORS)
 async def history(
     uow: UoWDep,
-    me: CurrentIdentity,
+    me: MetricsReader,
     metric_type: MetricType,
     start_time: UTCInstant | None = None,
     end_time: UTCInstant | None = None,
@@ -124,7 +148,7 @@ async def history(
 )
 async def by_prefix(
     uow: UoWDep,
-    me: CurrentIdentity,
+    me: MetricsReader,
     prefix: Annotated[str, AfterValidator(storable_text), Query(min_length=1, max_length=100)],
     start_time: UTCInstant | None = None,
     end_time: UTCInstant | None = None,
@@ -149,7 +173,7 @@ async def by_prefix(
 )
 async def trend(
     uow: UoWDep,
-    me: CurrentIdentity,
+    me: MetricsReader,
     metric_type: MetricType,
     period_days: Annotated[int, Query(ge=1, le=365)] = 7,
     unit: ShownUnit = None,
@@ -166,7 +190,7 @@ async def trend(
 )
 async def aggregate(
     uow: UoWDep,
-    me: CurrentIdentity,
+    me: MetricsReader,
     metric_type: MetricType,
     operation: Literal["sum", "avg", "min", "max", "count"],
     start_time: UTCInstant | None = None,
@@ -180,7 +204,7 @@ async def aggregate(
 @router.get("/summary", response_model=MetricSummary, summary="Latest, min, max, average and count", responses=_ERRORS)
 async def summary(
     uow: UoWDep,
-    me: CurrentIdentity,
+    me: MetricsReader,
     metric_type: MetricType,
     unit: ShownUnit = None,
     unit_system: UnitSystemQuery = None,
@@ -250,6 +274,8 @@ async def get_metric(
 ) -> Metric:
     service = MetricsService(uow)
     found = await service.get(me.identity_id, metric_id)
+    if found.metric_type.startswith(LAB_PREFIX) and not _holds_lab_scope(me):
+        raise MetricNotFound("Metric not found")  # a token without labs:read does not see lab results
     return service.in_unit(found, service.shown_unit(found.metric_type, unit=unit, unit_system=unit_system))
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import Integer, and_, case, cast, delete, func, or_, select, upd
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from src.core.contracts import DeviceDataReceived, Reward, WeightLogged
+from src.core.contracts import DeviceDataReceived, MetricRecorded, Reward, WeightLogged
 from src.core.errors import InvalidPeriod
 from src.core.persistence import rowcount
 from src.core.uow import UnitOfWork
@@ -200,6 +200,15 @@ class MetricsService(MetricsInterface):
                     related_id=row_id,
                     related_type="metric",
                     metadata={"metric_type": metric_type},
+                )
+            if changed:
+                await self.uow.publish(
+                    MetricRecorded(
+                        identity_id=identity_id,
+                        occurred_at=min(measurement.timestamp, self.uow.now()),
+                        metric_id=row_id,
+                        metric_type=metric_type,
+                    )
                 )
             out.append(
                 StoredMeasurement(id=row_id, metric_type=metric_type, value=value, changed=changed, reward=reward)
