@@ -12,8 +12,9 @@ is built once (with named `bindparam`s), and each call runs it on the session's 
   still skips the ORM and reuses the compiled statement from SQLAlchemy's cache (pending changes
   of the session are flushed first, as the ORM's autoflush would).
 
-Statements sent straight to asyncpg are announced to the engine's `before_cursor_execute`
-listeners (statement counters, echo) when there are any; no other engine event sees them.
+Statements sent straight to asyncpg are announced to the engine's `before_cursor_execute` and
+`after_cursor_execute` listeners (statement counters, tracing) when there are any; no other engine
+event sees them.
 
 Rows come back as named tuples (attribute per selected column, by its key), with the same Python
 values the ORM would give.
@@ -29,6 +30,7 @@ from typing import Any
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
+from sqlalchemy.util import greenlet_spawn
 
 Processor = Callable[[Any], Any] | None
 AnySelect = Select[*tuple[Any, ...]]
@@ -103,8 +105,15 @@ class HotQuery:
             ]
             sync = connection.sync_connection
             if sync is not None and sync.dispatch.before_cursor_execute:  # e.g. statement counters
-                sync.dispatch.before_cursor_execute(sync, None, compiled.sql, tuple(args), None, False)
+                # Listeners run as they do under SQLAlchemy: synchronous code inside its greenlet.
+                await greenlet_spawn(
+                    sync.dispatch.before_cursor_execute, sync, None, compiled.sql, tuple(args), None, False
+                )
             records = await raw.driver_connection.fetch(compiled.sql, *args)  # type: ignore[union-attr]
+            if sync is not None and sync.dispatch.after_cursor_execute:
+                await greenlet_spawn(
+                    sync.dispatch.after_cursor_execute, sync, None, compiled.sql, tuple(args), None, False
+                )
             results = compiled.results
             if not any(results):
                 return [make(record) for record in records]

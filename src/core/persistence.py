@@ -52,8 +52,10 @@ async def insert_ignore(session: AsyncSession, model: type[Base], values: dict[s
     return rowcount(result) == 1
 
 
-async def lock_or_create(session: AsyncSession, model: type[Base], values: dict[str, Any], *, key: str) -> Any:
-    """The row whose `key` column has `values[key]`, inserted with `values` when missing, locked
+async def lock_or_create(
+    session: AsyncSession, model: type[Base], values: dict[str, Any], *, key: str | tuple[str, ...]
+) -> Any:
+    """The row whose `key` column(s) have the values in `values`, inserted with `values` when missing, locked
     until the transaction ends and loaded into the session (fresh from the database), in one
     statement on both databases: INSERT … ON CONFLICT (key) DO UPDATE SET key = key RETURNING *.
     (The no-op update takes the row lock the way SELECT … FOR UPDATE would; on SQLite writers are
@@ -67,7 +69,10 @@ async def lock_or_create(session: AsyncSession, model: type[Base], values: dict[
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
         statement = sqlite_insert(model).values(**values)
-    statement = statement.on_conflict_do_update(index_elements=[key], set_={key: statement.excluded[key]})
+    columns = [key] if isinstance(key, str) else list(key)
+    statement = statement.on_conflict_do_update(
+        index_elements=columns, set_={columns[0]: statement.excluded[columns[0]]}
+    )
     result = await session.execute(statement.returning(model), execution_options={"populate_existing": True})
     return result.scalar_one()
 

@@ -23,7 +23,7 @@ from src.core.contracts import (
     XPCredited,
 )
 from src.core.lean import HotQuery
-from src.core.persistence import insert_ignore, lock_or_create, try_insert
+from src.core.persistence import insert_ignore, lock_or_create
 from src.core.uow import UnitOfWork
 from src.modules.event_journal import EventSource, EventType, event_journal
 from src.modules.identity import IdentityNotFound, identity_service
@@ -176,7 +176,15 @@ class ProgressionService(ProgressionInterface):
     # Locks and rows -------------------------------------------------------------------------
 
     async def _locked(self, row_type: type[Any], identity_id: uuid.UUID, values: dict[str, Any]) -> Any:
-        return await lock_or_create(self.session, row_type, {"identity_id": identity_id, **values}, key="identity_id")
+        # Locked once per transaction: a cascade credits a fast, then its achievements, then the level.
+        memo = ("progression.locked", row_type.__tablename__, identity_id)
+        transaction = self.session.get_transaction()
+        held = self.uow.memo.get(memo)
+        if held is not None and held[0] is transaction:
+            return held[1]
+        row = await lock_or_create(self.session, row_type, {"identity_id": identity_id, **values}, key="identity_id")
+        self.uow.memo[memo] = (transaction, row)
+        return row
 
     async def _begin(self, identity_id: uuid.UUID) -> _Credit:
         """Lock the person's level row: progression work of one person runs one at a time."""
@@ -194,7 +202,7 @@ class ProgressionService(ProgressionInterface):
 
     async def _streak_row(self, identity_id: uuid.UUID, streak_type: StreakType) -> StreakRow:
         now = self.uow.now()
-        await insert_ignore(
+        row: StreakRow = await lock_or_create(
             self.session,
             StreakRow,
             {
@@ -208,15 +216,9 @@ class ProgressionService(ProgressionInterface):
                 "created_at": now,
                 "updated_at": now,
             },
+            key=("identity_id", "streak_type"),
         )
-        return (
-            await self.session.execute(
-                select(StreakRow)
-                .where(StreakRow.identity_id == identity_id, StreakRow.streak_type == str(streak_type))
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
-        ).scalar_one()
+        return row
 
     async def _ledger(
         self,
@@ -243,7 +245,7 @@ class ProgressionService(ProgressionInterface):
             time_zone=time_zone,
             created_at=self.uow.now(),
         )
-        if not await try_insert(self.session, row):
+        if not await insert_ignore(self.session, XPTransactionRow, _values(row)):
             return False
         credit.level.total_xp += amount
         credit.ledgered += amount
@@ -631,7 +633,7 @@ class ProgressionService(ProgressionInterface):
                     achievement_id=achievement.id,
                     unlocked_at=self.uow.now(),
                 )
-                if not await try_insert(self.session, row):
+                if not await insert_ignore(self.session, UserAchievementRow, _values(row)):
                     continue
                 if await self._ledger(
                     credit,
@@ -909,6 +911,11 @@ def _level_model(identity_id: uuid.UUID, total: int) -> UserLevel:
         total_xp_earned=max(0, total),
         title=progress.title,
     )
+
+
+def _values(row: Any) -> dict[str, Any]:
+    """The column values of a new (not yet added) row, for a Core insert."""
+    return {column.key: getattr(row, column.key) for column in row.__table__.columns if column.key in row.__dict__}
 
 
 def _streak_model(identity_id: uuid.UUID, kind: StreakType, row: StreakRow | None, today: date) -> Streak:

@@ -650,10 +650,14 @@ class SocialService(SocialInterface):
     # Facts from other modules (bus subscribers) ---------------------------------------------
 
     async def _member_flags(self, identity_id: uuid.UUID) -> tuple[bool, bool, bool]:
-        row = await self.session.get(MemberRow, identity_id)
-        if row is None:
-            return DEFAULT_FLAGS
-        return row.profile_public, row.show_level, row.show_streaks
+        # One activity publishes several events (a fast, its XP, the achievements): read once.
+        key = ("social.member_flags", identity_id)
+        flags: tuple[bool, bool, bool] | None = self.uow.memo.get(key)
+        if flags is None:
+            row = await self.session.get(MemberRow, identity_id)
+            flags = DEFAULT_FLAGS if row is None else (row.profile_public, row.show_level, row.show_streaks)
+            self.uow.memo[key] = flags
+        return flags
 
     async def on_xp_credited(self, event: XPCredited) -> None:
         """Per-period totals and the day's XP follow the ledger, in the crediting transaction."""
@@ -720,6 +724,7 @@ class SocialService(SocialInterface):
         )
 
     async def on_profile_changed(self, event: SocialProfileChanged) -> None:
+        self.uow.memo.pop(("social.member_flags", event.identity_id), None)
         await self._upsert_add(
             MemberRow,
             [
