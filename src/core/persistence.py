@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import CursorResult, Result, text
+from sqlalchemy import CursorResult, Result, Table, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -50,6 +51,37 @@ async def insert_ignore(session: AsyncSession, model: type[Base], values: dict[s
         statement = sqlite_insert(model).values(**values).on_conflict_do_nothing()
     result = await session.execute(statement)
     return rowcount(result) == 1
+
+
+async def add_to_counters(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]], *, counter: str) -> None:
+    """INSERT … ON CONFLICT (primary key) DO UPDATE SET counter = counter + excluded.counter
+    (SQLite and PostgreSQL): each row adds its `counter` to the row of the same key, or becomes
+    that row. Concurrent additions to one key are all kept (the conflicting insert waits for the
+    other transaction and then adds to what it committed). Rows of one key are added up first, and
+    written in key order, so two transactions adding to the same keys lock them in the same order."""
+    keys = [column.name for column in table.primary_key.columns]
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        key = tuple(row[name] for name in keys)
+        if key in merged:
+            merged[key] = {**merged[key], counter: merged[key][counter] + row[counter]}
+        else:
+            merged[key] = dict(row)
+    if not merged:
+        return
+    ordered = [merged[key] for key in sorted(merged, key=lambda key: tuple(str(part) for part in key))]
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        statement: Any = pg_insert(table).values(ordered)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement = sqlite_insert(table).values(ordered)
+    statement = statement.on_conflict_do_update(
+        index_elements=keys, set_={counter: table.c[counter] + statement.excluded[counter]}
+    )
+    await session.execute(statement)
 
 
 async def lock_identity(session: AsyncSession, scope: str, identity_id: UUID) -> None:

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Index, String
+from sqlalchemy import CheckConstraint, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from src.core.types import JSONType, UTCDateTime
@@ -42,3 +42,23 @@ class ActivityEventRow(Base):
     event_metadata: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict)
     description: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ActivityEventCountRow(Base):
+    """How many events of one category and type a person has in one UTC day or month: the
+    summary and the counts read these instead of the events, so their cost does not grow with a
+    person's history. Written in the transaction of every append (an upsert that adds, safe
+    under concurrent appends); kept in step by retention, erasure and anonymisation."""
+
+    __tablename__ = "activity_event_counts"
+    __table_args__ = (
+        CheckConstraint("period IN ('day', 'month')", name="period"),
+        Index("ix_activity_event_counts_period_start", "period", "period_start"),  # retention
+    )
+
+    identity_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(String(5), primary_key=True)  # "day" or "month"
+    period_start: Mapped[date] = mapped_column(primary_key=True)  # the day, or the month's first day
+    category: Mapped[str] = mapped_column(String(20), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(50), primary_key=True)
+    events: Mapped[int] = mapped_column(Integer)

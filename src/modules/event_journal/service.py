@@ -4,14 +4,32 @@ import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, func, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    func,
+    literal,
+    literal_column,
+    select,
+    tuple_,
+    union_all,
+    update,
+)
+from sqlalchemy import (
+    cast as sql_cast,
+)
 
 from src.core.errors import InvalidPeriod
-from src.core.persistence import rowcount
+from src.core.persistence import add_to_counters, rowcount
 from src.core.uow import UnitOfWork
 
 from .errors import EventNotFound, EventTypeNotAllowed, InvalidCursor, TimestampOutOfRange
@@ -29,9 +47,12 @@ from .models import (
     EventType,
     RecordEventRequest,
 )
-from .orm import ActivityEventRow
+from .orm import ActivityEventCountRow, ActivityEventRow
 
 T = ActivityEventRow
+COUNTS = cast(Table, ActivityEventCountRow.__table__)
+EVENTS = cast(Table, ActivityEventRow.__table__)
+DAY, MONTH = "day", "month"
 _last_order = 0
 
 
@@ -119,6 +140,7 @@ class EventJournalService(EventJournalInterface):
             created_at=now,
         )
         self.session.add(row)
+        await self._count([(identity_id, row.occurred_at, row.category, row.event_type)])
         return ActivityEvent(
             id=row.id,
             identity_id=identity_id,
@@ -268,20 +290,9 @@ class EventJournalService(EventJournalInterface):
 
     async def summary(self, identity_id: uuid.UUID, *, start_time: datetime, end_time: datetime) -> EventSummary:
         _check_period(start_time, end_time)
-        rows = (
-            await self.session.execute(
-                select(T.category, T.event_type, func.count())
-                .where(
-                    T.identity_id == identity_id,
-                    T.occurred_at >= start_time,
-                    T.occurred_at < end_time,
-                )
-                .group_by(T.category, T.event_type)
-            )
-        ).all()
         by_category: dict[str, int] = {}
         by_type: dict[str, int] = {}
-        for category, event_type, count in rows:
+        for (category, event_type), count in (await self._tally(identity_id, start_time, end_time)).items():
             by_category[category] = by_category.get(category, 0) + count
             by_type[event_type] = by_type.get(event_type, 0) + count
         return EventSummary(
@@ -301,12 +312,120 @@ class EventJournalService(EventJournalInterface):
         end_time: datetime | None,
     ) -> EventCount:
         _check_period(start_time, end_time)
-        query = select(func.count()).where(T.identity_id == identity_id, T.event_type == event_type)
-        if start_time is not None:
-            query = query.where(T.occurred_at >= start_time)
-        if end_time is not None:
-            query = query.where(T.occurred_at < end_time)
-        return EventCount(event_type=event_type, count=(await self.session.execute(query)).scalar_one())
+        tally = await self._tally(identity_id, start_time, end_time, event_type=event_type)
+        return EventCount(event_type=event_type, count=sum(tally.values()))
+
+    # Counts by day and month ----------------------------------------------------------------
+
+    async def _count(self, events: list[tuple[uuid.UUID, datetime, str, str]]) -> None:
+        """Add appended events (person, UTC instant, category, type) to their day's and month's
+        counts, in the transaction that appends them."""
+        rows: list[dict[str, Any]] = []
+        for identity_id, occurred_at, category, event_type in events:
+            day = occurred_at.astimezone(UTC).date()
+            for period, start in ((DAY, day), (MONTH, day.replace(day=1))):
+                rows.append(
+                    {
+                        "identity_id": identity_id,
+                        "period": period,
+                        "period_start": start,
+                        "category": category,
+                        "event_type": event_type,
+                        "events": 1,
+                    }
+                )
+        await add_to_counters(self.session, COUNTS, rows, counter="events")
+
+    async def _tally(
+        self,
+        identity_id: uuid.UUID,
+        start: datetime | None,
+        end: datetime | None,
+        *,
+        event_type: str | None = None,
+    ) -> dict[tuple[str, str], int]:
+        """How many of the person's events fall in [start, end) (None: unbounded), by (category,
+        type). Whole months are read from the month counts, the whole days around them from the
+        day counts, and only the parts of a day at either end from the events themselves: at most
+        about 25 month rows a year and 62 day rows per category and type, plus two days of events,
+        however long the history."""
+        c, t = COUNTS.c, EVENTS.c
+        own_counts = [c.identity_id == identity_id] + ([c.event_type == event_type] if event_type else [])
+        own_events = [t.identity_id == identity_id] + ([t.event_type == event_type] if event_type else [])
+        parts: list[Select[Any]] = []
+
+        def events_between(low: datetime | None, high: datetime | None) -> None:
+            bounds = ([t.occurred_at >= low] if low is not None else []) + (
+                [t.occurred_at < high] if high is not None else []
+            )
+            parts.append(
+                select(t.category, t.event_type, func.count())
+                .where(*own_events, *bounds)
+                .group_by(t.category, t.event_type)
+            )
+
+        def counted(period: str, low: date | None, high: date | None) -> None:
+            bounds = ([c.period_start >= low] if low is not None else []) + (
+                [c.period_start < high] if high is not None else []
+            )
+            parts.append(
+                select(c.category, c.event_type, func.sum(c.events))
+                .where(*own_counts, c.period == period, *bounds)
+                .group_by(c.category, c.event_type)
+            )
+
+        whole = _whole_days(start, end)
+        if whole is None:  # less than a whole UTC day, or one day and parts of its neighbours
+            events_between(start, end)
+        else:
+            first_day, end_day = whole
+            if start is not None and first_day is not None and start < _midnight(first_day):
+                events_between(start, _midnight(first_day))
+            if end is not None and end_day is not None and _midnight(end_day) < end:
+                events_between(_midnight(end_day), end)
+            months, days = _whole_months(first_day, end_day)
+            if months is not None:
+                counted(MONTH, *months)
+            for low, high in days:
+                counted(DAY, low, high)
+        if not parts:
+            return {}
+        statement = parts[0] if len(parts) == 1 else union_all(*parts)
+        tally: dict[tuple[str, str], int] = {}
+        for category, kind, count in (await self.session.execute(statement)).all():
+            if count:
+                tally[(category, kind)] = tally.get((category, kind), 0) + int(count)
+        return tally
+
+    async def recount(self, identity_id: uuid.UUID | None = None) -> None:
+        """Rebuild the day and month counts of one person (None: everyone) from the events
+        (operations: after events were written around `record`, e.g. a bulk load)."""
+        c, t = COUNTS.c, EVENTS.c
+        await self.session.execute(
+            delete(COUNTS).where(c.identity_id == identity_id) if identity_id is not None else delete(COUNTS)
+        )
+        for period in (DAY, MONTH):
+            bucket = self._bucket(period)
+            grouped = (
+                select(t.identity_id, literal(period), bucket, t.category, t.event_type, func.count())
+                .where(*([t.identity_id == identity_id] if identity_id is not None else []))
+                .group_by(t.identity_id, bucket, t.category, t.event_type)
+            )
+            columns = ["identity_id", "period", "period_start", "category", "event_type", "events"]
+            await self.session.execute(COUNTS.insert().from_select(columns, grouped))
+
+    def _bucket(self, period: str) -> ColumnElement[Any]:
+        """The UTC day, or the first day of the UTC month, of an event, in SQL."""
+        occurred = EVENTS.c.occurred_at
+        if self.session.get_bind().dialect.name == "postgresql":
+            utc = func.timezone(literal_column("'UTC'"), occurred)
+            if period == MONTH:
+                utc = func.date_trunc(literal_column("'month'"), utc)
+            return sql_cast(utc, Date)
+        # SQLite keeps instants as UTC text ("YYYY-MM-DD HH:MM:SS...").
+        if period == MONTH:
+            return func.strftime(literal_column("'%Y-%m-01'"), occurred)
+        return func.date(occurred)
 
     def reserve_event_id(self) -> uuid.UUID:
         return ordered_event_id()
@@ -339,6 +458,7 @@ class EventJournalService(EventJournalInterface):
             yield _to_model(row).model_dump(mode="json")
 
     async def erase(self, identity_id: uuid.UUID) -> int:
+        await self.session.execute(delete(COUNTS).where(COUNTS.c.identity_id == identity_id))
         result = await self.session.execute(delete(T).where(T.identity_id == identity_id))
         return rowcount(result)
 
@@ -348,11 +468,82 @@ class EventJournalService(EventJournalInterface):
             .where(T.identity_id == identity_id)
             .values(identity_id=replacement_id, event_metadata={}, description=None, related_id=None)
         )
+        await self.session.execute(
+            update(COUNTS).where(COUNTS.c.identity_id == identity_id).values(identity_id=replacement_id)
+        )
         return rowcount(result)
 
     async def purge_older_than(self, cutoff: datetime) -> int:
+        """Delete every event before `cutoff`, and its share of the counts: the days and months
+        wholly before it go; the day and the month it falls in lose the events purged from them."""
+        c, t = COUNTS.c, EVENTS.c
+        cutoff = cutoff.astimezone(UTC)
+        day = cutoff.date()
+        month = day.replace(day=1)
+        for period, start in ((DAY, day), (MONTH, month)):
+            if _midnight(start) < cutoff:
+                purged = (
+                    select(func.count())
+                    .where(
+                        t.identity_id == c.identity_id,
+                        t.category == c.category,
+                        t.event_type == c.event_type,
+                        t.occurred_at >= _midnight(start),
+                        t.occurred_at < cutoff,
+                    )
+                    .scalar_subquery()
+                )
+                await self.session.execute(
+                    update(COUNTS).where(c.period == period, c.period_start == start).values(events=c.events - purged)
+                )
         result = await self.session.execute(delete(T).where(T.occurred_at < cutoff))
+        for period, start in ((DAY, day), (MONTH, month)):
+            await self.session.execute(delete(COUNTS).where(c.period == period, c.period_start < start))
+            await self.session.execute(delete(COUNTS).where(c.period == period, c.period_start == start, c.events <= 0))
         return rowcount(result)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, clock_time(), tzinfo=UTC)
+
+
+def _whole_days(start: datetime | None, end: datetime | None) -> tuple[date | None, date | None] | None:
+    """The UTC days [first, end) wholly inside [start, end) (None: unbounded), or None when there
+    is no whole day between them."""
+    first: date | None = None
+    if start is not None:
+        first = start.astimezone(UTC).date()
+        if _midnight(first) < start:
+            if first == date.max:
+                return None
+            first += timedelta(days=1)
+    last = end.astimezone(UTC).date() if end is not None else None
+    if first is not None and last is not None and first >= last:
+        return None
+    return first, last
+
+
+def _whole_months(
+    first: date | None, end: date | None
+) -> tuple[tuple[date | None, date | None] | None, list[tuple[date | None, date | None]]]:
+    """How the whole days [first, end) (None: unbounded) split into the whole months inside them
+    ([first month, end month) of month starts, or None) and the day ranges before and after."""
+    end_month = end.replace(day=1) if end is not None else None
+    first_month = first
+    if first is not None and first.day != 1:
+        if end_month is not None and first >= end_month:
+            return None, [(first, end)]  # within one month
+        if first.year == date.max.year and first.month == 12:
+            return None, [(first, end)]
+        first_month = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    if first_month is not None and end_month is not None and first_month >= end_month:
+        return None, [(first, end)]
+    days: list[tuple[date | None, date | None]] = []
+    if first is not None and first_month is not None and first < first_month:
+        days.append((first, first_month))
+    if end is not None and end_month is not None and end_month < end:
+        days.append((end_month, end))
+    return (first_month, end_month), days
 
 
 def _check_period(start: datetime | None, end: datetime | None) -> None:
