@@ -46,7 +46,6 @@ def upgrade() -> None:
             "identity_id", "period", "period_start", "category", "event_type", name=op.f("pk_activity_event_counts")
         ),
     )
-    op.create_index("ix_activity_event_counts_period_start", "activity_event_counts", ["period", "period_start"])
     buckets = BUCKETS[op.get_bind().dialect.name]
     for period in ("day", "month"):
         op.execute(
@@ -60,5 +59,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_activity_event_counts_period_start", table_name="activity_event_counts")
     op.drop_table("activity_event_counts")

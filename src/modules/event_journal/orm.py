@@ -51,10 +51,9 @@ class ActivityEventCountRow(Base):
     under concurrent appends); kept in step by retention, erasure and anonymisation."""
 
     __tablename__ = "activity_event_counts"
-    __table_args__ = (
-        CheckConstraint("period IN ('day', 'month')", name="period"),
-        Index("ix_activity_event_counts_period_start", "period", "period_start"),  # retention
-    )
+    # Only the primary key: every read is one person's range of days or months along it (the
+    # retention purge, once a day, scans the table).
+    __table_args__ = (CheckConstraint("period IN ('day', 'month')", name="period"),)
 
     identity_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     period: Mapped[str] = mapped_column(String(5), primary_key=True)  # "day" or "month"

@@ -14,12 +14,15 @@ from sqlalchemy import (
     Date,
     Select,
     Table,
+    and_,
     bindparam,
     delete,
     func,
     literal,
     literal_column,
+    or_,
     select,
+    true,
     tuple_,
     union_all,
     update,
@@ -352,44 +355,41 @@ class EventJournalService(EventJournalInterface):
         c, t = COUNTS.c, EVENTS.c
         own_counts = [c.identity_id == identity_id] + ([c.event_type == event_type] if event_type else [])
         own_events = [t.identity_id == identity_id] + ([t.event_type == event_type] if event_type else [])
-        parts: list[Select[Any]] = []
+        scanned: list[ColumnElement[bool]] = []  # ranges of instants read from the events
+        counted: list[ColumnElement[bool]] = []  # ranges of days or months read from the counts
 
-        def events_between(low: datetime | None, high: datetime | None) -> None:
-            bounds = ([t.occurred_at >= low] if low is not None else []) + (
-                [t.occurred_at < high] if high is not None else []
-            )
-            parts.append(
-                select(t.category, t.event_type, func.count())
-                .where(*own_events, *bounds)
-                .group_by(t.category, t.event_type)
-            )
-
-        def counted(period: str, low: date | None, high: date | None) -> None:
-            bounds = ([c.period_start >= low] if low is not None else []) + (
-                [c.period_start < high] if high is not None else []
-            )
-            parts.append(
-                select(c.category, c.event_type, func.sum(c.events))
-                .where(*own_counts, c.period == period, *bounds)
-                .group_by(c.category, c.event_type)
-            )
+        def between(column: Any, low: Any, high: Any) -> ColumnElement[bool]:
+            bounds = ([column >= low] if low is not None else []) + ([column < high] if high is not None else [])
+            return and_(true(), *bounds)
 
         whole = _whole_days(start, end)
         if whole is None:  # less than a whole UTC day, or one day and parts of its neighbours
-            events_between(start, end)
+            scanned.append(between(t.occurred_at, start, end))
         else:
             first_day, end_day = whole
             if start is not None and first_day is not None and start < _midnight(first_day):
-                events_between(start, _midnight(first_day))
+                scanned.append(between(t.occurred_at, start, _midnight(first_day)))
             if end is not None and end_day is not None and _midnight(end_day) < end:
-                events_between(_midnight(end_day), end)
+                scanned.append(between(t.occurred_at, _midnight(end_day), end))
             months, days = _whole_months(first_day, end_day)
             if months is not None:
-                counted(MONTH, *months)
-            for low, high in days:
-                counted(DAY, low, high)
-        if not parts:
-            return {}
+                counted.append(and_(c.period == MONTH, between(c.period_start, *months)))
+            counted.extend(and_(c.period == DAY, between(c.period_start, low, high)) for low, high in days)
+        # One statement; each part one condition (PostgreSQL reads the ranges of an OR along the
+        # index together, where a UNION of one part per range may start parallel workers).
+        parts: list[Select[Any]] = []
+        if scanned:
+            parts.append(
+                select(t.category, t.event_type, func.count())
+                .where(*own_events, or_(*scanned))
+                .group_by(t.category, t.event_type)
+            )
+        if counted:
+            parts.append(
+                select(c.category, c.event_type, func.sum(c.events))
+                .where(*own_counts, or_(*counted))
+                .group_by(c.category, c.event_type)
+            )
         statement = parts[0] if len(parts) == 1 else union_all(*parts)
         tally: dict[tuple[str, str], int] = {}
         for category, kind, count in (await self.session.execute(statement)).all():
