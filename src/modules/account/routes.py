@@ -41,8 +41,9 @@ async def export(
 ) -> Response:
     account = AccountData(uow)
     if format == "zip":
-        return Response(
-            await account.export_zip(me.identity_id),
+        archive = await account.export_zip_stream(me.identity_id, request.app.state.sessions)
+        return StreamingResponse(
+            archive,
             media_type="application/zip",
             headers={"Content-Disposition": 'attachment; filename="ugoki-export.zip"'},
         )

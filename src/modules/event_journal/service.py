@@ -105,6 +105,31 @@ def _to_model(row: Any) -> ActivityEvent:
     )
 
 
+def _json_instant(value: datetime) -> str:
+    """A UTC instant as the API writes it (`ActivityEvent` through pydantic): ISO 8601 with "Z"."""
+    text = value.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _json_event(row: Any) -> dict[str, Any]:
+    """`_to_model(row).model_dump(mode="json")` of a row of the events table, without building the
+    model (the export writes every event of a history)."""
+    metadata = row.metadata
+    return {
+        "id": str(row.id),
+        "identity_id": str(row.identity_id),
+        "event_type": row.event_type,
+        "category": row.category,
+        "timestamp": _json_instant(row.occurred_at),
+        "related_id": row.related_id,
+        "related_type": row.related_type,
+        "source": row.source,
+        "metadata": metadata if isinstance(metadata, dict) else {},
+        "description": row.description,
+        "created_at": _json_instant(row.created_at),
+    }
+
+
 class EventJournalService(EventJournalInterface):
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
@@ -452,10 +477,11 @@ class EventJournalService(EventJournalInterface):
 
     async def export_rows(self, identity_id: uuid.UUID) -> AsyncIterator[dict[str, Any]]:
         """`export_all`, one JSON-ready event at a time, read from the database in pages."""
-        query = select(*_COLUMNS).where(T.identity_id == identity_id).order_by(T.occurred_at, T.id)
+        e = EVENTS.c
+        query = select(EVENTS).where(e.identity_id == identity_id).order_by(e.occurred_at, e.id)
         result = await self.session.stream(query.execution_options(yield_per=EXPORT_PAGE))
         async for row in result:
-            yield _to_model(row).model_dump(mode="json")
+            yield _json_event(row)
 
     async def erase(self, identity_id: uuid.UUID) -> int:
         await self.session.execute(delete(COUNTS).where(COUNTS.c.identity_id == identity_id))
