@@ -53,12 +53,13 @@ async def insert_ignore(session: AsyncSession, model: type[Base], values: dict[s
     return rowcount(result) == 1
 
 
-async def add_to_counters(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]], *, counter: str) -> None:
-    """INSERT … ON CONFLICT (primary key) DO UPDATE SET counter = counter + excluded.counter
-    (SQLite and PostgreSQL): each row adds its `counter` to the row of the same key, or becomes
-    that row. Concurrent additions to one key are all kept (the conflicting insert waits for the
-    other transaction and then adds to what it committed). Rows of one key are added up first, and
-    written in key order, so two transactions adding to the same keys lock them in the same order."""
+def add_to_counters(dialect: str, table: Table, rows: Sequence[dict[str, Any]], *, counter: str) -> Any | None:
+    """INSERT … ON CONFLICT (primary key) DO UPDATE SET counter = counter + excluded.counter, for
+    `dialect` ("sqlite" or "postgresql"): each row adds its `counter` to the row of the same key,
+    or becomes that row. Concurrent additions to one key are all kept (the conflicting insert
+    waits for the other transaction and then adds to what it committed). Rows of one key are added
+    up first, and written in key order, so two transactions adding to the same keys lock them in
+    the same order. None when there are no rows."""
     keys = [column.name for column in table.primary_key.columns]
     merged: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in rows:
@@ -68,9 +69,9 @@ async def add_to_counters(session: AsyncSession, table: Table, rows: Sequence[di
         else:
             merged[key] = dict(row)
     if not merged:
-        return
+        return None
     ordered = [merged[key] for key in sorted(merged, key=lambda key: tuple(str(part) for part in key))]
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
         statement: Any = pg_insert(table).values(ordered)
@@ -78,10 +79,9 @@ async def add_to_counters(session: AsyncSession, table: Table, rows: Sequence[di
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
         statement = sqlite_insert(table).values(ordered)
-    statement = statement.on_conflict_do_update(
+    return statement.on_conflict_do_update(
         index_elements=keys, set_={counter: table.c[counter] + statement.excluded[counter]}
     )
-    await session.execute(statement)
 
 
 async def lock_identity(session: AsyncSession, scope: str, identity_id: UUID) -> None:

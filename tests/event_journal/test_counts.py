@@ -236,3 +236,36 @@ async def test_erasing_the_account_leaves_no_counts(app: FastAPI, client: httpx.
     ok(await client.delete("/api/v1/profile/all-data", params={"confirm": "true"}, headers=user.headers))
 
     assert await count_rows(app, uuid.UUID(user.id)) == []
+
+
+async def test_events_of_a_rolled_back_savepoint_or_transaction_are_not_counted(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """A producing module may record inside a savepoint that fails (e.g. a rejected row of an
+    import) or in a transaction that is rolled back: only what commits is counted."""
+    user = await anonymous_user(app)
+    identity = uuid.UUID(user.id)
+    at = utc(2026, 3, 9, 10)
+    async with app.state.sessions.writer() as session:
+        journal = event_journal(UnitOfWork(session=session, resources=app.state.resources))
+        await journal.record(identity, E.LOGIN, occurred_at=at)
+        try:
+            async with session.begin_nested():
+                await journal.record(identity, E.LOGIN, occurred_at=at)
+                await session.flush()
+                raise LookupError("a row of the import is refused")
+        except LookupError:
+            pass
+        async with session.begin_nested():
+            await journal.record(identity, E.LOGIN, occurred_at=at)
+        await session.commit()
+    async with app.state.sessions.writer() as session:
+        journal = event_journal(UnitOfWork(session=session, resources=app.state.resources))
+        await journal.record(identity, E.LOGIN, occurred_at=at)
+        await session.flush()
+        await session.rollback()
+
+    events = await every_event(client, user)
+    assert sum(e["event_type"] == "login" and instant(e["timestamp"]) == at for e in events) == 2
+    for start, end in [(utc(2026, 3, 1), utc(2026, 4, 1)), (utc(2026, 3, 9), utc(2026, 3, 10))]:
+        assert await summary(client, user, start, end) == scanned(events, start, end)

@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 
 from src.core.errors import InvalidPeriod
-from src.core.persistence import add_to_counters, rowcount
+from src.core.persistence import rowcount
 from src.core.uow import UnitOfWork
 
 from .errors import EventNotFound, EventTypeNotAllowed, InvalidCursor, TimestampOutOfRange
@@ -167,8 +167,7 @@ class EventJournalService(EventJournalInterface):
             description=description,
             created_at=now,
         )
-        self.session.add(row)
-        await self._count([(identity_id, row.occurred_at, row.category, row.event_type)])
+        self.session.add(row)  # counted when it is flushed (see `orm.py`)
         return ActivityEvent(
             id=row.id,
             identity_id=identity_id,
@@ -344,25 +343,6 @@ class EventJournalService(EventJournalInterface):
         return EventCount(event_type=event_type, count=sum(tally.values()))
 
     # Counts by day and month ----------------------------------------------------------------
-
-    async def _count(self, events: list[tuple[uuid.UUID, datetime, str, str]]) -> None:
-        """Add appended events (person, UTC instant, category, type) to their day's and month's
-        counts, in the transaction that appends them."""
-        rows: list[dict[str, Any]] = []
-        for identity_id, occurred_at, category, event_type in events:
-            day = occurred_at.astimezone(UTC).date()
-            for period, start in ((DAY, day), (MONTH, day.replace(day=1))):
-                rows.append(
-                    {
-                        "identity_id": identity_id,
-                        "period": period,
-                        "period_start": start,
-                        "category": category,
-                        "event_type": event_type,
-                        "events": 1,
-                    }
-                )
-        await add_to_counters(self.session, COUNTS, rows, counter="events")
 
     async def _tally(
         self,
