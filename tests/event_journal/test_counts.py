@@ -269,3 +269,39 @@ async def test_events_of_a_rolled_back_savepoint_or_transaction_are_not_counted(
     assert sum(e["event_type"] == "login" and instant(e["timestamp"]) == at for e in events) == 2
     for start, end in [(utc(2026, 3, 1), utc(2026, 4, 1)), (utc(2026, 3, 9), utc(2026, 3, 10))]:
         assert await summary(client, user, start, end) == scanned(events, start, end)
+
+
+@pytest.mark.parametrize("operation", ["erase", "anonymize"])
+async def test_events_recorded_in_the_transaction_that_erases_or_anonymises_follow_the_others(
+    app: FastAPI, client: httpx.AsyncClient, operation: str
+) -> None:
+    from src.modules.event_journal.service import EventJournalService
+
+    user = await anonymous_user(app)
+    identity = uuid.UUID(user.id)
+    await record_all(app, user, history()[:30])
+    replacement = uuid.uuid4()
+    async with app.state.sessions.writer() as session:
+        uow = UnitOfWork(session=session, resources=app.state.resources)
+        await event_journal(uow).record(identity, E.LOGIN)  # e.g. written by a module erased earlier
+        service = EventJournalService(uow)
+        await (service.erase(identity) if operation == "erase" else service.anonymize(identity, replacement))
+        await session.commit()
+
+    assert await count_rows(app, identity) == []
+    async with app.state.sessions.reader() as session:
+        kinds = Counter(
+            (
+                await session.execute(
+                    select(ActivityEventRow.event_type).where(ActivityEventRow.identity_id == replacement)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    by_type: Counter[str] = Counter()
+    for period, _, kind, n in await count_rows(app, replacement):
+        if period == "day":
+            by_type[kind] += n
+    assert by_type == kinds
+    assert (kinds["login"] > 0) == (operation == "anonymize")

@@ -133,6 +133,22 @@ def _forget_ended(session: Session, transaction: SessionTransaction) -> None:
         session.info.pop(_PENDING, None)
 
 
+def move_pending_counts(session: Session, identity_id: uuid.UUID, replacement: uuid.UUID | None) -> None:
+    """The not yet written counts of `identity_id`'s events go to `replacement` (anonymisation),
+    or away (None: erasure), as their events did in this transaction."""
+    pending = session.info.get(_PENDING)
+    if not pending:
+        return
+    moved: list[tuple[SessionTransaction | None, list[dict[str, object]]]] = []
+    for owner, rows in pending:
+        if replacement is None:
+            rows = [row for row in rows if row["identity_id"] != identity_id]
+        else:
+            rows = [{**row, "identity_id": replacement} if row["identity_id"] == identity_id else row for row in rows]
+        moved.append((owner, rows))
+    session.info[_PENDING] = moved
+
+
 def _within(owner: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
     while owner is not None:
         if owner is ancestor:

@@ -50,7 +50,7 @@ from .models import (
     EventType,
     RecordEventRequest,
 )
-from .orm import ActivityEventCountRow, ActivityEventRow
+from .orm import ActivityEventCountRow, ActivityEventRow, move_pending_counts
 
 T = ActivityEventRow
 COUNTS = cast(Table, ActivityEventCountRow.__table__)
@@ -464,8 +464,9 @@ class EventJournalService(EventJournalInterface):
             yield _json_event(row)
 
     async def erase(self, identity_id: uuid.UUID) -> int:
+        result = await self.session.execute(delete(T).where(T.identity_id == identity_id))  # flushes first
         await self.session.execute(delete(COUNTS).where(COUNTS.c.identity_id == identity_id))
-        result = await self.session.execute(delete(T).where(T.identity_id == identity_id))
+        move_pending_counts(self.session.sync_session, identity_id, None)
         return rowcount(result)
 
     async def anonymize(self, identity_id: uuid.UUID, replacement_id: uuid.UUID) -> int:
@@ -477,6 +478,7 @@ class EventJournalService(EventJournalInterface):
         await self.session.execute(
             update(COUNTS).where(COUNTS.c.identity_id == identity_id).values(identity_id=replacement_id)
         )
+        move_pending_counts(self.session.sync_session, identity_id, replacement_id)
         return rowcount(result)
 
     async def purge_older_than(self, cutoff: datetime) -> int:
