@@ -28,7 +28,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (
         "`modules` holds each module's data. The reference's top-level keys are kept: the profile sections "
         "(`profile`, `preferences`, `goals`, `health`, `dietary`, `workout_restrictions`, `social`) and the "
         "lists `metrics`, `workouts` (workout sessions), `fasting_history` (time windows) and `achievements` "
-        "(unlocked), filled with the real data."
+        "(unlocked), filled with the real data. The ZIP holds `export.json` (format, identity, time) and one "
+        "`<module>.json` per module. Both are sent in chunks while they are read, without a Content-Length."
     ),
     responses={200: {"content": {"application/json": {}, "application/zip": {}}}},
     openapi_extra=limits("GDPR"),

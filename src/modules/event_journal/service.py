@@ -167,7 +167,7 @@ class EventJournalService(EventJournalInterface):
             description=description,
             created_at=now,
         )
-        self.session.add(row)  # counted when it is flushed (see `orm.py`)
+        self.session.add(row)  # added to its day's and month's counts when the transaction commits (orm.py)
         return ActivityEvent(
             id=row.id,
             identity_id=identity_id,
@@ -354,9 +354,9 @@ class EventJournalService(EventJournalInterface):
     ) -> dict[tuple[str, str], int]:
         """How many of the person's events fall in [start, end) (None: unbounded), by (category,
         type). Whole months are read from the month counts, the whole days around them from the
-        day counts, and only the parts of a day at either end from the events themselves: at most
-        about 25 month rows a year and 62 day rows per category and type, plus two days of events,
-        however long the history."""
+        day counts, and only the parts of a day at either end from the events themselves: per
+        category and type, one row a month and at most 61 day rows, plus two days of events,
+        however many events the history holds."""
         c, t = COUNTS.c, EVENTS.c
         own_counts = [c.identity_id == identity_id] + ([c.event_type == event_type] if event_type else [])
         own_events = [t.identity_id == identity_id] + ([t.event_type == event_type] if event_type else [])
