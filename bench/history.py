@@ -9,7 +9,8 @@ Runs the API in process (no server, no network) on a fresh database and prints:
   with a cursor deep in the history (median ms of 20 calls), and `GET /profile/export` as JSON
   and as ZIP, from a server started in a process of its own (`uvicorn` on 127.0.0.1, one worker,
   same database): ms, size, and that process's resident memory before and at its peak during
-  the export (the peak is reset before each export);
+  the export (the peak is reset before each export); also the export of the person of the
+  Apple Health import;
 - reading a PDF whose page stream inflates to 400 MB: the answer and the peak memory of the
   reading child process.
 
@@ -205,7 +206,8 @@ async def main(args: argparse.Namespace) -> None:
             print(f"database: {url.split('://')[0]}")
 
             # Apple Health import
-            _, headers = await _user(client)
+            _, importer = await _user(client)
+            headers = importer
             export = _weights_export(args.weights, now)
             started, cpu = time.perf_counter(), time.process_time()
             response = await client.post(
@@ -253,6 +255,11 @@ async def main(args: argparse.Namespace) -> None:
                             f"{lead:>51} | {fmt:>6} {export_ms:>7.0f} {size / 1e6:>6.1f} "
                             f"{before:>19.0f} -> {peak:>5.0f}"
                         )
+                # The person of the Apple Health import: a long series of weigh-ins (metrics).
+                for position, fmt in enumerate(("json", "zip")):
+                    export_ms, size, before, peak = await _export(server.base_url, pid, importer, fmt)
+                    lead = f"{args.weights} weigh-ins" if not position else ""
+                    print(f"{lead:>51} | {fmt:>6} {export_ms:>7.0f} {size / 1e6:>6.1f} {before:>19.0f} -> {peak:>5.0f}")
             finally:
                 server.stop()
 
