@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
+from src.core.gdpr import PersonalData
 from src.core.outbox import Delivery
 from src.core.uow import UnitOfWork
 from src.database import SessionFactory
@@ -45,6 +46,16 @@ def _indented(value: Any, *, depth: int = 0) -> bytes:
     """`value` as `json.dumps(value, indent=2)` writes it at `depth` levels inside a document."""
     text = json.dumps(value, indent=2, default=str)
     return (text.replace("\n", "\n" + "  " * depth) if depth else text).encode()
+
+
+async def _json_list(rows: AsyncIterator[Any]) -> AsyncIterator[bytes]:
+    """A JSON list of `rows`, a piece per row."""
+    yield b"["
+    first = True
+    async for row in rows:
+        yield (b"" if first else b", ") + _dumps(row).encode()
+        first = False
+    yield b"]"
 
 
 async def _chunked(parts: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
@@ -127,15 +138,16 @@ class AccountData:
                 # Data of the modules the reference's top-level lists are copied from.
                 sources = {module for module, _ in REFERENCE_LISTS.values()}
                 kept: dict[str, Any] = {}
+                streamed: dict[str, PersonalData[UnitOfWork]] = {}
                 for position, entry in enumerate(entries):
                     yield (", " if position else "").encode() + _dumps(entry.module).encode() + b": "
                     if entry.export_rows is not None:
-                        yield b"["
-                        first = True
-                        async for row in entry.export_rows(uow, identity_id):
-                            yield (b"" if first else b", ") + _dumps(row).encode()
-                            first = False
-                        yield b"]"
+                        streamed[entry.module] = entry
+                        holder = entry.export_rows_key  # the list is inside {holder: [...]}
+                        yield b"{" + _dumps(holder).encode() + b": " if holder else b""
+                        async for part in _json_list(entry.export_rows(uow, identity_id)):
+                            yield part
+                        yield b"}" if holder else b""
                         continue
                     data = await entry.export(uow, identity_id)
                     if entry.module == "profile":
@@ -148,9 +160,17 @@ class AccountData:
                 sections = profile_data if isinstance(profile_data, dict) else {}
                 for section in REFERENCE_SECTIONS:
                     yield b", " + _dumps(section).encode() + b": " + _dumps(sections.get(section)).encode()
-                # ...and these lists (the reference always sent them, empty): here with the real data.
-                for key, value in _reference_lists(kept).items():
-                    yield b", " + _dumps(key).encode() + b": " + _dumps(value).encode()
+                # ...and these lists (the reference always sent them, empty): here with the real data,
+                # read again from a streamed module.
+                lists = _reference_lists(kept)
+                for key, (module, inner) in REFERENCE_LISTS.items():
+                    yield b", " + _dumps(key).encode() + b": "
+                    source = streamed.get(module)
+                    if source is not None and source.export_rows is not None and inner == source.export_rows_key:
+                        async for part in _json_list(source.export_rows(uow, identity_id)):
+                            yield part
+                    else:
+                        yield _dumps(lists[key]).encode()
                 yield b"}"
 
         return _chunked(document())
@@ -174,15 +194,20 @@ class AccountData:
                             if entry.export_rows is None:
                                 member.write(_indented(await entry.export(uow, identity_id)))
                             else:
-                                # As `json.dumps(rows, indent=2)` writes a list, one row at a time.
-                                member.write(b"[")
+                                # As `json.dumps(..., indent=2)` writes the list (or the object
+                                # holding it), one row at a time.
+                                key = entry.export_rows_key
+                                depth = 2 if key else 1
+                                member.write(b'{\n  "' + key.encode() + b'": [' if key else b"[")
                                 first = True
                                 async for row in entry.export_rows(uow, identity_id):
-                                    member.write((b"\n  " if first else b",\n  ") + _indented(row, depth=1))
+                                    lead = b"\n" + b"  " * depth
+                                    member.write((lead if first else b"," + lead) + _indented(row, depth=depth))
                                     first = False
                                     if sink.size >= EXPORT_CHUNK_BYTES:
                                         yield sink.take()
-                                member.write(b"]" if first else b"\n]")
+                                member.write((b"" if first else b"\n" + b"  " * (depth - 1)) + b"]")
+                                member.write(b"\n}" if key else b"")
                         if sink.size >= EXPORT_CHUNK_BYTES:
                             yield sink.take()
             yield sink.take()  # the rest and the archive's central directory
