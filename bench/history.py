@@ -4,10 +4,13 @@ Runs the API in process (no server, no network) on a fresh database and prints:
 
 - Apple Health import: seconds for an export of `--weights` weigh-ins (a zipped export.xml);
 - for people with 0, 1 and 3 years of daily use (6 journal events a day) and one with `--big`
-  events, among `--others` events of other people: `GET /events/summary` over the whole
-  history, `GET /events/feed` with a cursor deep in the history (median ms of 20 calls), and the
-  streamed `GET /profile/export` (ms, and the peak of Python memory allocated while it runs, from
-  tracemalloc, next to the size of the document);
+  events, among `--others` events of other people (written straight to the journal's table, then
+  counted as a bulk load is): `GET /events/summary` over the whole history, `GET /events/feed`
+  with a cursor deep in the history (median ms of 20 calls), and `GET /profile/export` as JSON
+  and as ZIP, from a server started in a process of its own (`uvicorn` on 127.0.0.1, one worker,
+  same database): ms, size, and that process's resident memory before and at its peak during
+  the export (the peak is reset before each export); also the export of the person of the
+  Apple Health import;
 - reading a PDF whose page stream inflates to 400 MB: the answer and the peak memory of the
   reading child process.
 
@@ -28,7 +31,6 @@ import statistics
 import sys
 import tempfile
 import time
-import tracemalloc
 import uuid
 import zipfile
 import zlib
@@ -44,9 +46,12 @@ from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bench.load import ManagedServer
 from src.core.settings import Settings
+from src.core.uow import UnitOfWork
 from src.database import Base
 from src.main import create_app
+from src.modules.event_journal.manifest import recount
 
 EVENTS_PER_DAY = 6
 KINDS = (("fast_completed", "fasting"), ("workout_completed", "workout"), ("weight_logged", "metrics"))
@@ -91,6 +96,37 @@ async def _seed(app: Any, owner: uuid.UUID, count: int, end: datetime) -> None:
         if rows:
             await session.execute(insert(table), rows)
         await session.commit()
+        await recount(UnitOfWork(session=session, resources=app.state.resources), owner)
+        await session.commit()
+
+
+def _reset_peak_memory(pid: int) -> None:
+    with open(f"/proc/{pid}/clear_refs", "w") as handle:
+        handle.write("5")  # the peak (VmHWM) starts again from the current RSS
+
+
+def _memory_kb(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+async def _export(base_url: str, pid: int, headers: dict[str, str], fmt: str) -> tuple[float, float, float, float]:
+    """GET /profile/export from the server process: (ms, bytes, RSS MB before, peak RSS MB)."""
+    before = _memory_kb(pid, "VmRSS") / 1024
+    _reset_peak_memory(pid)
+    size = 0
+    started = time.perf_counter()
+    async with (
+        httpx.AsyncClient(base_url=base_url, timeout=600) as client,
+        client.stream("GET", "/api/v1/profile/export", headers=headers, params={"format": fmt}) as response,
+    ):
+        response.raise_for_status()
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+    elapsed = (time.perf_counter() - started) * 1000
+    return elapsed, size, before, _memory_kb(pid, "VmHWM") / 1024
 
 
 async def _user(client: httpx.AsyncClient) -> tuple[uuid.UUID, dict[str, str]]:
@@ -170,7 +206,8 @@ async def main(args: argparse.Namespace) -> None:
             print(f"database: {url.split('://')[0]}")
 
             # Apple Health import
-            _, headers = await _user(client)
+            _, importer = await _user(client)
+            headers = importer
             export = _weights_export(args.weights, now)
             started, cpu = time.perf_counter(), time.process_time()
             response = await client.post(
@@ -195,30 +232,36 @@ async def main(args: argparse.Namespace) -> None:
             print(f"seeded {filler * 1000} events of 1000 other people in {time.perf_counter() - started:.0f} s")
             people = [("0 years", 0), ("1 year", 365 * EVENTS_PER_DAY), ("3 years", 3 * 365 * EVENTS_PER_DAY)]
             people.append((f"{args.big} events", args.big))
-            print(
-                f"{'person':>16} {'events':>8} {'summary ms':>11} {'deep feed ms':>13} {'export ms':>10} "
-                f"{'export peak MB':>15} {'document MB':>12}"
-            )
-            for label, count in people:
-                owner, headers = await _user(client)
-                await _seed(app, owner, count, now)
-                period = {"start_time": "2000-01-01T00:00:00Z", "end_time": (now + timedelta(days=1)).isoformat()}
-                summary_ms = await _median_ms(client, "/api/v1/events/summary", headers, period)
-                deep = now - timedelta(days=1) / EVENTS_PER_DAY * max(count - 50, 0)
-                cursor = {"limit": 20, "before": deep.isoformat(), "before_id": str(uuid.UUID(int=2**128 - 1))}
-                feed_ms = await _median_ms(client, "/api/v1/events/feed", headers, cursor)
-                started = time.perf_counter()
-                response = await client.get("/api/v1/profile/export", headers=headers)
-                export_ms = (time.perf_counter() - started) * 1000
-                size = len(response.content)
-                tracemalloc.start()
-                response = await client.get("/api/v1/profile/export", headers=headers)
-                _, peak = tracemalloc.get_traced_memory()
-                tracemalloc.stop()
+            server = ManagedServer(database_url=url, workers=1, data_dir=folder, startup_timeout=120)
+            server.start()
+            pid = server.pid or 0
+            try:
                 print(
-                    f"{label:>16} {count:>8} {summary_ms:>11.1f} {feed_ms:>13.2f} {export_ms:>10.0f} "
-                    f"{(peak - size) / 1e6:>15.1f} {size / 1e6:>12.1f}"
+                    f"{'person':>16} {'events':>8} {'summary ms':>11} {'deep feed ms':>13} | "
+                    f"{'export':>6} {'ms':>7} {'MB':>6} {'server RSS MB before -> peak':>29}"
                 )
+                for label, count in people:
+                    owner, headers = await _user(client)
+                    await _seed(app, owner, count, now)
+                    period = {"start_time": "2000-01-01T00:00:00Z", "end_time": (now + timedelta(days=1)).isoformat()}
+                    summary_ms = await _median_ms(client, "/api/v1/events/summary", headers, period)
+                    deep = now - timedelta(days=1) / EVENTS_PER_DAY * max(count - 50, 0)
+                    cursor = {"limit": 20, "before": deep.isoformat(), "before_id": str(uuid.UUID(int=2**128 - 1))}
+                    feed_ms = await _median_ms(client, "/api/v1/events/feed", headers, cursor)
+                    for position, fmt in enumerate(("json", "zip")):
+                        export_ms, size, before, peak = await _export(server.base_url, pid, headers, fmt)
+                        lead = f"{label:>16} {count:>8} {summary_ms:>11.1f} {feed_ms:>13.2f}" if not position else ""
+                        print(
+                            f"{lead:>51} | {fmt:>6} {export_ms:>7.0f} {size / 1e6:>6.1f} "
+                            f"{before:>19.0f} -> {peak:>5.0f}"
+                        )
+                # The person of the Apple Health import: a long series of weigh-ins (metrics).
+                for position, fmt in enumerate(("json", "zip")):
+                    export_ms, size, before, peak = await _export(server.base_url, pid, importer, fmt)
+                    lead = f"{args.weights} weigh-ins" if not position else ""
+                    print(f"{lead:>51} | {fmt:>6} {export_ms:>7.0f} {size / 1e6:>6.1f} {before:>19.0f} -> {peak:>5.0f}")
+            finally:
+                server.stop()
 
             # Decompression bomb
             _, headers = await _user(client)

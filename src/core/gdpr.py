@@ -32,6 +32,8 @@ class PersonalData[W: Work]:
     `export_rows`: for a module whose rows grow with a person's history, the same export as a list
     yielded one JSON-ready row at a time; the account export then streams it instead of calling
     `export`, so its memory does not grow with the history.
+    `export_rows_key`: when the module's export is not the list itself but an object holding it
+    under this one key (`{"metrics": [...]}`), that key.
     """
 
     module: str
@@ -41,6 +43,7 @@ class PersonalData[W: Work]:
     anonymize: Anonymizer[W] | None = None
     order: int = 100
     export_rows: RowStream[W] | None = None
+    export_rows_key: str | None = None
 
 
 class PersonalDataRegistry[W: Work]:

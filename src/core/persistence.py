@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import CursorResult, Result, text
+from sqlalchemy import CursorResult, Result, Table, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -75,6 +76,37 @@ async def lock_or_create(
     )
     result = await session.execute(statement.returning(model), execution_options={"populate_existing": True})
     return result.scalar_one()
+
+
+def add_to_counters(dialect: str, table: Table, rows: Sequence[dict[str, Any]], *, counter: str) -> Any | None:
+    """INSERT … ON CONFLICT (primary key) DO UPDATE SET counter = counter + excluded.counter, for
+    `dialect` ("sqlite" or "postgresql"): each row adds its `counter` to the row of the same key,
+    or becomes that row. Concurrent additions to one key are all kept (the conflicting insert
+    waits for the other transaction and then adds to what it committed). Rows of one key are added
+    up first, and written in key order, so two transactions adding to the same keys lock them in
+    the same order. None when there are no rows."""
+    keys = [column.name for column in table.primary_key.columns]
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        key = tuple(row[name] for name in keys)
+        if key in merged:
+            merged[key] = {**merged[key], counter: merged[key][counter] + row[counter]}
+        else:
+            merged[key] = dict(row)
+    if not merged:
+        return None
+    ordered = [merged[key] for key in sorted(merged, key=lambda key: tuple(str(part) for part in key))]
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        statement: Any = pg_insert(table).values(ordered)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement = sqlite_insert(table).values(ordered)
+    return statement.on_conflict_do_update(
+        index_elements=keys, set_={counter: table.c[counter] + statement.excluded[counter]}
+    )
 
 
 async def lock_identity(session: AsyncSession, scope: str, identity_id: UUID) -> None:

@@ -7,11 +7,13 @@ import typing
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ValidationInfo, field_validator
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, ValidationInfo, field_validator
 from sqlalchemy import JSON, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+
+from src.core.validation import RequestBody
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -81,9 +83,10 @@ def _scalar_kinds(annotation: Any) -> set[Any]:
     return {annotation}
 
 
-class ExactScalars(BaseModel):
+class ExactScalars(RequestBody):
     """Base of request bodies: JSON `true`/`false` is refused where a number is expected (pydantic
-    would read `"rating": true` as 1), and a number where an instant or a date is expected."""
+    would read `"rating": true` as 1), and a number where an instant or a date is expected; and
+    unknown fields are ignored only within bounds (`RequestBody`)."""
 
     @field_validator("*", mode="before")
     @classmethod

@@ -4,11 +4,88 @@ from __future__ import annotations
 
 import json
 import math
+from functools import cache
 from typing import Annotated, Any
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, model_validator
+from pydantic_core import PydanticCustomError
 
 MAX_JSON_DEPTH = 16
+# Fields a request body may carry that its model does not declare (ignored: clients of other
+# versions send some, e.g. the mobile app's `identity_id`), at most this many per object and this
+# many bytes together (their names and values, as JSON).
+MAX_IGNORED_FIELDS = 64
+MAX_IGNORED_BYTES = 16 * 1024
+
+
+def _json_size_over(value: Any, limit: int) -> bool:
+    """Whether `value` serialises to more than `limit` bytes of JSON (about: text counts by
+    characters), found without serialising it and stopping as soon as it is over."""
+    size = 0
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            size += len(item) + 2
+        elif isinstance(item, dict):
+            size += 2 + 2 * len(item)
+            for key, child in item.items():
+                size += len(str(key)) + 2
+                pending.append(child)
+        elif isinstance(item, list | tuple):
+            size += 2 + len(item)
+            pending.extend(item)
+        else:
+            size += len(str(item)) if isinstance(item, int | float) else 5
+        if size > limit:
+            return True
+    return False
+
+
+@cache
+def _declared_keys(model: type[BaseModel]) -> frozenset[str]:
+    """Every key that sets a field of `model`: names, aliases and validation aliases."""
+    keys: set[str] = set()
+    for name, field in model.model_fields.items():
+        keys.add(name)
+        for alias in (field.alias, field.validation_alias):
+            if isinstance(alias, str):
+                keys.add(alias)
+            elif isinstance(alias, AliasChoices):
+                keys.update(choice for choice in alias.choices if isinstance(choice, str))
+    return frozenset(keys)
+
+
+class RequestBody(BaseModel):
+    """Base of request bodies (and of the objects inside them): a field the model does not
+    declare is ignored, as clients send some (the mobile app adds `identity_id`; other versions
+    other fields), but only within bounds: more than `MAX_IGNORED_FIELDS` such fields in one
+    object, or more than `MAX_IGNORED_BYTES` of them together, are refused (422) instead of being
+    read and thrown away. Models that refuse unknown fields outright (`extra="forbid"`) keep
+    doing so."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bounded_ignored_fields(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or cls.model_config.get("extra", "ignore") != "ignore":
+            return data
+        declared = _declared_keys(cls)
+        ignored = {key: value for key, value in data.items() if key not in declared}
+        if len(ignored) > MAX_IGNORED_FIELDS:
+            raise PydanticCustomError(
+                "too_many_unknown_fields",
+                "at most {limit} fields this request does not use may be sent",
+                {"limit": MAX_IGNORED_FIELDS},
+            )
+        if ignored and _json_size_over(ignored, MAX_IGNORED_BYTES):
+            raise PydanticCustomError(
+                "unknown_fields_too_large",
+                "fields this request does not use may take at most {limit} bytes together",
+                {"limit": MAX_IGNORED_BYTES},
+            )
+        return data
 
 
 def storable_text[T: (str, str | None)](value: T) -> T:

@@ -1,5 +1,6 @@
-"""A long history written straight to the journal's table (faster than through the API): `count`
-events, one every `step`, ending just before `end`."""
+"""A long history written straight to the journal's table (faster than through the API), as a
+bulk load would, then counted for the summary: `count` events, one every `step`, ending just
+before `end`."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy import insert
 
+from src.core.uow import UnitOfWork
 from src.database import Base
+from src.modules.event_journal.manifest import recount
 
 KINDS = (("fast_completed", "fasting"), ("workout_completed", "workout"), ("weight_logged", "metrics"))
 
@@ -45,4 +48,5 @@ async def seed_events(
                 rows = []
         if rows:
             await session.execute(insert(table), rows)
+        await recount(UnitOfWork(session=session, resources=app.state.resources), owner)
         await session.commit()

@@ -295,6 +295,8 @@ async def test_summary_counts_every_event_beyond_ten_thousand(
 ) -> None:
     from sqlalchemy import insert
 
+    from src.core.uow import UnitOfWork
+    from src.modules.event_journal.manifest import recount
     from src.modules.event_journal.orm import ActivityEventRow
 
     user = await anonymous_user(app)
@@ -314,6 +316,7 @@ async def test_summary_counts_every_event_beyond_ten_thousand(
     ]
     async with app.state.sessions.writer() as session:
         await session.execute(insert(ActivityEventRow), rows)
+        await recount(UnitOfWork(session=session, resources=app.state.resources), identity)  # a bulk load
         await session.commit()
     summary = await get_json(
         client, user, "/summary", start_time="2026-03-09T00:00:00Z", end_time="2026-03-10T00:00:00Z"

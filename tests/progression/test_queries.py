@@ -37,8 +37,9 @@ from tests.progression.helpers import (
     utc,
 )
 
-# The whole close cascade (journal, XP, streak days, achievements, period totals, challenge
-# progress, notifications). It does not grow with history; cutting it further is performance work.
+# The whole close cascade (journal and its day counts, XP, streak days, achievements, period
+# totals, challenge progress, notifications). It does not grow with history; cutting it further is
+# performance work.
 CLOSE_BOUND = 50
 OVERVIEW_BOUND = 12
 PROGRESSION_TABLES = ("streaks", "user_levels", "progression_stats", "user_achievements", "xp_transactions")

@@ -46,7 +46,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {code: problem_schema() for code in (
         "`modules` holds each module's data. The reference's top-level keys are kept: the profile sections "
         "(`profile`, `preferences`, `goals`, `health`, `dietary`, `workout_restrictions`, `social`) and the "
         "lists `metrics`, `workouts` (workout sessions), `fasting_history` (time windows) and `achievements` "
-        "(unlocked), filled with the real data."
+        "(unlocked), filled with the real data. The ZIP holds `export.json` (format, identity, time) and one "
+        "`<module>.json` per module. Both are sent in chunks while they are read, without a Content-Length."
     ),
     responses={200: {"content": {"application/json": {"example": EXPORT_EXAMPLE}, "application/zip": {}}}},
     openapi_extra=limits("GDPR"),
@@ -59,8 +60,9 @@ async def export(
 ) -> Response:
     account = AccountData(uow)
     if format == "zip":
-        return Response(
-            await account.export_zip(me.identity_id),
+        archive = await account.export_zip_stream(me.identity_id, request.app.state.sessions)
+        return StreamingResponse(
+            archive,
             media_type="application/zip",
             headers={"Content-Disposition": 'attachment; filename="ugoki-export.zip"'},
         )

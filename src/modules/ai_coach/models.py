@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from src.core.validation import StorableText
+from src.core.validation import RequestBody, StorableText
 
 
 class Personality(StrEnum):
@@ -58,7 +58,7 @@ MessageText = StorableText
 # Chat -----------------------------------------------------------------------------------------
 
 
-class ChatRequest(BaseModel):
+class ChatRequest(RequestBody):
     message: MessageText = Field(min_length=1, max_length=10_000)
     personality: Personality | None = None
 
@@ -173,7 +173,7 @@ class CoachSettings(BaseModel):
     share_biomarkers: bool = Field(description="May a third-party language model see lab results")
 
 
-class CoachSettingsUpdate(BaseModel):
+class CoachSettingsUpdate(RequestBody):
     personality: Personality | None = None
     share_wellbeing_data: bool | None = None
     share_biomarkers: bool | None = None
@@ -208,7 +208,7 @@ class ConversationMessage(BaseModel):
     interrupted: bool = Field(default=False, description="The stream was cut off; this is what was sent")
 
 
-class ConversationUpdate(BaseModel):
+class ConversationUpdate(RequestBody):
     title: MessageText | None = Field(default=None, min_length=1, max_length=255)
     is_archived: bool | None = None
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from src.core.errors import UnprocessableEntity, problem_schema
 from src.core.rate_limit import limits
 from src.core.routing import ModuleRouter
+from src.core.validation import RequestBody
 from src.dependencies import CurrentIdentity, UoWDep, WritingUoWDep
 
 from .insights import insight, motivation, user_context
@@ -136,7 +137,7 @@ async def get_motivation(
     return await motivation(uow, me.identity_id, context, chosen)
 
 
-class PersonalityBody(BaseModel):
+class PersonalityBody(RequestBody):
     personality: Personality
 
 

@@ -9,6 +9,8 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from src.core.validation import RequestBody
+
 FlagName = Literal["low", "normal", "high", "abnormal"]
 
 
@@ -66,7 +68,7 @@ class LabReportSummary(BaseModel):
     results: list[ParsedBiomarker]
 
 
-class UpdateLabReportRequest(BaseModel):
+class UpdateLabReportRequest(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     test_date: date = Field(description="The day the blood was taken; the report's results move to it")

@@ -8,6 +8,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from src.core.contracts import StreakSnapshot, UnlockedAchievement
 from src.core.types import ExactScalars
+from src.core.validation import RequestBody
 
 
 class WorkoutType(StrEnum):
@@ -153,11 +154,11 @@ class WorkoutRating(BaseModel):
 # Sessions ------------------------------------------------------------------------------------
 
 
-class StartSessionRequest(BaseModel):
+class StartSessionRequest(RequestBody):
     workout_id: UUID
 
 
-class CompleteSessionRequest(BaseModel):
+class CompleteSessionRequest(RequestBody):
     calories_burned: int | None = Field(default=None, ge=0, le=5000)
 
 
@@ -279,7 +280,7 @@ class Recipe(BaseModel):
     is_saved: bool = False
 
 
-class SaveRecipeRequest(BaseModel):
+class SaveRecipeRequest(RequestBody):
     recipe_id: UUID
 
 

@@ -19,6 +19,12 @@ async def purge_older_than(uow: UnitOfWork, cutoff: datetime) -> int:
     return await EventJournalService(uow).purge_older_than(cutoff)
 
 
+async def recount(uow: UnitOfWork, identity_id: UUID | None = None) -> None:
+    """Operations: rebuild the day and month counts the summary reads, of one identity (None:
+    all), from the events (after events were loaded around the journal, e.g. in bulk)."""
+    await EventJournalService(uow).recount(identity_id)
+
+
 async def _export(uow: UnitOfWork, identity_id: UUID) -> list[dict[str, object]]:
     events = await EventJournalService(uow).export_all(identity_id)
     return [event.model_dump(mode="json") for event in events]
@@ -41,7 +47,7 @@ MANIFEST = ModuleManifest(
     router=router,
     personal_data=PersonalData(
         module="event_journal",
-        tables=("activity_events",),
+        tables=("activity_events", "activity_event_counts"),
         export=_export,
         erase=_erase,
         anonymize=_anonymize,

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from src.core.validation import StorableText, check_storable_json
+from src.core.validation import RequestBody, StorableText, check_storable_json
 
 
 class EventCategory(StrEnum):
@@ -226,11 +226,9 @@ class EventFeedItem(BaseModel):
     related_type: str | None = None
 
 
-class RecordEventRequest(BaseModel):
+class RecordEventRequest(RequestBody):
     """What a client may record itself: engagement events of the allow-list only. Everything that
     earns XP or counts toward streaks and challenges is recorded by the server."""
-
-    model_config = ConfigDict(extra="ignore")
 
     event_type: str = Field(description="One of the client-side event types: " + ", ".join(sorted(CLIENT_EVENT_TYPES)))
     related_id: StorableText | None = Field(default=None, max_length=64)

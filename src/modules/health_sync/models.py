@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Discriminator, Field, Strict, Tag
 
+from src.core.validation import RequestBody
 from src.modules.metrics import MetricSource
 
 from .recovery import RECENT, HealthInsight, Recovery
@@ -91,7 +92,7 @@ class Sample(BaseModel):
     measured_at: AwareDatetime
 
 
-class HealthSyncRequest(BaseModel):
+class HealthSyncRequest(RequestBody):
     """Each value is a number (measured at `synced_at`) or `{"value", "measured_at"}`; `samples`
     carries several readings at once. Steps, active calories and sleep are daily totals."""
 

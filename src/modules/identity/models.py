@@ -9,6 +9,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Email
 
 from src.core.scopes import TokenScope
 from src.core.types import ensure_utc
+from src.core.validation import RequestBody
 
 
 class IdentityType(StrEnum):
@@ -51,9 +52,7 @@ class AuthResult(BaseModel):
     refresh_expires_at: AwareDatetime = Field(description="When the refresh token expires")
 
 
-class AnonymousAuth(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class AnonymousAuth(RequestBody):
     provider: Literal["anonymous"]
     token: str = Field(
         min_length=DEVICE_ID_MIN,
@@ -62,23 +61,17 @@ class AnonymousAuth(BaseModel):
     )
 
 
-class GoogleAuth(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class GoogleAuth(RequestBody):
     provider: Literal["google"]
     token: str = Field(min_length=20, max_length=8192, description="Google ID token (JWT)")
 
 
-class AppleAuth(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class AppleAuth(RequestBody):
     provider: Literal["apple"]
     token: str = Field(min_length=20, max_length=8192, description="Apple identity token (JWT)")
 
 
-class EmailAuth(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class EmailAuth(RequestBody):
     provider: Literal["email"]
     email: EmailStr = Field(max_length=254)
     password: str = Field(min_length=1, max_length=PASSWORD_MAX)
@@ -88,12 +81,12 @@ AuthenticateRequest = Annotated[AnonymousAuth | GoogleAuth | AppleAuth | EmailAu
 UpgradeRequest = Annotated[GoogleAuth | AppleAuth | EmailAuth, Field(discriminator="provider")]
 
 
-class RegisterRequest(BaseModel):
+class RegisterRequest(RequestBody):
     email: EmailStr = Field(max_length=254)
     password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
 
 
-class RefreshRequest(BaseModel):
+class RefreshRequest(RequestBody):
     refresh_token: str = Field(min_length=1, max_length=512)
 
 
@@ -101,7 +94,7 @@ class LogoutResult(BaseModel):
     status: Literal["logged_out"] = "logged_out"
 
 
-class GrantCapabilityRequest(BaseModel):
+class GrantCapabilityRequest(RequestBody):
     capability: str = Field(min_length=1, max_length=100, pattern=r"^[a-z][a-z0-9_:.-]*$")
     # Normalised to UTC here, so an instant that has no UTC form (past year 9999) is refused as input.
     expires_at: Annotated[AwareDatetime, AfterValidator(ensure_utc)] | None = None

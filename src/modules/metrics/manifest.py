@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
 
@@ -17,6 +18,10 @@ from .service import MetricsService
 
 async def _export(uow: UnitOfWork, identity_id: UUID) -> dict[str, Any]:
     return {"metrics": await MetricsService(uow).export(identity_id)}
+
+
+def _export_rows(uow: UnitOfWork, identity_id: UUID) -> AsyncIterator[dict[str, Any]]:
+    return MetricsService(uow).export_rows(identity_id)
 
 
 async def _erase(uow: UnitOfWork, identity_id: UUID) -> int:
@@ -41,5 +46,7 @@ MANIFEST = ModuleManifest(
         erase=_erase,
         anonymize=_anonymize,
         order=300,
+        export_rows=_export_rows,  # a long series (e.g. years of device weigh-ins) is streamed
+        export_rows_key="metrics",
     ),
 )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
@@ -57,6 +57,7 @@ from .registry import (
 M = MetricRow
 DAY = 86400.0
 # Device weigh-ins measured up to this long ago count on the day they were measured.
+EXPORT_PAGE = 1_000  # measurements read at once by the streamed export
 DEVICE_BACKFILL = timedelta(days=7)
 STABLE_PERCENT = 1.0
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
@@ -952,6 +953,13 @@ class MetricsService(MetricsInterface):
             await self.session.execute(select(M).where(M.identity_id == identity_id).order_by(M.timestamp, M.id))
         ).scalars()
         return [to_model(r).model_dump(mode="json") for r in rows]
+
+    async def export_rows(self, identity_id: uuid.UUID) -> AsyncIterator[dict[str, Any]]:
+        """`export`, one JSON-ready measurement at a time, read from the database in pages."""
+        query = select(M).where(M.identity_id == identity_id).order_by(M.timestamp, M.id)
+        result = await self.session.stream_scalars(query.execution_options(yield_per=EXPORT_PAGE))
+        async for row in result:
+            yield to_model(row).model_dump(mode="json")
 
 
 def _lab_series(measurement: Measurement) -> tuple[str, float, str | None]:

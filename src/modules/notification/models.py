@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, field_validator
 
-from src.core.validation import StorableText
+from src.core.validation import RequestBody, StorableText
 
 
 class NotificationType(StrEnum):
@@ -88,10 +88,8 @@ class SendPayload(BaseModel):
     )
 
 
-class SendRequest(BaseModel):
+class SendRequest(RequestBody):
     """Admin: queue a notification for a person (yourself when `identity_id` is omitted)."""
-
-    model_config = ConfigDict(extra="ignore")
 
     identity_id: UUID | None = None
     notification_type: NotificationType = Field(
@@ -133,9 +131,7 @@ class MarkedRead(BaseModel):
     marked_read: int
 
 
-class DeviceRegistration(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class DeviceRegistration(RequestBody):
     token: str = Field(min_length=8, max_length=500, description="Expo push token, e.g. ExponentPushToken[…]")
     platform: Platform
     device_id: str | None = Field(
@@ -191,10 +187,8 @@ class Preferences(BaseModel):
 _NULLABLE = frozenset({"quiet_hours_start", "quiet_hours_end", "daily_motivation_time", "email_address"})
 
 
-class PreferencesUpdate(BaseModel):
+class PreferencesUpdate(RequestBody):
     """Only the fields sent change; `null` clears the quiet hours, the motivation time or the email."""
-
-    model_config = ConfigDict(extra="ignore")
 
     push_enabled: bool | None = None
     email_enabled: bool | None = None

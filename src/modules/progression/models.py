@@ -7,6 +7,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from src.core.contracts import UnlockedAchievement
+from src.core.validation import RequestBody
 
 
 class StreakType(StrEnum):
@@ -126,7 +127,7 @@ class StreakResponse(BaseModel):
     achievements_unlocked: list[UnlockedAchievement] = Field(default_factory=list)
 
 
-class GrantXPRequest(BaseModel):
+class GrantXPRequest(RequestBody):
     amount: int = Field(gt=0, le=100_000)
     transaction_type: XPTransactionType = XPTransactionType.MANUAL
     description: str | None = Field(default=None, max_length=200)
@@ -134,7 +135,7 @@ class GrantXPRequest(BaseModel):
     identity_id: UUID | None = Field(default=None, description="Whom to credit (default: the admin)")
 
 
-class RecordActivityRequest(BaseModel):
+class RecordActivityRequest(RequestBody):
     streak_type: StreakType
     activity_date: date | None = Field(default=None, description="Default: today in the person's time zone")
     identity_id: UUID | None = Field(default=None, description="Whose streak (default: the admin)")

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from src.core.validation import StorableText
+from src.core.validation import RequestBody, StorableText
 
 MAX_NOTES = 500
 
@@ -92,7 +92,7 @@ class TopicResponse(_Frozen):
     total_count: int
 
 
-class SaveResearchRequest(BaseModel):
+class SaveResearchRequest(RequestBody):
     research_id: UUID
     notes: StorableText | None = Field(default=None, max_length=MAX_NOTES)
 

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from src.core.validation import StorableText
+from src.core.validation import RequestBody, StorableText
 
 
 class FriendshipStatus(StrEnum):
@@ -52,7 +52,7 @@ class ShareType(StrEnum):
     CHALLENGE_WIN = "challenge_win"
 
 
-class _Input(BaseModel):
+class _Input(RequestBody):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
 

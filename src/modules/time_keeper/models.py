@@ -8,7 +8,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from src.core.contracts import StreakSnapshot, UnlockedAchievement
 from src.core.types import UTCInstant
-from src.core.validation import check_storable_json
+from src.core.validation import RequestBody, check_storable_json
 from src.modules.profile import FastingProtocol
 
 MAX_METADATA_BYTES = 4096
@@ -47,7 +47,7 @@ def _protocol(value: Any) -> Any:
     return value
 
 
-class OpenWindowRequest(BaseModel):
+class OpenWindowRequest(RequestBody):
     window_type: WindowType
     protocol: FastingProtocol | None = Field(
         default=None, description="Fasts: 16:8, 18:6, 20:4, OMAD, 24h, 36h or custom (also read from metadata.protocol)"
@@ -77,7 +77,7 @@ class OpenWindowRequest(BaseModel):
         return _protocol(value)
 
 
-class CloseWindowRequest(BaseModel):
+class CloseWindowRequest(RequestBody):
     end_state: EndState = EndState.COMPLETED
     metadata: dict[str, Any] | None = None
     open_eating_window: bool = Field(
@@ -90,11 +90,11 @@ class CloseWindowRequest(BaseModel):
         return _bounded_metadata(value)
 
 
-class ExtendWindowRequest(BaseModel):
+class ExtendWindowRequest(RequestBody):
     new_end: UTCInstant
 
 
-class CorrectWindowRequest(BaseModel):
+class CorrectWindowRequest(RequestBody):
     start_time: UTCInstant = Field(description="The real start of the running fast (up to 7 days back)")
 
 
