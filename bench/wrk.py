@@ -155,7 +155,7 @@ def parse_wrk(output: str, outcome: Outcome) -> None:
         outcome.non_2xx = int(m.group(1))
     if m := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output):
         outcome.socket_errors = sum(int(g) for g in m.groups())
-    for pct, value in re.findall(r"^\s+(50|75|90|99)%\s+(\S+)$", output, re.M):
+    for pct, value in re.findall(r"^\s+(50|75|90|99)%\s+(\S+)\s*$", output, re.M):
         outcome.latency_ms[f"p{pct}"] = _ms(value)
 
 
