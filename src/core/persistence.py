@@ -36,19 +36,29 @@ async def try_insert(session: AsyncSession, *rows: Base) -> bool:
     return True
 
 
+def upsert_insert(dialect: str, target: Any) -> Any:
+    """An INSERT on `target` (a mapped class or a table) that has the `on_conflict_do_nothing` /
+    `on_conflict_do_update` clauses, for `dialect` ("postgresql" or "sqlite")."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(target)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(target)
+
+
+def session_upsert(session: AsyncSession, target: Any) -> Any:
+    """`upsert_insert` for the database `session` talks to."""
+    return upsert_insert(session.get_bind().dialect.name, target)
+
+
 async def insert_ignore(session: AsyncSession, model: type[Base], values: dict[str, Any]) -> bool:
     """INSERT … ON CONFLICT DO NOTHING (SQLite and PostgreSQL). True when this call inserted.
 
     The race-free first write: concurrent callers all "insert", exactly one row exists afterwards,
     and each caller then reads (and locks) that row."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        statement: Any = pg_insert(model).values(**values).on_conflict_do_nothing()
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        statement = sqlite_insert(model).values(**values).on_conflict_do_nothing()
+    statement = session_upsert(session, model).values(**values).on_conflict_do_nothing()
     result = await session.execute(statement)
     return rowcount(result) == 1
 
@@ -62,14 +72,7 @@ async def lock_or_create(
     (The no-op update takes the row lock the way SELECT … FOR UPDATE would; on SQLite writers are
     serialised anyway.) Race-free like `insert_ignore`: concurrent callers get the same row, one
     after the other."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        statement: Any = pg_insert(model).values(**values)
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        statement = sqlite_insert(model).values(**values)
+    statement = session_upsert(session, model).values(**values)
     columns = [key] if isinstance(key, str) else list(key)
     statement = statement.on_conflict_do_update(
         index_elements=columns, set_={columns[0]: statement.excluded[columns[0]]}
@@ -96,14 +99,7 @@ def add_to_counters(dialect: str, table: Table, rows: Sequence[dict[str, Any]], 
     if not merged:
         return None
     ordered = [merged[key] for key in sorted(merged, key=lambda key: tuple(str(part) for part in key))]
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        statement: Any = pg_insert(table).values(ordered)
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        statement = sqlite_insert(table).values(ordered)
+    statement = upsert_insert(dialect, table).values(ordered)
     return statement.on_conflict_do_update(
         index_elements=keys, set_={counter: table.c[counter] + statement.excluded[counter]}
     )

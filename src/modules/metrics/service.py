@@ -8,12 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import Integer, and_, case, cast, delete, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from src.core.contracts import DeviceDataReceived, MetricRecorded, Reward, WeightLogged
 from src.core.errors import InvalidPeriod
-from src.core.persistence import rowcount
+from src.core.persistence import rowcount, session_upsert
 from src.core.uow import UnitOfWork
 from src.modules.event_journal import EventSource, EventType, event_journal
 from src.modules.profile import OnboardingStep, profile_service
@@ -325,7 +323,7 @@ class MetricsService(MetricsInterface):
         if updates:
             await self.session.execute(update(M), updates)
         if inserts:
-            insert = pg_insert(M) if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert(M)
+            insert = session_upsert(self.session, M)
             result = await self.session.execute(insert.on_conflict_do_nothing().returning(M.id), inserts)
             for inserted in result.scalars():
                 index, metric_type, value, _ = pending.pop(inserted)
@@ -398,7 +396,7 @@ class MetricsService(MetricsInterface):
             "updated_at": now,
             **fields,
         }
-        insert = pg_insert(M) if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert(M)
+        insert = session_upsert(self.session, M)
         result = await self.session.execute(insert.values(**values).on_conflict_do_nothing())
         if rowcount(result) == 1:
             return row_id, True

@@ -18,7 +18,7 @@ from src.core.contracts import (
     WorkoutCompleted,
     XPCredited,
 )
-from src.core.persistence import advisory_lock, insert_ignore, lock_identity, try_insert
+from src.core.persistence import advisory_lock, insert_ignore, lock_identity, try_insert, upsert_insert
 from src.core.uow import UnitOfWork
 from src.modules.content import content
 from src.modules.event_journal import EventSource, EventType, event_journal
@@ -135,14 +135,7 @@ class SocialService(SocialInterface):
     ) -> None:
         """INSERT the rows; where the key exists, add the `add` columns to the stored values (and
         overwrite the `keep` columns). One statement, atomic on both databases."""
-        if self._dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-            statement: Any = pg_insert(model).values(list(rows))
-        else:
-            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-            statement = sqlite_insert(model).values(list(rows))
+        statement = upsert_insert(self._dialect, model).values(list(rows))
         table = model.__table__
         values: dict[str, Any] = {name: table.c[name] + statement.excluded[name] for name in add}
         values.update({name: statement.excluded[name] for name in keep})
