@@ -21,6 +21,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import State
 
 from src.core.errors import AppError, Forbidden, Unauthorized
 from src.core.rate_limit import client_ip, keyed_by_ip
@@ -35,20 +36,20 @@ bearer_scheme = HTTPBearer(auto_error=False, description="Access token from /ide
 
 async def unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
     """One session per request: commit if the handler returned, roll back if it raised."""
-    async with _unit_of_work(request, write=request.method not in SAFE_METHODS) as uow:
+    async with unit_of_work_in(request.app.state, write=request.method not in SAFE_METHODS) as uow:
         yield uow
 
 
 async def writing_unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
     """For the few GET endpoints that also write (audit events of health-data reads, a stored
     daily score): takes the write lock up front on SQLite, like every write request."""
-    async with _unit_of_work(request, write=True) as uow:
+    async with unit_of_work_in(request.app.state, write=True) as uow:
         yield uow
 
 
 @asynccontextmanager
-async def _unit_of_work(request: Request, *, write: bool) -> AsyncIterator[UnitOfWork]:
-    state = request.app.state
+async def unit_of_work_in(state: State, *, write: bool) -> AsyncIterator[UnitOfWork]:
+    """The unit of work of one request of the app whose `state` is given (see `unit_of_work`)."""
     sessions = state.sessions
     session = sessions.writer() if write else sessions.reader()
     uow = UnitOfWork(session=session, resources=state.resources)
@@ -187,6 +188,14 @@ async def current_principal(
     claims = verified_claims(request)
     if claims is None:
         raise Unauthorized(getattr(request.state, "access_error", None) or "Not authenticated")
+    principal = await principal_of(uow, claims)
+    request.state.identity_id = principal.identity_id
+    return principal
+
+
+async def principal_of(uow: UnitOfWork, claims: AccessClaims) -> Principal:
+    """Who is behind verified access-token claims: from the principal cache, else looked up (and
+    cached); `Unauthorized` once the session has ended."""
     cache = uow.resources.principals
     principal = cache.get(claims.session_id)
     if principal is None or principal.identity_id != claims.identity_id:
@@ -196,7 +205,6 @@ async def current_principal(
         if principal is None:
             raise Unauthorized("Session has ended - please sign in again")
         cache.put(principal, looked_up_at=looked_up_at)
-    request.state.identity_id = principal.identity_id
     return principal
 
 

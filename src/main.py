@@ -49,6 +49,7 @@ from src.dependencies import (
     enforce_rate_limit,
     enforce_rate_limit_once,
 )
+from src.direct import install_direct_routes
 from src.modules.account.manifest import MANIFEST as ACCOUNT
 from src.modules.ai_coach.manifest import MANIFEST as AI_COACH
 from src.modules.bloodwork.manifest import MANIFEST as BLOODWORK
@@ -263,6 +264,9 @@ def create_app(
         redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
         generate_unique_id_function=operation_id,
+        # No OpenTelemetry is set up: with these off FastAPI does not look for a provider (in the
+        # environment) on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_openapi(
         app,
@@ -286,6 +290,7 @@ def create_app(
         for router in module.site_routers:
             mount(app, router, prefix="")
 
+    install_direct_routes(app, enabled=settings.direct_routes)  # innermost: before the others
     cors_origins = settings.cors_origins or (["*"] if settings.environment in ("development", "test") else [])
     app.add_middleware(
         CORSMiddleware,

@@ -175,6 +175,9 @@ class Settings(BaseSettings):
     log_json: bool = True
     # Successful, fast requests: one access-log line for every N (failed or slow ones: always).
     access_log_sample_every: int = Field(default=20, ge=1, le=1_000_000)
+    # The polled read routes marked `@direct` answered without FastAPI's dependency solving
+    # (src/direct.py); off, they take the ordinary path like every other route.
+    direct_routes: bool = True
 
     data_dir: Path = Path("./data")
 

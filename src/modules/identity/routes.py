@@ -9,6 +9,7 @@ from src.core.errors import NotFound, problem_schema
 from src.core.rate_limit import limits
 from src.core.routing import ModuleRouter
 from src.dependencies import AdminIdentity, CurrentIdentity, UoWDep
+from src.direct import direct
 
 from .models import (
     AuthenticateRequest,
@@ -109,6 +110,7 @@ async def logout(uow: UoWDep, me: CurrentIdentity) -> LogoutResult:
 
 
 @router.get("/me", response_model=Identity, summary="The signed-in identity")
+@direct
 async def me(uow: UoWDep, me: CurrentIdentity) -> Identity:
     return await IdentityService(uow).get_identity(me.identity_id)
 

@@ -8,6 +8,7 @@ from src.core.contracts import UnlockedAchievement
 from src.core.errors import problem_schema
 from src.core.routing import ModuleRouter
 from src.dependencies import AdminIdentity, CurrentIdentity, UoWDep, optional_principal
+from src.direct import direct
 
 from .models import (
     Achievement,
@@ -31,6 +32,7 @@ router = ModuleRouter(prefix="/progression", tags=["progression"])
     response_model=Overview,
     summary="Level, streaks, recent achievements and XP today / this week",
 )
+@direct
 async def overview(uow: UoWDep, me: CurrentIdentity) -> Overview:
     return await ProgressionService(uow).overview(me.identity_id)
 

@@ -10,6 +10,7 @@ from src.core.routing import ModuleRouter
 from src.core.scopes import TokenScope, by_method
 from src.core.types import UTCInstant
 from src.dependencies import CurrentIdentity, UoWDep
+from src.direct import direct
 
 from .models import (
     ClosedWindow,
@@ -64,6 +65,7 @@ async def open_window(uow: UoWDep, me: CurrentIdentity, body: OpenWindowRequest)
     summary="The running window (of a type), or null",
     description="Without `window_type`, a running fast wins over eating, workout and recovery windows.",
 )
+@direct
 async def active_window(uow: UoWDep, me: CurrentIdentity, window_type: WindowType | None = None) -> TimeWindow | None:
     return await TimeKeeperService(uow).active(me.identity_id, window_type)
 
