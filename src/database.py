@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session
 
+from src.core.lean import DRIVER_READS, DriverReads
 from src.core.settings import Settings
 
 NAMING_CONVENTION = {
@@ -138,7 +139,17 @@ class ReadOnlySessionError(RuntimeError):
 class ReaderSession(Session):
     """The session of a read-only request. On PostgreSQL it runs in autocommit, so a flushed row
     would be committed at once and survive even if the request then failed; on SQLite it would be
-    rolled back. Either way a read-only request must not write: flushing raises."""
+    rolled back. Either way a read-only request must not write: flushing raises.
+
+    A direct read route's session may carry `DriverReads` (its hot reads on a pooled driver
+    connection): before the session takes a connection of its own, that one goes back to the pool,
+    so that a request never holds two."""
+
+    def _connection_for_bind(self, engine: Any, execution_options: Any = None, **kw: Any) -> Any:
+        reads = self.info.get(DRIVER_READS)
+        if reads is not None:
+            reads.release_now()
+        return super()._connection_for_bind(engine, execution_options, **kw)
 
 
 @event.listens_for(ReaderSession, "before_flush")
@@ -171,6 +182,11 @@ class SessionFactory:
 
     def reader(self) -> AsyncSession:
         return self._reader()
+
+    def driver_reads(self) -> DriverReads | None:
+        """Hot reads straight on a pooled driver connection, for a reader session (PostgreSQL
+        only: elsewhere None)."""
+        return DriverReads(self.engine) if self.engine.dialect.driver == "asyncpg" else None
 
     @property
     def engines(self) -> tuple[AsyncEngine, ...]:

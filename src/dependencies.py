@@ -24,6 +24,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.datastructures import State
 
 from src.core.errors import AppError, Forbidden, Unauthorized
+from src.core.lean import DRIVER_READS
 from src.core.rate_limit import client_ip, keyed_by_ip
 from src.core.scopes import TokenScopeMissing, is_personal_token, required_scope
 from src.core.security import AccessClaims, Principal, TokenError
@@ -48,10 +49,14 @@ async def writing_unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
 
 
 @asynccontextmanager
-async def unit_of_work_in(state: State, *, write: bool) -> AsyncIterator[UnitOfWork]:
-    """The unit of work of one request of the app whose `state` is given (see `unit_of_work`)."""
+async def unit_of_work_in(state: State, *, write: bool, driver_reads: bool = False) -> AsyncIterator[UnitOfWork]:
+    """The unit of work of one request of the app whose `state` is given (see `unit_of_work`);
+    `driver_reads` (read-only) runs its hot reads on a pooled driver connection (`DriverReads`)."""
     sessions = state.sessions
     session = sessions.writer() if write else sessions.reader()
+    reads = None if write or not driver_reads else sessions.driver_reads()
+    if reads is not None:
+        session.info[DRIVER_READS] = reads
     uow = UnitOfWork(session=session, resources=state.resources)
     try:
         yield uow
@@ -72,6 +77,8 @@ async def unit_of_work_in(state: State, *, write: bool) -> AsyncIterator[UnitOfW
             state.resources.outbox.notify()
     finally:
         await session.close()
+        if reads is not None:
+            await reads.release()
 
 
 UoWDep = Annotated[UnitOfWork, Depends(unit_of_work, scope="function")]

@@ -9,7 +9,8 @@ steps its dependencies would take, in the same order:
 1. a valid access token (signature, issuer, expiry) and the query parameters, validated by the
    route's own fields;
 2. the route's rate limit, keyed by the caller as `enforce_rate_limit` keys it;
-3. a read-only unit of work, and in it the caller whose session is live (`principal_of`: the
+3. a read-only unit of work whose hot reads run on a pooled driver connection (`DriverReads`,
+   PostgreSQL), and in it the caller whose session is live (`principal_of`: the
    principal cache, which revocations clear, else a lookup; 401 once the session has ended);
 4. the endpoint, given the unit of work and the caller; its result is validated and serialised by
    the route's response field, as FastAPI would.
@@ -179,7 +180,7 @@ class DirectRoutes:
             limiter = state.rate_limiter
             if limiter.enabled:
                 await limiter.check(route=plan.route, method="GET", subject=f"user:{claims.identity_id}")
-            async with unit_of_work_in(state, write=False) as uow:
+            async with unit_of_work_in(state, write=False, driver_reads=True) as uow:
                 caller = await principal_of(uow, claims)
                 request_state["identity_id"] = caller.identity_id
                 arguments[plan.uow_name] = uow

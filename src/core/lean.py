@@ -8,6 +8,8 @@ is built once (with named `bindparam`s), and each call runs it on the session's 
 - on PostgreSQL in a read-only request (autocommit), straight on the asyncpg connection with the
   SQL text compiled once (asyncpg keeps the prepared statement per connection), applying the
   column types' own bind and result conversions;
+- in a direct read route on PostgreSQL (`src/direct.py`), on a pooled asyncpg connection the
+  request checks out for its hot reads alone (`DriverReads`), past the Session and Connection;
 - otherwise (SQLite, or inside a writing transaction) through the SQLAlchemy connection, which
   still skips the ORM and reuses the compiled statement from SQLAlchemy's cache (pending changes
   of the session are flushed first, as the ORM's autoflush would).
@@ -28,7 +30,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import Select
 from sqlalchemy.util import greenlet_spawn
 
@@ -80,54 +84,119 @@ class HotQuery:
         )
         return _Compiled(compiled.string, names, defaults, binds, results)
 
+    def _compiled_for(self, dialect: Dialect) -> _Compiled:
+        compiled = self._compiled.get(dialect.driver)
+        if compiled is None:
+            compiled = self._compiled[dialect.driver] = self._compile(dialect)
+        return compiled
+
     async def all(self, session: AsyncSession, **params: Any) -> Sequence[Any]:
         statement = self.statement
-        make = self._row._make
+        reads: DriverReads | None = session.info.get(DRIVER_READS)
+        if reads is not None and not session.in_transaction():
+            # A direct read: the session has no connection of its own (see DriverReads).
+            driver = await reads.driver()
+            try:
+                return await self._fetch(
+                    driver, self._compiled_for(reads.engine.dialect), params, reads.engine.sync_engine, None
+                )
+            except Exception as exc:
+                if driver.is_closed():  # the connection broke: not back to the pool, and a 503
+                    await reads.discard()
+                    raise OperationalError(self._compiled_for(reads.engine.dialect).sql, None, exc) from exc
+                raise
         connection = await session.connection()
         dialect = connection.dialect
         options = connection.sync_connection.get_execution_options() if connection.sync_connection else {}
         autocommit = options.get("isolation_level") == "AUTOCOMMIT"
         if dialect.driver == "asyncpg" and autocommit:
-            compiled = self._compiled.get("asyncpg")
-            if compiled is None:
-                compiled = self._compiled["asyncpg"] = self._compile(dialect)
             raw = await connection.get_raw_connection()
-            args = [
-                value if convert is None else convert(value)
-                for value, convert in zip(
-                    (
-                        params[name] if default is _REQUIRED else default
-                        for name, default in zip(compiled.names, compiled.defaults, strict=True)
-                    ),
-                    compiled.binds,
-                    strict=True,
-                )
-            ]
             sync = connection.sync_connection
-            if sync is not None and sync.dispatch.before_cursor_execute:  # e.g. statement counters
-                # Listeners run as they do under SQLAlchemy: synchronous code inside its greenlet.
-                await greenlet_spawn(
-                    sync.dispatch.before_cursor_execute, sync, None, compiled.sql, tuple(args), None, False
-                )
-            records = await raw.driver_connection.fetch(compiled.sql, *args)  # type: ignore[union-attr]
-            if sync is not None and sync.dispatch.after_cursor_execute:
-                await greenlet_spawn(
-                    sync.dispatch.after_cursor_execute, sync, None, compiled.sql, tuple(args), None, False
-                )
-            results = compiled.results
-            if not any(results):
-                return [make(record) for record in records]
-            return [
-                make(
-                    value if convert is None else convert(value) for value, convert in zip(record, results, strict=True)
-                )
-                for record in records
-            ]
+            return await self._fetch(raw.driver_connection, self._compiled_for(dialect), params, sync, sync)
         if session.new or session.dirty or session.deleted:
             await session.flush()  # as the ORM's autoflush would: read what this request wrote
         result = await connection.execute(statement, params)
+        make = self._row._make
         return [make(row) for row in result.all()]
+
+    async def _fetch(
+        self, driver: Any, compiled: _Compiled, params: dict[str, Any], events: Any, connection: Any
+    ) -> Sequence[Any]:
+        """Run on the asyncpg connection; `events` is the engine or connection whose cursor-execute
+        listeners are told (`connection` is what they receive as the connection)."""
+        args = [
+            value if convert is None else convert(value)
+            for value, convert in zip(
+                (
+                    params[name] if default is _REQUIRED else default
+                    for name, default in zip(compiled.names, compiled.defaults, strict=True)
+                ),
+                compiled.binds,
+                strict=True,
+            )
+        ]
+        dispatch = events.dispatch if events is not None else None
+        if dispatch is not None and dispatch.before_cursor_execute:  # e.g. statement counters
+            # Listeners run as they do under SQLAlchemy: synchronous code inside its greenlet.
+            await greenlet_spawn(
+                dispatch.before_cursor_execute, connection, None, compiled.sql, tuple(args), None, False
+            )
+        records = await driver.fetch(compiled.sql, *args)
+        if dispatch is not None and dispatch.after_cursor_execute:
+            await greenlet_spawn(
+                dispatch.after_cursor_execute, connection, None, compiled.sql, tuple(args), None, False
+            )
+        make = self._row._make
+        results = compiled.results
+        if not any(results):
+            return [make(record) for record in records]
+        return [
+            make(value if convert is None else convert(value) for value, convert in zip(record, results, strict=True))
+            for record in records
+        ]
 
     async def first(self, session: AsyncSession, **params: Any) -> Any | None:
         rows = await self.all(session, **params)
         return rows[0] if rows else None
+
+
+DRIVER_READS = "ugoki_driver_reads"
+
+
+class DriverReads:
+    """One pooled asyncpg connection for the `HotQuery` reads of a read-only request, past the
+    Session and Connection layers (their checkout, transaction bookkeeping and close cost several
+    times the read itself). Put in `session.info[DRIVER_READS]` of a reader session on PostgreSQL;
+    checked out at the first read, returned by `release` when the request ends.
+
+    At most one connection is held per request: a reader session that needs a connection of its
+    own (an ORM query) first hands this one back (`ReaderSession`), and from then on `HotQuery`
+    uses the session's connection. Holding two while waiting for a third could starve the pool.
+    """
+
+    __slots__ = ("_proxied", "engine")
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._proxied: PoolProxiedConnection | None = None
+
+    async def driver(self) -> Any:
+        if self._proxied is None:
+            self._proxied = await self.engine.raw_connection()
+        return self._proxied.driver_connection
+
+    def release_now(self) -> None:
+        """Return the connection to the pool (synchronous: inside SQLAlchemy's greenlet)."""
+        proxied, self._proxied = self._proxied, None
+        if proxied is not None:
+            proxied.close()
+
+    async def release(self) -> None:
+        if self._proxied is not None:
+            await greenlet_spawn(self.release_now)
+
+    async def discard(self) -> None:
+        """The connection broke: drop it instead of returning it to the pool."""
+        proxied, self._proxied = self._proxied, None
+        if proxied is not None:
+            await greenlet_spawn(proxied.invalidate)

@@ -3,20 +3,26 @@ as the ordinary FastAPI path, which takes every request the direct path does not
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
 from fastapi import FastAPI, Request
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from src.core.clock import FrozenClock
 from src.core.errors import NotFound
+from src.core.lean import DRIVER_READS, HotQuery
 from src.dependencies import CurrentIdentity, UoWDep
 from src.direct import DirectRoutes, NotDirectable, direct, install_direct_routes
 from src.main import create_app
 from src.modules.identity.service import IdentityService
+from src.modules.time_keeper.orm import TimeWindowRow
 from tests.conftest import client_for, make_settings
 from tests.factories import anonymous_user
 from tests.http import assert_problem, ok
@@ -191,3 +197,78 @@ def test_a_route_with_path_parameters_is_refused() -> None:
     application.get("/items/{item_id}")(direct(item))
     with pytest.raises(NotDirectable, match="path, header, cookie or body"):
         install_direct_routes(application)
+
+
+@dataclass
+class PoolUse:
+    checkouts: int = 0
+    held: int = 0
+    most_held: int = 0
+
+
+@contextmanager
+def pool_use(app: FastAPI) -> Iterator[PoolUse]:
+    """Connections taken from (and given back to) the pool of the app's reader sessions."""
+    pool = app.state.sessions.engine.sync_engine.pool
+    use = PoolUse()
+
+    def out(*_args: Any) -> None:
+        use.checkouts += 1
+        use.held += 1
+        use.most_held = max(use.most_held, use.held)
+
+    def back(*_args: Any) -> None:
+        use.held -= 1
+
+    event.listen(pool, "checkout", out)
+    event.listen(pool, "checkin", back)
+    try:
+        yield use
+    finally:
+        event.remove(pool, "checkout", out)
+        event.remove(pool, "checkin", back)
+
+
+async def test_a_direct_read_takes_one_pooled_connection_and_gives_it_back(
+    app: FastAPI, client: httpx.AsyncClient, answered: list[str]
+) -> None:
+    user = await anonymous_user(app)
+    ok(
+        await client.post(
+            f"{API}/time-keeper/windows",
+            json={"window_type": "fast", "planned_duration_minutes": 16 * 60},
+            headers=user.headers,
+        ),
+        201,
+    )
+    app.state.resources.principals.drop_identity(UUID(user.id))  # the first read also looks the caller up
+    for path in (ACTIVE, ACTIVE, ME, OVERVIEW):
+        with pool_use(app) as use:
+            assert ok(await client.get(path, headers=user.headers))
+        assert (use.checkouts, use.held) == (1, 0), path
+    assert answered == [ACTIVE, ACTIVE, ME, OVERVIEW]
+
+
+async def test_a_session_with_driver_reads_never_holds_two_connections(app: FastAPI) -> None:
+    """Hot reads on the driver connection, then an ORM read (the session takes its own), then hot
+    reads again (on the session's): one connection at a time, and the same answers."""
+    sessions = app.state.sessions
+    session = sessions.reader()
+    reads = sessions.driver_reads()
+    if reads is not None:
+        session.info[DRIVER_READS] = reads
+    query = HotQuery(lambda: select(TimeWindowRow.id).limit(1))
+    with pool_use(app) as use:
+        try:
+            before = await query.all(session)
+            orm = (await session.execute(select(TimeWindowRow.id).limit(1))).all()
+            after = await query.all(session)
+            await session.commit()
+        finally:
+            await session.close()
+            if reads is not None:
+                await reads.release()
+    assert list(before) == list(after) == [tuple(row) for row in orm]
+    assert use.most_held == 1
+    assert use.held == 0
+    assert use.checkouts == (2 if reads is not None else 1)
