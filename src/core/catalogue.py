@@ -1,4 +1,5 @@
-"""Catalogue answers (the same for everyone, changed only by the seeders) kept in process.
+"""Catalogue answers and figures (the same for everyone, changed only by the seeders) kept in
+process.
 
 A list of workouts or categories is read on every visit of the browse screens and changes only
 when the catalogue is seeded. `CatalogueCache` keeps the serialised answer per route and query,
@@ -40,19 +41,34 @@ class CatalogueCache:
         self.ttl = ttl_seconds
         self.max_entries = max_entries
         self._entries: dict[Hashable, CachedAnswer] = {}
+        self._figures: dict[Hashable, tuple[Any, float]] = {}
 
     def clear(self) -> None:
         self._entries.clear()
+        self._figures.clear()
 
     def forget(self, session: AsyncSession) -> None:
         """A write changes what the lists show (a rating, a completion count): drop the copies now
         and again once `session` commits, so no request caches what it read before the change."""
 
         def drop(*_: object) -> None:
-            self._entries.clear()
+            self.clear()
 
         drop()
         event.listen(session.sync_session, "after_commit", drop, once=True)
+
+    async def figure[T](self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
+        """A figure of the catalogue (e.g. how many achievements everyone can see), kept like the
+        answers: loaded when missing or older than the time to live."""
+        found = self._figures.get(key)
+        if found is not None and found[1] >= time.monotonic():
+            return found[0]  # type: ignore[no-any-return]
+        value = await load()
+        if self.ttl > 0:
+            if len(self._figures) >= self.max_entries:
+                self._figures.clear()
+            self._figures[key] = (value, time.monotonic() + self.ttl)
+        return value
 
     async def answer(
         self,

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from src.core.catalogue import CatalogueCache
 from src.modules.content.seed import workout_catalogue
 from tests.content.helpers import (
     CATEGORIES,
@@ -372,3 +373,19 @@ async def test_exercise_list_runs_a_few_statements_whatever_the_page_size(
     print(f"GET /content/exercises statements: limit=5 -> {small}, limit=200 -> {large}")  # noqa: T201
     assert large <= 3
     assert small == large
+
+
+async def test_a_catalogue_figure_is_loaded_once_until_the_catalogue_is_seeded_again() -> None:
+    loads: list[int] = []
+
+    async def count_visible() -> int:
+        loads.append(1)
+        return 40 + len(loads)
+
+    cache = CatalogueCache(60)
+    assert [await cache.figure("visible", count_visible) for _ in range(3)] == [41, 41, 41]
+    cache.clear()  # what the seeders do
+    assert await cache.figure("visible", count_visible) == 42
+
+    uncached = CatalogueCache(0)
+    assert [await uncached.figure("visible", count_visible) for _ in range(2)] == [43, 44]

@@ -145,6 +145,8 @@ class _Unlock(NamedTuple):
     unlocked_at: datetime
 
 
+# How many achievements are not hidden: a catalogue figure (changed by the seeders only).
+VISIBLE_ACHIEVEMENTS = ("progression", "visible_achievements")
 _VISIBLE_ACHIEVEMENTS = HotQuery(lambda: select(func.count()).where(AchievementRow.is_hidden.is_(False)))
 _XP_SINCE = HotQuery(
     lambda: select(
@@ -815,7 +817,7 @@ class ProgressionService(ProgressionInterface):
         level = await self.level(identity_id)
         streaks = await self.streaks(identity_id, zone=zone_name)
         recent_rows = await _UNLOCKED_WITH_ACHIEVEMENT.all(self.session, identity_id=identity_id)
-        visible = (await _VISIBLE_ACHIEVEMENTS.all(self.session))[0][0]
+        visible = await self.uow.resources.catalogue.figure(VISIBLE_ACHIEVEMENTS, self._visible_achievements)
         recent = [
             _user_achievement(identity_id, row, _Unlock(row.unlock_id, row.unlocked_at), row.requirement_value)
             for row in recent_rows[:5]
@@ -834,6 +836,9 @@ class ProgressionService(ProgressionInterface):
             achievement_progress_percent=round(unlocked_count * 100 / reachable, 1) if reachable else 0.0,
             xp=await self._xp_summary(identity_id, zone_name, level.total_xp_earned),
         )
+
+    async def _visible_achievements(self) -> int:
+        return int((await _VISIBLE_ACHIEVEMENTS.all(self.session))[0][0])
 
     async def _xp_summary(self, identity_id: uuid.UUID, zone_name: str, total: int) -> XPSummary:
         # "Today" and "this week" are streak days (from 04:00 local time), as streaks count them.
