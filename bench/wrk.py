@@ -16,7 +16,9 @@ sign-ups (limited per client address) and `/health` (limited per address) come f
 Scenarios: `health`, `fast_active` (`GET /time-keeper/windows/active?window_type=fast`, every person
 has a running fast), `identity_me`, `progression_overview`, `workouts_list`
 (`GET /content/workouts?limit=20`), and `mix`: 40 % active window, 20 % overview, 20 % workout list,
-10 % `POST /metrics` (a weigh-in), 10 % `GET /identity/me`.
+10 % `POST /metrics` (a weigh-in), 10 % `GET /identity/me`. The people are new by default, so each
+weigh-in of the mix is someone's first ever (it unlocks achievements and sends their notifications);
+with `--returning` they weighed in yesterday and the mix's weigh-ins are daily ones.
 
 For each scenario it prints requests/s and latency percentiles (from wrk), non-2xx answers, and the
 server's CPU time per request (user + system time of the server processes, read from /proc, divided
@@ -41,7 +43,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -184,9 +186,11 @@ def run_wrk(
     return outcome
 
 
-async def prepare_people(base_url: str, count: int) -> list[str]:
+async def prepare_people(base_url: str, count: int, *, returning: bool = False) -> list[str]:
     """Sign up `count` anonymous people (each from its own address), open a fast for each, and
-    return their access tokens."""
+    return their access tokens. `returning` people also weighed in yesterday, so a weigh-in of the
+    mix is their daily one rather than their first ever (which also unlocks achievements and sends
+    their notifications)."""
     tokens: list[str] = []
     limits = httpx.Limits(max_connections=20)
     async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as client:
@@ -208,6 +212,14 @@ async def prepare_people(base_url: str, count: int) -> list[str]:
                     headers={"Authorization": f"Bearer {token}", **address},
                 )
                 opened.raise_for_status()
+                if returning:
+                    yesterday = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+                    weighed = await client.post(
+                        f"{API}/metrics",
+                        json={"metric_type": "weight_kg", "value": 72.0, "timestamp": yesterday},
+                        headers={"Authorization": f"Bearer {token}", **address},
+                    )
+                    weighed.raise_for_status()
                 return token
 
         tokens = list(await asyncio.gather(*(one(i) for i in range(count))))
@@ -241,7 +253,7 @@ def measure_database(database: str, args: argparse.Namespace) -> tuple[str, list
         )
         server.start()
         try:
-            tokens = asyncio.run(prepare_people(server.base_url, args.users))
+            tokens = asyncio.run(prepare_people(server.base_url, args.users, returning=args.returning))
             outcomes = []
             for name in scenarios:
                 script = data_dir / f"{name}.lua"
@@ -291,6 +303,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--users", type=int, default=1000, help="signed-up people whose tokens rotate")
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--duration", type=float, default=10)
+    parser.add_argument(
+        "--returning",
+        action="store_true",
+        help="the people weighed in yesterday: the mix's weigh-ins are daily ones, not each person's first",
+    )
     parser.add_argument("--redis-url", default=None, help="keep rate limits in Redis (as with several workers)")
     parser.add_argument("--json", type=Path, default=None, help="also write the results as JSON")
     args = parser.parse_args(argv)
@@ -311,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"server:  {args.workers} worker(s), rate limits on ({'Redis' if args.redis_url else 'in memory'}), "
         f"logs at INFO; wrk 2 threads, {args.connections} connections, {args.duration:g} s per scenario, "
-        f"{args.users} people"
+        f"{args.users} {'returning' if args.returning else 'new'} people"
     )
     report: dict[str, Any] = {"measured_at": datetime.now(UTC).isoformat(), "args": vars(args) | {"json": None}}
     failed = False

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -230,6 +231,11 @@ def create_app(
             if settings.outbox_enabled and settings.outbox_in_process:
                 outbox.start()
         logger.info("started", extra={"environment": settings.environment, "database": db.dialect.name})
+        if owns_engine:  # a served app, not one of many built in one process (tests)
+            # What start-up built (modules, mappers, compiled statements, models) lives as long as
+            # the process: out of the cycle collector's sight, its full collections stay short.
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:
