@@ -20,6 +20,7 @@ failing with "database is locked" when a read lock cannot be upgraded.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session
 
-from src.core.lean import DRIVER_READS, DriverReads
+from src.core.lean import DRIVER_READS, AsyncpgReads, DriverReads, SqliteReads, sqlite_read_connection
 from src.core.settings import Settings
 
 NAMING_CONVENTION = {
@@ -164,6 +165,7 @@ class SessionFactory:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._write_engine: AsyncEngine | None = None
+        self._sqlite_reads: sqlite3.Connection | None = None
         options: dict[str, Any] = {"expire_on_commit": False, "autoflush": True}
         if engine.dialect.name == "sqlite":
             self._reader: async_sessionmaker[AsyncSession] = async_sessionmaker(
@@ -184,9 +186,20 @@ class SessionFactory:
         return self._reader()
 
     def driver_reads(self) -> DriverReads | None:
-        """Hot reads straight on a pooled driver connection, for a reader session (PostgreSQL
-        only: elsewhere None)."""
-        return DriverReads(self.engine) if self.engine.dialect.driver == "asyncpg" else None
+        """Hot reads straight on a driver connection, for a reader session: a pooled asyncpg
+        connection (PostgreSQL), or the process's read-only connection to the SQLite file. None
+        for an in-memory SQLite database."""
+        driver = self.engine.dialect.driver
+        if driver == "asyncpg":
+            return AsyncpgReads(self.engine)
+        if driver == "aiosqlite":
+            path = self.engine.url.database
+            if not path or path == ":memory:" or path.startswith("file:"):
+                return None
+            if self._sqlite_reads is None:
+                self._sqlite_reads = sqlite_read_connection(path)
+            return SqliteReads(self.engine, self._sqlite_reads)
+        return None
 
     @property
     def engines(self) -> tuple[AsyncEngine, ...]:
@@ -194,9 +207,12 @@ class SessionFactory:
         return (self.engine,) if self._write_engine is None else (self.engine, self._write_engine)
 
     async def dispose(self) -> None:
-        """Close the connections this factory opened itself (SQLite's writer connection)."""
+        """Close the connections this factory opened itself (SQLite's writer and read-only ones)."""
         if self._write_engine is not None:
             await self._write_engine.dispose()
+        if self._sqlite_reads is not None:
+            self._sqlite_reads.close()
+            self._sqlite_reads = None
 
     def writer(self) -> AsyncSession:
         return self._writer()

@@ -51,7 +51,7 @@ async def writing_unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
 @asynccontextmanager
 async def unit_of_work_in(state: State, *, write: bool, driver_reads: bool = False) -> AsyncIterator[UnitOfWork]:
     """The unit of work of one request of the app whose `state` is given (see `unit_of_work`);
-    `driver_reads` (read-only) runs its hot reads on a pooled driver connection (`DriverReads`)."""
+    `driver_reads` (read-only) runs its hot reads on a driver connection (`DriverReads`)."""
     sessions = state.sessions
     session = sessions.writer() if write else sessions.reader()
     reads = None if write or not driver_reads else sessions.driver_reads()

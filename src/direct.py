@@ -9,9 +9,10 @@ steps its dependencies would take, in the same order:
 1. a valid access token (signature, issuer, expiry) and the query parameters, validated by the
    route's own fields;
 2. the route's rate limit, keyed by the caller as `enforce_rate_limit` keys it;
-3. a read-only unit of work whose hot reads run on a pooled driver connection (`DriverReads`,
-   PostgreSQL), and in it the caller whose session is live (`principal_of`: the
-   principal cache, which revocations clear, else a lookup; 401 once the session has ended);
+3. a read-only unit of work whose hot reads run on a driver connection (`DriverReads`: a pooled
+   asyncpg connection, or the process's read-only SQLite connection), and in it the caller whose
+   session is live (`principal_of`: the principal cache, which revocations clear, else a lookup;
+   401 once the session has ended);
 4. the endpoint, given the unit of work and the caller; its result is validated and serialised by
    the route's response field, as FastAPI would.
 

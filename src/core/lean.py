@@ -8,8 +8,9 @@ is built once (with named `bindparam`s), and each call runs it on the session's 
 - on PostgreSQL in a read-only request (autocommit), straight on the asyncpg connection with the
   SQL text compiled once (asyncpg keeps the prepared statement per connection), applying the
   column types' own bind and result conversions;
-- in a direct read route on PostgreSQL (`src/direct.py`), on a pooled asyncpg connection the
-  request checks out for its hot reads alone (`DriverReads`), past the Session and Connection;
+- in a direct read route (`src/direct.py`), on a driver connection past the Session and
+  Connection (`DriverReads`): a pooled asyncpg connection the request checks out for its hot reads,
+  or on SQLite the process's read-only connection, used synchronously from the event loop;
 - otherwise (SQLite, or inside a writing transaction) through the SQLAlchemy connection, which
   still skips the ORM and reuses the compiled statement from SQLAlchemy's cache (pending changes
   of the session are flushed first, as the ORM's autoflush would).
@@ -24,10 +25,11 @@ values the ORM would give.
 
 from __future__ import annotations
 
+import sqlite3
 from collections import namedtuple
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import OperationalError
@@ -95,16 +97,8 @@ class HotQuery:
         reads: DriverReads | None = session.info.get(DRIVER_READS)
         if reads is not None and not session.in_transaction():
             # A direct read: the session has no connection of its own (see DriverReads).
-            driver = await reads.driver()
-            try:
-                return await self._fetch(
-                    driver, self._compiled_for(reads.engine.dialect), params, reads.engine.sync_engine, None
-                )
-            except Exception as exc:
-                if driver.is_closed():  # the connection broke: not back to the pool, and a 503
-                    await reads.discard()
-                    raise OperationalError(self._compiled_for(reads.engine.dialect).sql, None, exc) from exc
-                raise
+            engine = reads.engine.sync_engine
+            return await self._fetch(reads, self._compiled_for(engine.dialect), params, engine, None)
         connection = await session.connection()
         dialect = connection.dialect
         options = connection.sync_connection.get_execution_options() if connection.sync_connection else {}
@@ -112,7 +106,7 @@ class HotQuery:
         if dialect.driver == "asyncpg" and autocommit:
             raw = await connection.get_raw_connection()
             sync = connection.sync_connection
-            return await self._fetch(raw.driver_connection, self._compiled_for(dialect), params, sync, sync)
+            return await self._fetch(_OnAsyncpg(raw.driver_connection), self._compiled_for(dialect), params, sync, sync)
         if session.new or session.dirty or session.deleted:
             await session.flush()  # as the ORM's autoflush would: read what this request wrote
         result = await connection.execute(statement, params)
@@ -120,9 +114,9 @@ class HotQuery:
         return [make(row) for row in result.all()]
 
     async def _fetch(
-        self, driver: Any, compiled: _Compiled, params: dict[str, Any], events: Any, connection: Any
+        self, source: _Fetching, compiled: _Compiled, params: dict[str, Any], events: Any, connection: Any
     ) -> Sequence[Any]:
-        """Run on the asyncpg connection; `events` is the engine or connection whose cursor-execute
+        """Run on a driver connection; `events` is the engine or connection whose cursor-execute
         listeners are told (`connection` is what they receive as the connection)."""
         args = [
             value if convert is None else convert(value)
@@ -141,7 +135,7 @@ class HotQuery:
             await greenlet_spawn(
                 dispatch.before_cursor_execute, connection, None, compiled.sql, tuple(args), None, False
             )
-        records = await driver.fetch(compiled.sql, *args)
+        records = await source.fetch(compiled.sql, args)
         if dispatch is not None and dispatch.after_cursor_execute:
             await greenlet_spawn(
                 dispatch.after_cursor_execute, connection, None, compiled.sql, tuple(args), None, False
@@ -160,19 +154,47 @@ class HotQuery:
         return rows[0] if rows else None
 
 
+class _Fetching(Protocol):
+    async def fetch(self, sql: str, args: list[Any]) -> Sequence[Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _OnAsyncpg:
+    driver: Any
+
+    async def fetch(self, sql: str, args: list[Any]) -> Sequence[Any]:
+        return await self.driver.fetch(sql, *args)  # type: ignore[no-any-return]
+
+
 DRIVER_READS = "ugoki_driver_reads"
 
 
 class DriverReads:
-    """One pooled asyncpg connection for the `HotQuery` reads of a read-only request, past the
-    Session and Connection layers (their checkout, transaction bookkeeping and close cost several
-    times the read itself). Put in `session.info[DRIVER_READS]` of a reader session on PostgreSQL;
-    checked out at the first read, returned by `release` when the request ends.
+    """The `HotQuery` reads of a direct read route (`src/direct.py`), on a driver connection past
+    the Session and Connection layers, whose checkout, transaction bookkeeping and close cost
+    several times the read itself. Put in `session.info[DRIVER_READS]` of a reader session by
+    `unit_of_work_in`; `release` when the request ends.
 
-    At most one connection is held per request: a reader session that needs a connection of its
-    own (an ORM query) first hands this one back (`ReaderSession`), and from then on `HotQuery`
-    uses the session's connection. Holding two while waiting for a third could starve the pool.
+    A reader session that needs a connection of its own (an ORM query) first calls `release_now`
+    (`ReaderSession`), and from then on `HotQuery` uses the session's connection.
     """
+
+    engine: AsyncEngine
+
+    async def fetch(self, sql: str, args: list[Any]) -> Sequence[Any]:
+        raise NotImplementedError
+
+    def release_now(self) -> None:
+        """Give back what the reads hold (synchronous: inside SQLAlchemy's greenlet)."""
+
+    async def release(self) -> None:
+        """Give back what the reads hold, at the end of the request."""
+
+
+class AsyncpgReads(DriverReads):
+    """PostgreSQL: one pooled asyncpg connection, checked out at the first read and held until the
+    request ends (or the session takes its own: a request never holds two, which could starve the
+    pool)."""
 
     __slots__ = ("_proxied", "engine")
 
@@ -180,13 +202,21 @@ class DriverReads:
         self.engine = engine
         self._proxied: PoolProxiedConnection | None = None
 
-    async def driver(self) -> Any:
+    async def fetch(self, sql: str, args: list[Any]) -> Sequence[Any]:
         if self._proxied is None:
             self._proxied = await self.engine.raw_connection()
-        return self._proxied.driver_connection
+        driver = self._proxied.driver_connection
+        try:
+            return await driver.fetch(sql, *args)  # type: ignore[no-any-return, union-attr]
+        except Exception as exc:
+            if driver is not None and driver.is_closed():  # broken: not back to the pool, and a 503
+                proxied, self._proxied = self._proxied, None
+                if proxied is not None:
+                    await greenlet_spawn(proxied.invalidate)
+                raise OperationalError(sql, None, exc) from exc
+            raise
 
     def release_now(self) -> None:
-        """Return the connection to the pool (synchronous: inside SQLAlchemy's greenlet)."""
         proxied, self._proxied = self._proxied, None
         if proxied is not None:
             proxied.close()
@@ -195,8 +225,30 @@ class DriverReads:
         if self._proxied is not None:
             await greenlet_spawn(self.release_now)
 
-    async def discard(self) -> None:
-        """The connection broke: drop it instead of returning it to the pool."""
-        proxied, self._proxied = self._proxied, None
-        if proxied is not None:
-            await greenlet_spawn(proxied.invalidate)
+
+class SqliteReads(DriverReads):
+    """The embedded SQLite database: the process's own read-only connection (`PRAGMA query_only`),
+    used from the event loop's thread, one statement at a time, in autocommit. An indexed read of
+    a local file takes microseconds; handing it to the driver's thread and back costs far more.
+    WAL readers never wait for the writer; a read that cannot get its snapshot within the busy
+    timeout fails as the database being unavailable (503)."""
+
+    __slots__ = ("connection", "engine")
+
+    def __init__(self, engine: AsyncEngine, connection: sqlite3.Connection) -> None:
+        self.engine = engine
+        self.connection = connection
+
+    async def fetch(self, sql: str, args: list[Any]) -> Sequence[Any]:
+        try:
+            return self.connection.execute(sql, args).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise OperationalError(sql, None, exc) from exc
+
+
+def sqlite_read_connection(path: str) -> sqlite3.Connection:
+    """The read-only connection of `SqliteReads` to the database file at `path`."""
+    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False, cached_statements=256)
+    connection.execute("PRAGMA busy_timeout=1000")
+    connection.execute("PRAGMA query_only=ON")
+    return connection
