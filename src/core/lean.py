@@ -25,11 +25,13 @@ values the ORM would give.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections import namedtuple
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.request import pathname2url
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import OperationalError
@@ -247,8 +249,16 @@ class SqliteReads(DriverReads):
 
 
 def sqlite_read_connection(path: str) -> sqlite3.Connection:
-    """The read-only connection of `SqliteReads` to the database file at `path`."""
-    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False, cached_statements=256)
-    connection.execute("PRAGMA busy_timeout=1000")
-    connection.execute("PRAGMA query_only=ON")
+    """The read-only connection of `SqliteReads` to the database file at `path` (a file that cannot
+    be opened is the database being unavailable)."""
+    try:
+        # mode=rw: opens the existing file, never creates one (the migrations make it).
+        uri = "file:" + pathname2url(os.path.abspath(path)) + "?mode=rw"
+        connection = sqlite3.connect(
+            uri, uri=True, isolation_level=None, check_same_thread=False, cached_statements=256
+        )
+        connection.execute("PRAGMA busy_timeout=1000")
+        connection.execute("PRAGMA query_only=ON")
+    except sqlite3.Error as exc:
+        raise OperationalError("connect", None, exc) from exc
     return connection
