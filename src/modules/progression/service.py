@@ -145,9 +145,9 @@ class _Unlock(NamedTuple):
     unlocked_at: datetime
 
 
-# How many achievements are not hidden: a catalogue figure (changed by the seeders only).
-VISIBLE_ACHIEVEMENTS = ("progression", "visible_achievements")
-_VISIBLE_ACHIEVEMENTS = HotQuery(lambda: select(func.count()).where(AchievementRow.is_hidden.is_(False)))
+# The achievement catalogue: the same for everyone, changed by the seeders only (which clear it).
+ACHIEVEMENT_CATALOGUE = ("progression", "achievement_catalogue")
+_CATALOGUE = HotQuery(lambda: select(*AchievementRow.__table__.c).order_by(AchievementRow.sort_order))
 _XP_SINCE = HotQuery(
     lambda: select(
         func.coalesce(
@@ -582,9 +582,13 @@ class ProgressionService(ProgressionInterface):
 
     # Achievements ---------------------------------------------------------------------------
 
-    async def _catalogue(self) -> list[AchievementRow]:
-        rows = await self.session.execute(select(AchievementRow).order_by(AchievementRow.sort_order))
-        return list(rows.scalars())
+    async def _catalogue(self) -> tuple[Any, ...]:
+        """The achievement catalogue in display order, as immutable rows (attribute per column):
+        kept in the catalogue cache, which the seeders clear."""
+        return await self.uow.resources.catalogue.figure(ACHIEVEMENT_CATALOGUE, self._load_catalogue)
+
+    async def _load_catalogue(self) -> tuple[Any, ...]:
+        return tuple(await _CATALOGUE.all(self.session))
 
     async def _fasting_longest(self, identity_id: uuid.UUID) -> int:
         found = await self.session.execute(
@@ -817,7 +821,7 @@ class ProgressionService(ProgressionInterface):
         level = await self.level(identity_id)
         streaks = await self.streaks(identity_id, zone=zone_name)
         recent_rows = await _UNLOCKED_WITH_ACHIEVEMENT.all(self.session, identity_id=identity_id)
-        visible = await self.uow.resources.catalogue.figure(VISIBLE_ACHIEVEMENTS, self._visible_achievements)
+        visible = sum(1 for achievement in await self._catalogue() if not achievement.is_hidden)
         recent = [
             _user_achievement(identity_id, row, _Unlock(row.unlock_id, row.unlocked_at), row.requirement_value)
             for row in recent_rows[:5]
@@ -836,9 +840,6 @@ class ProgressionService(ProgressionInterface):
             achievement_progress_percent=round(unlocked_count * 100 / reachable, 1) if reachable else 0.0,
             xp=await self._xp_summary(identity_id, zone_name, level.total_xp_earned),
         )
-
-    async def _visible_achievements(self) -> int:
-        return int((await _VISIBLE_ACHIEVEMENTS.all(self.session))[0][0])
 
     async def _xp_summary(self, identity_id: uuid.UUID, zone_name: str, total: int) -> XPSummary:
         # "Today" and "this week" are streak days (from 04:00 local time), as streaks count them.
@@ -877,7 +878,8 @@ class ProgressionService(ProgressionInterface):
 
     async def seed_catalogue(self) -> int:
         """Insert or update the catalogue by code; never touches anyone's unlocks."""
-        existing = {row.code: row for row in await self._catalogue()}
+        found = await self.session.execute(select(AchievementRow))
+        existing = {row.code: row for row in found.scalars()}
         changed = 0
         for order, definition in enumerate(CATALOGUE):
             values = {
@@ -953,7 +955,7 @@ def _achievement(row: Any) -> Achievement:  # an AchievementRow or a row with it
     )
 
 
-def _unlocked(row: AchievementRow) -> UnlockedAchievement:
+def _unlocked(row: Any) -> UnlockedAchievement:  # an AchievementRow or a row with its columns
     return UnlockedAchievement(
         id=row.id,
         name=row.name,
