@@ -22,9 +22,9 @@ with `--returning` they weighed in yesterday and the mix's weigh-ins are daily o
 
 For each scenario it prints requests/s and latency percentiles (from wrk), non-2xx answers, and the
 server's CPU time per request (user + system time of the server processes, read from /proc, divided
-by the requests served): the figure that does not depend on how busy the load client was. When the
-mix runs, the per-endpoint latency of the mix is measured too, by a short run of the Python load
-client (`bench/load.py`) at the same concurrency (wrk does not time requests by path).
+by the requests served): the figure that does not depend on how busy the load client was. wrk does
+not time requests by path: the mix's per-endpoint latency (e.g. `POST /metrics` p99) comes from
+`bench/load.py --scenarios mix`.
 
 The machine is shared and noisy: compare ratios within one run (each scenario against `health`).
 """
@@ -85,7 +85,6 @@ class Outcome:
     socket_errors: int = 0
     latency_ms: dict[str, float] = field(default_factory=dict)
     cpu_ms_per_request: float | None = None
-    by_path: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def lua_script(tokens: list[str], entries: list[tuple[str, str, int]]) -> str:
