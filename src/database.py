@@ -20,10 +20,13 @@ failing with "database is locked" when a read lock cannot be upgraded.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -93,7 +96,7 @@ def postgres_connect_args(url: str) -> dict[str, Any]:
     return {}
 
 
-def _install_sqlite_hooks(engine: AsyncEngine) -> None:
+def _install_sqlite_hooks(engine: AsyncEngine, *, busy_timeout_ms: int = 30_000) -> None:
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
@@ -103,7 +106,7 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")
@@ -114,21 +117,68 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
+# How long the writer waits for another process's write lock (a script, a second worker). The
+# writer runs in the event loop's thread (below), so this wait holds up the process: kept short, a
+# longer wait answers 503 instead.
+SQLITE_WRITER_BUSY_SECONDS = 2.0
+
+
+class _RunNow:
+    """Stands in for aiosqlite's queue to its worker thread: runs each call at once, in the
+    calling thread, and settles its future."""
+
+    def put_nowait(self, item: tuple[asyncio.Future[Any] | None, Callable[[], Any]]) -> None:
+        future, function = item
+        try:
+            result = function()
+        except BaseException as exc:  # handed to the awaiting caller, as aiosqlite does
+            if future is not None:
+                future.set_exception(exc)
+            return
+        if future is not None:
+            future.set_result(result)
+
+
+class InlineSqliteConnection(aiosqlite.Connection):
+    """aiosqlite's connection, run in the event loop's thread instead of a worker thread.
+
+    The writer's statements are short local file operations; handing each to a thread and back
+    costs more CPU than the statement, and lets every other request run between two statements of
+    a transaction that holds the process's only write connection. Inline, a writing transaction
+    runs from BEGIN to COMMIT without giving way (except where it awaits something else), so the
+    write lock is held for as long as the transaction's own work takes."""
+
+    def __init__(self, connector: Callable[[], sqlite3.Connection]) -> None:
+        super().__init__(connector, iter_chunk_size=64)
+        self._tx = _RunNow()  # type: ignore[assignment]
+
+    def __await__(self) -> Any:
+        return self._connect().__await__()  # no worker thread to start
+
+
 def _sqlite_writer_engine(engine: AsyncEngine) -> AsyncEngine:
-    """The one connection a process writes to its SQLite file with; waiting writers queue on its
-    pool (first come, first served) for up to `pool_timeout` seconds, then answer 503."""
+    """The one connection a process writes to its SQLite file with, run in the event loop's thread
+    (`InlineSqliteConnection`); waiting writers queue on its pool (first come, first served) for up
+    to `pool_timeout` seconds, then answer 503."""
     sync = engine.sync_engine
+    path = str(engine.url.database)
+
+    def connect() -> InlineSqliteConnection:
+        return InlineSqliteConnection(
+            lambda: sqlite3.connect(path, timeout=SQLITE_WRITER_BUSY_SECONDS, check_same_thread=False)
+        )
+
     writer = create_async_engine(
         engine.url,
         echo=sync.echo,
         hide_parameters=sync.hide_parameters,
-        connect_args={"timeout": 30},
+        async_creator=connect,
         pool_size=1,
         max_overflow=0,
         pool_timeout=60,
         execution_options={SQLITE_WRITE_OPTION: True},
     )
-    _install_sqlite_hooks(writer)
+    _install_sqlite_hooks(writer, busy_timeout_ms=int(SQLITE_WRITER_BUSY_SECONDS * 1000))
     return writer
 
 
