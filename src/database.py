@@ -13,9 +13,11 @@ SQLite specifics: foreign keys on, WAL journal, a busy timeout, and SQLAlchemy e
 itself. SQLite has one writer at a time, so the writers of a process share one connection of their
 own (a pool of one): concurrent write requests wait their turn in order on that pool, without
 SQLite's busy-wait back-off, while read-only requests use the main pool, begin deferred and never
-block writers (WAL). Writing transactions begin with `BEGIN IMMEDIATE`, which takes the write lock
-up front, so writers of other processes (a worker, a script) queue on the busy timeout instead of
-failing with "database is locked" when a read lock cannot be upgraded.
+block writers (WAL). That writer connection runs in the event loop's thread (no driver thread), so
+a writing transaction holds it only for its own work. Writing transactions begin with
+`BEGIN IMMEDIATE`, which takes the write lock up front, so writers of other processes (a worker, a
+script) wait on a short busy timeout (`SQLITE_WRITER_BUSY_SECONDS`, then 503) instead of failing
+with "database is locked" when a read lock cannot be upgraded.
 """
 
 from __future__ import annotations
