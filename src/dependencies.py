@@ -86,7 +86,11 @@ WritingUoWDep = Annotated[UnitOfWork, Depends(writing_unit_of_work, scope="funct
 
 
 def _bearer_token(request: Request) -> str | None:
-    header = request.headers.get("authorization")
+    return bearer_token(request.headers.get("authorization"))
+
+
+def bearer_token(header: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header value (None for any other)."""
     if not header:
         return None
     scheme, _, token = header.partition(" ")

@@ -52,6 +52,7 @@ from src.core.rate_limit import keyed_by_ip
 from src.core.scopes import is_personal_token
 from src.core.security import TokenError
 from src.dependencies import (
+    bearer_token,
     check_personal_token,
     current_principal,
     enforce_rate_limit,
@@ -257,10 +258,8 @@ class DirectRoutes:
 
 def _bearer_token(scope: Scope) -> str | None:
     for key, value in scope["headers"]:
-        if key == b"authorization":
-            scheme, _, token = value.decode("latin-1").partition(" ")
-            token = token.strip()
-            return token if scheme.lower() == "bearer" and token else None
+        if key == b"authorization":  # the first, as Starlette's headers give it
+            return bearer_token(value.decode("latin-1"))
     return None
 
 

@@ -26,6 +26,7 @@ from src.modules.time_keeper.orm import TimeWindowRow
 from tests.conftest import client_for, make_settings
 from tests.factories import anonymous_user
 from tests.http import assert_problem, ok
+from tests.progression.helpers import open_fast
 
 API = "/api/v1"
 ACTIVE = f"{API}/time-keeper/windows/active"
@@ -61,14 +62,7 @@ async def test_direct_answers_are_byte_for_byte_the_ordinary_ones(
     app: FastAPI, client: httpx.AsyncClient, ordinary_app: FastAPI, answered: list[str]
 ) -> None:
     user = await anonymous_user(app)
-    ok(
-        await client.post(
-            f"{API}/time-keeper/windows",
-            json={"window_type": "fast", "planned_duration_minutes": 16 * 60},
-            headers=user.headers,
-        ),
-        201,
-    )
+    await open_fast(client, user)
     requests = [
         (ACTIVE, {}),
         (ACTIVE, {"window_type": "fast"}),
@@ -233,14 +227,7 @@ async def test_a_direct_read_takes_at_most_one_pooled_connection_and_gives_it_ba
     app: FastAPI, client: httpx.AsyncClient, answered: list[str]
 ) -> None:
     user = await anonymous_user(app)
-    ok(
-        await client.post(
-            f"{API}/time-keeper/windows",
-            json={"window_type": "fast", "planned_duration_minutes": 16 * 60},
-            headers=user.headers,
-        ),
-        201,
-    )
+    await open_fast(client, user)
     app.state.resources.principals.drop_identity(UUID(user.id))  # the first read also looks the caller up
     # PostgreSQL: one pooled connection; SQLite: none (the process's read-only connection).
     expected = 1 if app.state.sessions.engine.dialect.name == "postgresql" else 0
