@@ -52,9 +52,16 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def _prepare_sqlite_file(url: str) -> None:
-    database = make_url(url).database
+def _sqlite_file(database: str | None) -> str | None:
+    """The file path of a SQLite URL's database; None for an in-memory or URI-named database."""
     if database and database != ":memory:" and not database.startswith("file:"):
+        return database
+    return None
+
+
+def _prepare_sqlite_file(url: str) -> None:
+    database = _sqlite_file(make_url(url).database)
+    if database is not None:
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
@@ -245,8 +252,8 @@ class SessionFactory:
         if driver == "asyncpg":
             return AsyncpgReads(self.engine)
         if driver == "aiosqlite":
-            path = self.engine.url.database
-            if not path or path == ":memory:" or path.startswith("file:"):
+            path = _sqlite_file(self.engine.url.database)
+            if path is None:
                 return None
             if self._sqlite_reads is None:
                 self._sqlite_reads = sqlite_read_connection(path)
