@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import CursorResult, Result, Table, text
+from sqlalchemy import CursorResult, Result, Table, bindparam, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from src.core.lean import HotWrite
 from src.database import Base
 
 
@@ -58,9 +59,22 @@ async def insert_ignore(session: AsyncSession, model: type[Base], values: dict[s
 
     The race-free first write: concurrent callers all "insert", exactly one row exists afterwards,
     and each caller then reads (and locks) that row."""
-    statement = session_upsert(session, model).values(**values).on_conflict_do_nothing()
-    result = await session.execute(statement)
-    return rowcount(result) == 1
+    table: Table = model.__table__  # type: ignore[assignment]
+    shape = (table.name, tuple(sorted(values)))
+    hot = _IGNORING.get(shape)
+    if hot is None:
+        if any(name not in table.c for name in values) or any(
+            column.default is not None for column in table.c if column.name not in values
+        ):
+            # An attribute named unlike its column, or a column left to its Python-side default
+            # (which SQLAlchemy's own execution computes): through the ORM.
+            statement = session_upsert(session, model).values(**values).on_conflict_do_nothing()
+            return rowcount(await session.execute(statement)) == 1
+        hot = _IGNORING[shape] = hot_upsert(table, shape[1])  # built once per shape
+    return await hot.execute(session, **values) == 1
+
+
+_IGNORING: dict[tuple[str, tuple[str, ...]], HotWrite] = {}
 
 
 async def lock_or_create(
@@ -72,13 +86,26 @@ async def lock_or_create(
     (The no-op update takes the row lock the way SELECT … FOR UPDATE would; on SQLite writers are
     serialised anyway.) Race-free like `insert_ignore`: concurrent callers get the same row, one
     after the other."""
-    statement = session_upsert(session, model).values(**values)
-    columns = [key] if isinstance(key, str) else list(key)
-    statement = statement.on_conflict_do_update(
-        index_elements=columns, set_={columns[0]: statement.excluded[columns[0]]}
+    columns = (key,) if isinstance(key, str) else tuple(key)
+    dialect = session.get_bind().dialect.name
+    shape = (model, dialect, tuple(sorted(values)), columns)
+    statement = _LOCK_OR_CREATE.get(shape)
+    if statement is None:  # built once per shape: building it per call cost more than running it
+        table = model.__table__
+        insert = upsert_insert(dialect, model).values(
+            {name: bindparam(f"v_{name}", type_=table.c[name].type) for name in shape[2]}
+        )
+        statement = _LOCK_OR_CREATE[shape] = insert.on_conflict_do_update(
+            index_elements=list(columns), set_={columns[0]: insert.excluded[columns[0]]}
+        ).returning(model)
+    result = await session.execute(
+        statement, {f"v_{name}": value for name, value in values.items()}, execution_options=_POPULATE
     )
-    result = await session.execute(statement.returning(model), execution_options={"populate_existing": True})
     return result.scalar_one()
+
+
+_LOCK_OR_CREATE: dict[tuple[Any, ...], Any] = {}
+_POPULATE = {"populate_existing": True}
 
 
 def add_to_counters(dialect: str, table: Table, rows: Sequence[dict[str, Any]], *, counter: str) -> Any | None:
@@ -103,6 +130,36 @@ def add_to_counters(dialect: str, table: Table, rows: Sequence[dict[str, Any]], 
     return statement.on_conflict_do_update(
         index_elements=keys, set_={counter: table.c[counter] + statement.excluded[counter]}
     )
+
+
+_UPSERTS: dict[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]], HotWrite] = {}
+
+
+def hot_upsert(
+    table: Table, columns: Collection[str], *, add: Collection[str] = (), keep: Collection[str] = ()
+) -> HotWrite:
+    """INSERT of one row of `columns` (named parameters of the same names) … ON CONFLICT (primary
+    key) DO UPDATE, adding the `add` columns to the stored values and overwriting the `keep`
+    columns (with neither: ON CONFLICT DO NOTHING, whichever unique key it clashes with): built
+    once per shape and database, run below the ORM (`HotWrite`). Atomic on both databases, like
+    `add_to_counters`."""
+    shape = (table.name, tuple(sorted(columns)), tuple(sorted(add)), tuple(sorted(keep)))
+    hot = _UPSERTS.get(shape)
+    if hot is None:
+
+        def build(dialect: str) -> Any:
+            statement = upsert_insert(dialect, table).values(
+                {name: bindparam(name, type_=table.c[name].type) for name in shape[1]}
+            )
+            values: dict[str, Any] = {name: table.c[name] + statement.excluded[name] for name in shape[2]}
+            values.update({name: statement.excluded[name] for name in shape[3]})
+            if not values:  # nothing to change: a row clashing with any unique key stays as it is
+                return statement.on_conflict_do_nothing()
+            keys = [column.name for column in table.primary_key.columns]
+            return statement.on_conflict_do_update(index_elements=keys, set_=values)
+
+        hot = _UPSERTS[shape] = HotWrite(build)
+    return hot
 
 
 async def lock_identity(session: AsyncSession, scope: str, identity_id: UUID) -> None:

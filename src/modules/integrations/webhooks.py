@@ -9,9 +9,10 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 
 from src.adapters.webhooks import TargetRefused, WebhookSender, new_secret, resolve_target
+from src.core.lean import HotQuery
 from src.core.outbox import Delivery
 from src.core.persistence import rowcount
 from src.core.uow import UnitOfWork
@@ -47,6 +48,12 @@ MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 DISABLE_AFTER = timedelta(days=3)
 LOG_RETENTION = timedelta(days=30)
 DELIVERY_LOG_LIMIT = 100
+# Read on every activity a person logs (to learn whether anything is subscribed to it).
+_ACTIVE_ENDPOINTS = HotQuery(
+    lambda: select(WebhookEndpointRow.id, WebhookEndpointRow.event_types).where(
+        WebhookEndpointRow.identity_id == bindparam("identity_id"), WebhookEndpointRow.disabled_at.is_(None)
+    )
+)
 
 
 def _endpoint(row: WebhookEndpointRow) -> WebhookEndpoint:
@@ -191,11 +198,7 @@ class Webhooks:
             "webhook_endpoints", {}
         )
         if identity_id not in cache:
-            rows = await self.session.execute(
-                select(WebhookEndpointRow.id, WebhookEndpointRow.event_types).where(
-                    WebhookEndpointRow.identity_id == identity_id, WebhookEndpointRow.disabled_at.is_(None)
-                )
-            )
+            rows = await _ACTIVE_ENDPOINTS.all(self.session, identity_id=identity_id)
             cache[identity_id] = [(row.id, frozenset(row.event_types)) for row in rows]
         return cache[identity_id]
 

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Integer, and_, case, cast, delete, func, or_, select, update
+from sqlalchemy import Integer, and_, bindparam, case, cast, delete, func, or_, select, update
 
 from src.core.contracts import DeviceDataReceived, MetricRecorded, Reward, WeightLogged
 from src.core.errors import InvalidPeriod
-from src.core.persistence import rowcount, session_upsert
+from src.core.lean import HotWrite
+from src.core.persistence import rowcount, session_upsert, upsert_insert
 from src.core.uow import UnitOfWork
 from src.modules.event_journal import EventSource, EventType, event_journal
 from src.modules.profile import OnboardingStep, profile_service
@@ -61,6 +62,16 @@ STABLE_PERCENT = 1.0
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 
 
+def _insert_new(dialect: str) -> Any:
+    table = M.__table__
+    statement = upsert_insert(dialect, table).values({c.name: bindparam(c.name, type_=c.type) for c in table.c})
+    return statement.on_conflict_do_nothing().returning(*table.c)
+
+
+# A new measurement, unless one of the same person, type, source and instant is stored.
+_INSERT_NEW = HotWrite(_insert_new)
+
+
 def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -84,6 +95,8 @@ class MetricsService(MetricsInterface):
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
         self.session = uow.session
+        # Rows this service inserted, as the insert returned them (answered without reading back).
+        self._inserted: dict[uuid.UUID, Any] = {}
 
     # Writing --------------------------------------------------------------------------------
 
@@ -129,7 +142,7 @@ class MetricsService(MetricsInterface):
             source=MetricSource.USER_INPUT,
         )
         result = stored[0]
-        row = await self.session.get(M, result.id)
+        row = self._inserted.get(result.id) or await self.session.get(M, result.id)
         assert row is not None  # noqa: S101 - just written
         model = to_model(row)
         reward = result.reward
@@ -349,6 +362,36 @@ class MetricsService(MetricsInterface):
         retry: bool = True,
     ) -> tuple[uuid.UUID, bool]:
         now = self.uow.now()
+        if measurement.day is None and retry:
+            # Most measurements are new: inserted in one statement, which also answers whether one
+            # was stored at that instant already (then it is updated like any re-sync, below).
+            row_id = uuid.uuid4()
+            inserted = await _INSERT_NEW.returning(
+                self.session,
+                **{
+                    "id": row_id,
+                    "identity_id": identity_id,
+                    "metric_type": metric_type,
+                    "value": value,
+                    "value_text": measurement.value_text,
+                    "timestamp": measurement.timestamp,
+                    "day": None,
+                    "source": str(source),
+                    "note": measurement.note,
+                    "unit": default_unit(metric_type) or measurement.unit,
+                    "reference_low": measurement.reference_low,
+                    "reference_high": measurement.reference_high,
+                    "flag": str(measurement.flag) if measurement.flag else None,
+                    "original_value": measurement.original_value,
+                    "original_unit": measurement.original_unit,
+                    "lab_report_id": lab_report_id,
+                    "created_at": now,
+                    "updated_at": now,
+                },
+            )
+            if inserted:
+                self._inserted[row_id] = inserted[0]
+                return row_id, True
         key = and_(
             M.identity_id == identity_id,
             M.metric_type == metric_type,

@@ -139,6 +139,21 @@ _UNLOCKED_WITH_ACHIEVEMENT = HotQuery(
     )
 )
 
+# Read on every weigh-in (weight logs earn XP once a day).
+_LAST_WEIGH_IN_CREDIT = HotQuery(
+    lambda: (
+        select(XPTransactionRow.activity_day, XPTransactionRow.time_zone)
+        .where(
+            XPTransactionRow.identity_id == bindparam("identity_id"),
+            XPTransactionRow.transaction_type == str(XPTransactionType.WEIGHT_LOGGED),
+            XPTransactionRow.activity_day.is_not(None),
+            XPTransactionRow.time_zone.is_not(None),
+        )
+        .order_by(XPTransactionRow.created_at.desc(), XPTransactionRow.id)
+        .limit(1)
+    )
+)
+
 
 class _Unlock(NamedTuple):
     id: uuid.UUID
@@ -365,19 +380,7 @@ class ProgressionService(ProgressionInterface):
     async def _same_day_as_last_weigh_in(self, identity_id: uuid.UUID, at: datetime) -> bool:
         """Whether `at` falls in the streak day of the last credited weigh-in, measured in the
         time zone that credit was keyed in: moving to another zone cannot open a second "day"."""
-        last = (
-            await self.session.execute(
-                select(XPTransactionRow.activity_day, XPTransactionRow.time_zone)
-                .where(
-                    XPTransactionRow.identity_id == identity_id,
-                    XPTransactionRow.transaction_type == str(XPTransactionType.WEIGHT_LOGGED),
-                    XPTransactionRow.activity_day.is_not(None),
-                    XPTransactionRow.time_zone.is_not(None),
-                )
-                .order_by(XPTransactionRow.created_at.desc(), XPTransactionRow.id)
-                .limit(1)
-            )
-        ).first()
+        last = await _LAST_WEIGH_IN_CREDIT.first(self.session, identity_id=identity_id)
         return last is not None and streak_day(at, last.time_zone) == last.activity_day
 
     async def record_social(self, event: SocialProgress) -> Reward:

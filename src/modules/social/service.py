@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.sql.expression import ColumnElement
 
 from src.core.contracts import (
@@ -18,7 +18,15 @@ from src.core.contracts import (
     WorkoutCompleted,
     XPCredited,
 )
-from src.core.persistence import advisory_lock, insert_ignore, lock_identity, try_insert, upsert_insert
+from src.core.lean import HotQuery
+from src.core.persistence import (
+    advisory_lock,
+    hot_upsert,
+    insert_ignore,
+    lock_identity,
+    try_insert,
+    upsert_insert,
+)
 from src.core.uow import UnitOfWork
 from src.modules.content import content
 from src.modules.event_journal import EventSource, EventType, event_journal
@@ -109,6 +117,21 @@ PENDING, ACCEPTED = str(FriendshipStatus.PENDING), str(FriendshipStatus.ACCEPTED
 # Profile defaults for someone who never saved social settings: private, level and streaks shown.
 DEFAULT_FLAGS = (False, True, True)
 MAX_CHALLENGE_LIST = 50
+# Every logged activity asks whether it moves one of the person's challenges; most people are in
+# none on that day, and learn it from this read alone.
+_CHALLENGES_ON_DAY = HotQuery(
+    lambda: (
+        select(ParticipantRow.id)
+        .join(ChallengeRow, ChallengeRow.id == ParticipantRow.challenge_id)
+        .where(
+            ParticipantRow.identity_id == bindparam("identity_id"),
+            ChallengeRow.finalized_at.is_(None),
+            ChallengeRow.start_date <= bindparam("day", type_=ChallengeRow.start_date.type),
+            ChallengeRow.end_date >= bindparam("day", type_=ChallengeRow.end_date.type),
+        )
+        .limit(1)
+    )
+)
 
 
 def _pair(x: uuid.UUID, y: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID]:
@@ -135,6 +158,9 @@ class SocialService(SocialInterface):
     ) -> None:
         """INSERT the rows; where the key exists, add the `add` columns to the stored values (and
         overwrite the `keep` columns). One statement, atomic on both databases."""
+        if len(rows) == 1:  # the common case (one person's day, standing, flags): built once
+            await hot_upsert(model.__table__, rows[0].keys(), add=add, keep=keep).execute(self.session, **rows[0])
+            return
         statement = upsert_insert(self._dialect, model).values(list(rows))
         table = model.__table__
         values: dict[str, Any] = {name: table.c[name] + statement.excluded[name] for name in add}
@@ -782,6 +808,8 @@ class SocialService(SocialInterface):
     async def _refresh_progress(self, identity_id: uuid.UUID, *, day: date | None = None) -> None:
         """Recompute the person's progress in their undecided challenges (those covering `day`,
         or every running one) from their facts inside each challenge's own dates."""
+        if day is not None and not await _CHALLENGES_ON_DAY.all(self.session, identity_id=identity_id, day=day):
+            return
         query = (
             select(ParticipantRow, ChallengeRow)
             .join(ChallengeRow, ChallengeRow.id == ParticipantRow.challenge_id)
