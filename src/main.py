@@ -31,7 +31,7 @@ from src.core.errors import install_error_handlers
 from src.core.gdpr import PersonalData, PersonalDataRegistry
 from src.core.health import router as health_router
 from src.core.logging import configure_logging
-from src.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from src.core.middleware import AdmissionMiddleware, BodyLimitMiddleware, RequestContextMiddleware
 from src.core.migrations import assert_schema_current, upgrade_to_head
 from src.core.modules import ModuleManifest
 from src.core.openapi import AccessRules, install_docs, install_openapi, operation_id
@@ -314,6 +314,13 @@ def create_app(
         default=settings.max_body_bytes,
         prefixes={f"{API_PREFIX}/uploads": upload_envelope, f"{API_PREFIX}/health-sync/import": upload_envelope},
     )
+    if settings.request_concurrency:
+        app.add_middleware(
+            AdmissionMiddleware,
+            limit=settings.request_concurrency,
+            hold_seconds=settings.request_hold_seconds,
+            queue_seconds=settings.request_queue_seconds,
+        )
     app.add_middleware(RequestContextMiddleware, sample_every=settings.access_log_sample_every)
     return app
 

@@ -104,7 +104,7 @@ class ServiceUnavailable(AppError):
     status, code, title = 503, "SERVICE_UNAVAILABLE", "Service unavailable"
 
 
-_STATUS_TITLES = {
+STATUS_TITLES = {
     400: ("BAD_REQUEST", "Bad request"),
     401: ("UNAUTHORIZED", "Not authenticated"),
     403: ("FORBIDDEN", "Forbidden"),
@@ -198,7 +198,7 @@ async def _validation_error_handler(request: Request, exc: Exception) -> JSONRes
 async def _http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, StarletteHTTPException):  # pragma: no cover
         raise exc
-    code, title = _STATUS_TITLES.get(exc.status_code, ("HTTP_ERROR", "HTTP error"))
+    code, title = STATUS_TITLES.get(exc.status_code, ("HTTP_ERROR", "HTTP error"))
     detail = exc.detail if isinstance(exc.detail, str) else title
     if exc.status_code == 404 and detail == "Not Found":
         detail = "No such route"

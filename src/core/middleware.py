@@ -8,10 +8,14 @@ strings, bodies or headers) for every failed (status 400 and above) or slow requ
 `BodyLimitMiddleware`: refuses request bodies over the limit with a 413 problem body, from the
 `Content-Length` header when there is one and while streaming otherwise. Path prefixes may have
 their own (larger) limit, e.g. uploads.
+
+`AdmissionMiddleware`: at most so many requests of the process at work at once; the others wait
+their turn in arrival order (see its text).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -22,7 +26,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from src.core.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE
+from src.core.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE, STATUS_TITLES
 from src.core.logging import request_id_var
 
 access_logger = logging.getLogger("ugoki.access")
@@ -131,28 +135,111 @@ class BodyLimitMiddleware:
         await self.app(scope, limited_receive, send)
 
 
+class AdmissionMiddleware:
+    """At most `limit` requests of this process at work at once; the others wait for a turn in
+    arrival order.
+
+    Why: one event loop interleaves every request it has accepted. Under load each await of a
+    request (a statement, a read of the body) waits for all the others' work in between, so a
+    request of a dozen statements (a weigh-in and what it credits) takes a dozen times as long as
+    a read of one, and the tail latency of the mix is set by it. With a few requests at work and
+    the rest queued first come, first served, every request waits about as long in the queue and
+    then runs through quickly: the same throughput with a far shorter tail (measured in
+    bench/wrk.py's mix, README).
+
+    - A request gives its turn back when its response starts (a stream then goes on outside the
+      count), when it ends, or after `hold_seconds` at most: a request that takes long (an upload
+      arriving slowly, a reply awaited from an outside service, an export) stops counting then,
+      so slow requests can delay the others by that much, never block them.
+    - A request that waited `queue_seconds` for a turn is answered 503 (`Retry-After`) without
+      running: the process is saturated, and a queue that only grows helps no one.
+    - Paths under `exempt` prefixes (the health checks) never wait.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limit: int,
+        hold_seconds: float,
+        queue_seconds: float,
+        exempt: tuple[str, ...] = ("/health",),
+    ) -> None:
+        self.app = app
+        self.hold_seconds = hold_seconds
+        self.queue_seconds = queue_seconds
+        self.exempt = exempt
+        self._turns = asyncio.Semaphore(limit)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(self.exempt):
+            await self.app(scope, receive, send)
+            return
+        turns = self._turns
+        if turns.locked():
+            try:
+                async with asyncio.timeout(self.queue_seconds):
+                    await turns.acquire()
+            except TimeoutError:
+                await _send_problem(
+                    scope, send, 503, "SERVER_BUSY", "Too many requests at once; try again shortly", retry_after=1
+                )
+                return
+        else:
+            await turns.acquire()  # free: taken without waiting
+        held = True
+
+        def give_back() -> None:
+            nonlocal held
+            if held:
+                held = False
+                turns.release()
+
+        timer = asyncio.get_running_loop().call_later(self.hold_seconds, give_back)
+
+        async def send_releasing(message: Message) -> None:
+            if held and message["type"] == "http.response.start":
+                give_back()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_releasing)
+        finally:
+            timer.cancel()
+            give_back()
+
+
 async def _send_413(scope: Scope, send: Send, limit: int) -> None:
-    request_id = scope.get("state", {}).get("request_id")
+    await _send_problem(scope, send, 413, "PAYLOAD_TOO_LARGE", f"Request body exceeds {limit} bytes", close=True)
+
+
+async def _send_problem(
+    scope: Scope,
+    send: Send,
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    close: bool = False,
+    retry_after: int | None = None,
+) -> None:
+    """A problem body (as `src.core.errors.problem_response` writes them) from middleware that
+    answers before the app."""
     body: dict[str, Any] = {
-        "type": PROBLEM_TYPE_BASE + "payload-too-large",
-        "title": "Payload too large",
-        "status": 413,
-        "detail": f"Request body exceeds {limit} bytes",
-        "code": "PAYLOAD_TOO_LARGE",
-        "request_id": request_id,
+        "type": PROBLEM_TYPE_BASE + code.lower().replace("_", "-"),
+        "title": STATUS_TITLES[status][1],
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "request_id": scope.get("state", {}).get("request_id"),
     }
     raw = json.dumps(body).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-                (b"content-length", str(len(raw)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
+    headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(raw)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    if retry_after is not None:
+        headers.append((b"retry-after", str(retry_after).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": raw})
 
 

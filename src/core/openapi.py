@@ -145,6 +145,9 @@ INTERNAL_ERROR = ProblemDoc(
 DATABASE_UNAVAILABLE = ProblemDoc(
     503, "DATABASE_UNAVAILABLE", "Service unavailable", "The database is busy or unreachable; try again shortly."
 )
+SERVER_BUSY = ProblemDoc(
+    503, "SERVER_BUSY", "Service unavailable", "Too many requests at once; try again shortly"
+)  # AdmissionMiddleware (src/core/middleware.py); the health checks never wait for a turn
 # The generic problem of a status a route declares (`responses={404: ...}`) when no more precise
 # code of that status was found.
 GENERIC_BY_STATUS: dict[int, type[AppError]] = {
@@ -284,6 +287,8 @@ def complete_document(app: FastAPI, document: dict[str, Any], rules: AccessRules
             if route is None:
                 continue
             problems = _problems(method, operation, route)
+            if not path.startswith("/health"):
+                problems = sorted({*problems, SERVER_BUSY})
             _set_error_responses(operation, problems)
             _add_examples(operation, components)
             _describe_access(operation, route, rules)

@@ -178,6 +178,13 @@ class Settings(BaseSettings):
     # The polled read routes marked `@direct` answered without FastAPI's dependency solving
     # (src/direct.py); off, they take the ordinary path like every other route.
     direct_routes: bool = True
+    # Requests of one worker at work at once (0: no limit); the others wait their turn in arrival
+    # order (src/core/middleware.py, AdmissionMiddleware). A request stops counting after
+    # REQUEST_HOLD_SECONDS (slow uploads, replies from outside services), and one that waited
+    # REQUEST_QUEUE_SECONDS for its turn is answered 503.
+    request_concurrency: int = Field(default=12, ge=0, le=10_000)
+    request_hold_seconds: float = Field(default=0.25, gt=0, le=60)
+    request_queue_seconds: float = Field(default=10.0, gt=0, le=300)
 
     data_dir: Path = Path("./data")
 
