@@ -38,7 +38,7 @@ from typing import Any, Protocol, cast
 from urllib.request import pathname2url
 
 from sqlalchemy import CursorResult
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.pool import PoolProxiedConnection
@@ -255,6 +255,14 @@ class HotWrite(_Hot):
     async def returning(self, session: AsyncSession, **params: Any) -> Sequence[Any]:
         """Run it; the rows of its RETURNING clause (named tuples)."""
         return await self._run(session, params, rows=True)  # type: ignore[no-any-return]
+
+    def execute_sync(self, connection: Connection, **params: Any) -> int:
+        """Run it on a synchronous connection (inside SQLAlchemy's greenlet, e.g. a session event)
+        as the driver's own SQL, past the compile-cache lookup; the number of rows it touched."""
+        dialect = connection.dialect
+        compiled = self._compiled_for(dialect)
+        result = connection.exec_driver_sql(compiled.sql, tuple(self._arguments(compiled, params)))
+        return int(result.rowcount)
 
 
 class _Fetching(Protocol):

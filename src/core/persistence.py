@@ -7,9 +7,11 @@ from collections.abc import Collection, Sequence
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import CursorResult, Result, Table, bindparam, text
+from sqlalchemy import CursorResult, Result, Table, bindparam, inspect, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from src.core.lean import HotWrite
 from src.database import Base
@@ -85,36 +87,62 @@ async def lock_or_create(
     statement on both databases: INSERT … ON CONFLICT (key) DO UPDATE SET key = key RETURNING *.
     (The no-op update takes the row lock the way SELECT … FOR UPDATE would; on SQLite writers are
     serialised anyway.) Race-free like `insert_ignore`: concurrent callers get the same row, one
-    after the other."""
+    after the other.
+
+    The statement is built once per shape and run below the ORM (`HotWrite`); the row it returns
+    becomes the session's object as a loaded one would (an object the session already holds is
+    refreshed with it), so changes to it are flushed as usual."""
     columns = (key,) if isinstance(key, str) else tuple(key)
-    dialect = session.get_bind().dialect.name
-    shape = (model, dialect, tuple(sorted(values)), columns)
-    statement = _LOCK_OR_CREATE.get(shape)
-    if statement is None:  # built once per shape: building it per call cost more than running it
-        table = model.__table__
-        insert = upsert_insert(dialect, model).values(
-            {name: bindparam(f"v_{name}", type_=table.c[name].type) for name in shape[2]}
-        )
-        statement = _LOCK_OR_CREATE[shape] = insert.on_conflict_do_update(
-            index_elements=list(columns), set_={columns[0]: insert.excluded[columns[0]]}
-        ).returning(model)
-    result = await session.execute(
-        statement, {f"v_{name}": value for name, value in values.items()}, execution_options=_POPULATE
-    )
-    return result.scalar_one()
+    table: Table = model.__table__  # type: ignore[assignment]
+    shape = (table.name, tuple(sorted(values)), columns)
+    hot = _LOCK_OR_CREATE.get(shape)
+    if hot is None:  # built once per shape: building it per call cost more than running it
+
+        def build(dialect: str) -> Any:
+            insert = upsert_insert(dialect, table).values(
+                {name: bindparam(name, type_=table.c[name].type) for name in shape[1]}
+            )
+            return insert.on_conflict_do_update(
+                index_elements=list(columns), set_={columns[0]: insert.excluded[columns[0]]}
+            ).returning(*table.c)
+
+        hot = _LOCK_OR_CREATE[shape] = HotWrite(build)
+    (row,) = await hot.returning(session, **values)
+    return _as_loaded(session, model, row._asdict())
 
 
-_LOCK_OR_CREATE: dict[tuple[Any, ...], Any] = {}
-_POPULATE = {"populate_existing": True}
+_LOCK_OR_CREATE: dict[tuple[Any, ...], HotWrite] = {}
 
 
-def add_to_counters(dialect: str, table: Table, rows: Sequence[dict[str, Any]], *, counter: str) -> Any | None:
-    """INSERT … ON CONFLICT (primary key) DO UPDATE SET counter = counter + excluded.counter, for
-    `dialect` ("sqlite" or "postgresql"): each row adds its `counter` to the row of the same key,
-    or becomes that row. Concurrent additions to one key are all kept (the conflicting insert
-    waits for the other transaction and then adds to what it committed). Rows of one key are added
-    up first, and written in key order, so two transactions adding to the same keys lock them in
-    the same order. None when there are no rows."""
+def _as_loaded(session: AsyncSession, model: type[Base], row: dict[str, Any]) -> Any:
+    """The session's object for a row read below the ORM, as if a query had loaded it: the object
+    the session holds for that key refreshed with the row's values, else a new persistent one."""
+    mapper = inspect(model)
+    attributes = {mapper.get_property_by_column(column).key: row[str(column.key)] for column in mapper.columns}
+    identity = mapper.identity_key_from_primary_key(tuple(row[str(column.key)] for column in mapper.primary_key))
+    held = session.sync_session.identity_map.get(identity)
+    if held is not None:
+        for name, value in attributes.items():
+            set_committed_value(held, name, value)
+        return held
+    instance = model(**attributes)
+    make_transient_to_detached(instance)  # as freshly loaded: no pending change
+    session.add(instance)
+    return instance
+
+
+def add_to_counters(
+    table: Table, rows: Sequence[dict[str, Any]], *, counter: str
+) -> tuple[HotWrite, dict[str, Any]] | None:
+    """INSERT … ON CONFLICT (primary key) DO UPDATE SET counter = counter + excluded.counter, and
+    its parameters: each row adds its `counter` to the row of the same key, or becomes that row.
+    Concurrent additions to one key are all kept (the conflicting insert waits for the other
+    transaction and then adds to what it committed). Rows of one key are added up first, and
+    written in key order, so two transactions adding to the same keys lock them in the same order.
+    None when there are no rows.
+
+    The statement (`HotWrite`) is built once per table and number of rows, up to
+    `_COUNTER_SHAPES` shapes: building it cost several times running it."""
     keys = [column.name for column in table.primary_key.columns]
     merged: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in rows:
@@ -126,10 +154,31 @@ def add_to_counters(dialect: str, table: Table, rows: Sequence[dict[str, Any]], 
     if not merged:
         return None
     ordered = [merged[key] for key in sorted(merged, key=lambda key: tuple(str(part) for part in key))]
-    statement = upsert_insert(dialect, table).values(ordered)
-    return statement.on_conflict_do_update(
-        index_elements=keys, set_={counter: table.c[counter] + statement.excluded[counter]}
-    )
+    columns = [*keys, counter]
+    shape = (table.name, counter, len(ordered))
+    hot = _COUNTERS.get(shape)
+    if hot is None:
+
+        def build(dialect: str) -> Any:
+            insert = upsert_insert(dialect, table).values(
+                [
+                    {name: bindparam(f"{name}_{i}", type_=table.c[name].type) for name in columns}
+                    for i in range(shape[2])
+                ]
+            )
+            return insert.on_conflict_do_update(
+                index_elements=keys, set_={counter: table.c[counter] + insert.excluded[counter]}
+            )
+
+        hot = HotWrite(build)
+        if len(_COUNTERS) < _COUNTER_SHAPES:
+            _COUNTERS[shape] = hot
+    params = {f"{name}_{i}": row[name] for i, row in enumerate(ordered) for name in columns}
+    return hot, params
+
+
+_COUNTERS: dict[tuple[str, str, int], HotWrite] = {}
+_COUNTER_SHAPES = 64
 
 
 _UPSERTS: dict[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]], HotWrite] = {}

@@ -114,9 +114,10 @@ def _write_counts(session: Session) -> None:
     connection = session.connection()
     counts = cast(Table, ActivityEventCountRow.__table__)
     rows = [row for _, rows in pending for row in rows]
-    statement = add_to_counters(connection.dialect.name, counts, rows, counter="events")
-    if statement is not None:
-        connection.execute(statement)
+    upsert = add_to_counters(counts, rows, counter="events")
+    if upsert is not None:
+        hot, params = upsert
+        hot.execute_sync(connection, **params)
 
 
 @event.listens_for(Session, "after_soft_rollback")
