@@ -181,24 +181,28 @@ _COUNTERS: dict[tuple[str, str, int], HotWrite] = {}
 _COUNTER_SHAPES = 64
 
 
-_UPSERTS: dict[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]], HotWrite] = {}
+_UPSERTS: dict[tuple[Any, ...], HotWrite] = {}
+_UPSERT_SHAPES = 256  # shapes kept (tables × columns × rows): a statement of a rarer one is built per call
 
 
 def hot_upsert(
-    table: Table, columns: Collection[str], *, add: Collection[str] = (), keep: Collection[str] = ()
+    table: Table, columns: Collection[str], *, add: Collection[str] = (), keep: Collection[str] = (), rows: int = 1
 ) -> HotWrite:
-    """INSERT of one row of `columns` (named parameters of the same names) … ON CONFLICT (primary
-    key) DO UPDATE, adding the `add` columns to the stored values and overwriting the `keep`
-    columns (with neither: ON CONFLICT DO NOTHING, whichever unique key it clashes with): built
-    once per shape and database, run below the ORM (`HotWrite`). Atomic on both databases, like
-    `add_to_counters`."""
-    shape = (table.name, tuple(sorted(columns)), tuple(sorted(add)), tuple(sorted(keep)))
+    """INSERT of `rows` rows of `columns` … ON CONFLICT (primary key) DO UPDATE, adding the `add`
+    columns to the stored values and overwriting the `keep` columns (with neither: ON CONFLICT DO
+    NOTHING, whichever unique key it clashes with): built once per shape and database, run below
+    the ORM (`HotWrite`). Atomic on both databases, like `add_to_counters`. Its parameters are
+    named like the columns for one row, else `<column>_<row index>` (`upsert_params`)."""
+    shape = (table.name, tuple(sorted(columns)), tuple(sorted(add)), tuple(sorted(keep)), rows)
     hot = _UPSERTS.get(shape)
     if hot is None:
 
         def build(dialect: str) -> Any:
+            names = shape[1]
             statement = upsert_insert(dialect, table).values(
-                {name: bindparam(name, type_=table.c[name].type) for name in shape[1]}
+                {name: bindparam(name, type_=table.c[name].type) for name in names}
+                if rows == 1
+                else [{name: bindparam(f"{name}_{i}", type_=table.c[name].type) for name in names} for i in range(rows)]
             )
             values: dict[str, Any] = {name: table.c[name] + statement.excluded[name] for name in shape[2]}
             values.update({name: statement.excluded[name] for name in shape[3]})
@@ -207,8 +211,17 @@ def hot_upsert(
             keys = [column.name for column in table.primary_key.columns]
             return statement.on_conflict_do_update(index_elements=keys, set_=values)
 
-        hot = _UPSERTS[shape] = HotWrite(build)
+        hot = HotWrite(build)
+        if len(_UPSERTS) < _UPSERT_SHAPES:
+            _UPSERTS[shape] = hot
     return hot
+
+
+def upsert_params(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The parameters of `hot_upsert(..., rows=len(rows))` for these rows."""
+    if len(rows) == 1:
+        return rows[0]
+    return {f"{name}_{i}": value for i, row in enumerate(rows) for name, value in row.items()}
 
 
 async def lock_identity(session: AsyncSession, scope: str, identity_id: UUID) -> None:

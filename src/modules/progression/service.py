@@ -153,6 +153,15 @@ _LAST_WEIGH_IN_CREDIT = HotQuery(
         .limit(1)
     )
 )
+# Read by every credit, to learn which achievements it unlocks.
+_UNLOCKED_IDS = HotQuery(
+    lambda: select(UserAchievementRow.achievement_id).where(UserAchievementRow.identity_id == bindparam("identity_id"))
+)
+_FASTING_LONGEST = HotQuery(
+    lambda: select(StreakRow.longest_count).where(
+        StreakRow.identity_id == bindparam("identity_id"), StreakRow.streak_type == str(StreakType.FASTING)
+    )
+)
 
 
 class _Unlock(NamedTuple):
@@ -594,12 +603,8 @@ class ProgressionService(ProgressionInterface):
         return tuple(await _CATALOGUE.all(self.session))
 
     async def _fasting_longest(self, identity_id: uuid.UUID) -> int:
-        found = await self.session.execute(
-            select(StreakRow.longest_count).where(
-                StreakRow.identity_id == identity_id, StreakRow.streak_type == str(StreakType.FASTING)
-            )
-        )
-        return int(found.scalar_one_or_none() or 0)
+        found = await _FASTING_LONGEST.first(self.session, identity_id=identity_id)
+        return int(found.longest_count if found else 0)
 
     @staticmethod
     def _metrics(stats: ProgressionStatsRow | None, fasting_longest: int, total_xp: int) -> dict[str, int]:
@@ -613,15 +618,9 @@ class ProgressionService(ProgressionInterface):
         """Unlock whatever the statistics now reach: the catalogue, the person's unlocks and the
         fasting streak are read once each, whatever the catalogue's size."""
         catalogue = await self._catalogue()
-        unlocked_ids = set(
-            (
-                await self.session.execute(
-                    select(UserAchievementRow.achievement_id).where(
-                        UserAchievementRow.identity_id == credit.identity_id
-                    )
-                )
-            ).scalars()
-        )
+        unlocked_ids = {
+            row.achievement_id for row in await _UNLOCKED_IDS.all(self.session, identity_id=credit.identity_id)
+        }
         fasting_longest = await self._fasting_longest(credit.identity_id)
         if credit.streak and credit.streak.streak_type == StreakType.FASTING:
             fasting_longest = max(fasting_longest, credit.streak.longest_count)

@@ -26,6 +26,7 @@ from src.core.persistence import (
     lock_identity,
     try_insert,
     upsert_insert,
+    upsert_params,
 )
 from src.core.uow import UnitOfWork
 from src.modules.content import content
@@ -117,6 +118,12 @@ PENDING, ACCEPTED = str(FriendshipStatus.PENDING), str(FriendshipStatus.ACCEPTED
 # Profile defaults for someone who never saved social settings: private, level and streaks shown.
 DEFAULT_FLAGS = (False, True, True)
 MAX_CHALLENGE_LIST = 50
+# Read with every XP credit (whether the person's totals are listed on the boards).
+_MEMBER_FLAGS = HotQuery(
+    lambda: select(MemberRow.profile_public, MemberRow.show_level, MemberRow.show_streaks).where(
+        MemberRow.identity_id == bindparam("identity_id")
+    )
+)
 # Every logged activity asks whether it moves one of the person's challenges; most people are in
 # none on that day, and learn it from this read alone.
 _CHALLENGES_ON_DAY = HotQuery(
@@ -158,8 +165,10 @@ class SocialService(SocialInterface):
     ) -> None:
         """INSERT the rows; where the key exists, add the `add` columns to the stored values (and
         overwrite the `keep` columns). One statement, atomic on both databases."""
-        if len(rows) == 1:  # the common case (one person's day, standing, flags): built once
-            await hot_upsert(model.__table__, rows[0].keys(), add=add, keep=keep).execute(self.session, **rows[0])
+        columns = rows[0].keys()
+        if all(row.keys() == columns for row in rows):  # one person's day, totals, standing: built once
+            upsert = hot_upsert(model.__table__, columns, add=add, keep=keep, rows=len(rows))
+            await upsert.execute(self.session, **upsert_params(rows))
             return
         statement = upsert_insert(self._dialect, model).values(list(rows))
         table = model.__table__
@@ -673,7 +682,7 @@ class SocialService(SocialInterface):
         key = ("social.member_flags", identity_id)
         flags: tuple[bool, bool, bool] | None = self.uow.memo.get(key)
         if flags is None:
-            row = await self.session.get(MemberRow, identity_id)
+            row = await _MEMBER_FLAGS.first(self.session, identity_id=identity_id)
             flags = DEFAULT_FLAGS if row is None else (row.profile_public, row.show_level, row.show_streaks)
             self.uow.memo[key] = flags
         return flags
