@@ -230,6 +230,7 @@ def create_app(
             app.state.database_ready = True
             if settings.outbox_enabled and settings.outbox_in_process:
                 outbox.start()
+        checkpoints = asyncio.create_task(sessions.keep_wal_short()) if sessions.checkpoints_wal else None
         logger.info("started", extra={"environment": settings.environment, "database": db.dialect.name})
         if owns_engine:  # a served app, not one of many built in one process (tests)
             # What start-up built (modules, mappers, compiled statements, models) lives as long as
@@ -239,10 +240,11 @@ def create_app(
         try:
             yield
         finally:
-            if connecting is not None:
-                connecting.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await connecting
+            for task in (connecting, checkpoints):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await outbox.stop()
             await resources.aclose()
             storage = app.state.rate_limiter.storage

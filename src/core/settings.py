@@ -182,7 +182,7 @@ class Settings(BaseSettings):
     # order (src/core/middleware.py, AdmissionMiddleware). A request stops counting after
     # REQUEST_HOLD_SECONDS (slow uploads, replies from outside services), and one that waited
     # REQUEST_QUEUE_SECONDS for its turn is answered 503.
-    request_concurrency: int = Field(default=12, ge=0, le=10_000)
+    request_concurrency: int = Field(default=8, ge=0, le=10_000)
     request_hold_seconds: float = Field(default=0.25, gt=0, le=60)
     request_queue_seconds: float = Field(default=10.0, gt=0, le=300)
 

@@ -40,3 +40,28 @@ async def test_a_write_lock_held_by_another_process_answers_503_after_a_short_wa
     assert stored["value"] == WEIGH_IN["value"]
     history = ok(await client.get("/api/v1/metrics/history", params={"metric_type": "weight_kg"}, headers=user.headers))
     assert len(history) == 1  # the refused write left nothing behind
+
+
+async def test_the_writer_leaves_checkpoints_to_a_thread_which_copies_the_whole_log(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    sessions = app.state.sessions
+    if sessions.engine.dialect.name != "sqlite":
+        pytest.skip("the embedded SQLite database's write-ahead log")
+    user = await anonymous_user(app)
+    for value in range(30):
+        ok(await client.post("/api/v1/metrics", json={**WEIGH_IN, "value": 60 + value}, headers=user.headers), 201)
+    async with sessions.writer() as session:  # the writer's own connection never checkpoints
+        connection = await session.connection()
+        assert (await connection.exec_driver_sql("PRAGMA wal_autocheckpoint")).scalar_one() == 0
+        await session.rollback()
+    assert sessions.checkpoints_wal
+    assert await sessions.checkpoint_wal(min_bytes=1 << 40) is None  # a log shorter than asked: left alone
+
+    busy, frames, copied = await sessions.checkpoint_wal(min_bytes=0)
+
+    assert busy == 0
+    assert frames > 0
+    assert copied == frames  # everything committed is in the database file now
+    history = ok(await client.get("/api/v1/metrics/history", params={"metric_type": "weight_kg"}, headers=user.headers))
+    assert [entry["value"] for entry in history] == [89.0]  # one instant (a frozen clock): the last value
