@@ -52,10 +52,13 @@ async def gated(app: FastAPI) -> AsyncIterator[tuple[Gates, httpx.AsyncClient]]:
         yield gates, c
 
 
-ONE_AT_A_TIME = {"request_concurrency": 1, "request_hold_seconds": 30.0, "request_queue_seconds": 30.0}
+def one_at_a_time(*, hold: float = 30.0, queue: float = 30.0) -> pytest.MarkDecorator:
+    """Run the test with one request at work at a time, held at most `hold` s, queued at most `queue` s."""
+    settings = {"request_concurrency": 1, "request_hold_seconds": hold, "request_queue_seconds": queue}
+    return pytest.mark.parametrize("settings_overrides", [settings], indirect=True)
 
 
-@pytest.mark.parametrize("settings_overrides", [ONE_AT_A_TIME], indirect=True)
+@one_at_a_time()
 async def test_requests_beyond_the_limit_wait_and_run_in_arrival_order(
     gated: tuple[Gates, httpx.AsyncClient],
 ) -> None:
@@ -78,7 +81,7 @@ async def test_requests_beyond_the_limit_wait_and_run_in_arrival_order(
     assert gates.entered == ["first", "second", "third"]
 
 
-@pytest.mark.parametrize("settings_overrides", [ONE_AT_A_TIME], indirect=True)
+@one_at_a_time()
 async def test_the_health_check_answers_while_every_turn_is_taken(gated: tuple[Gates, httpx.AsyncClient]) -> None:
     gates, c = gated
     held = asyncio.create_task(c.get("/admission/busy"))
@@ -92,11 +95,7 @@ async def test_the_health_check_answers_while_every_turn_is_taken(gated: tuple[G
     assert (await held).status_code == 200
 
 
-@pytest.mark.parametrize(
-    "settings_overrides",
-    [{"request_concurrency": 1, "request_hold_seconds": 0.05, "request_queue_seconds": 30.0}],
-    indirect=True,
-)
+@one_at_a_time(hold=0.05)
 async def test_a_request_that_takes_long_stops_holding_its_turn(gated: tuple[Gates, httpx.AsyncClient]) -> None:
     gates, c = gated
     slow = asyncio.create_task(c.get("/admission/slow"))
@@ -112,11 +111,7 @@ async def test_a_request_that_takes_long_stops_holding_its_turn(gated: tuple[Gat
     assert (await slow).status_code == 200
 
 
-@pytest.mark.parametrize(
-    "settings_overrides",
-    [{"request_concurrency": 1, "request_hold_seconds": 30.0, "request_queue_seconds": 0.05}],
-    indirect=True,
-)
+@one_at_a_time(queue=0.05)
 async def test_a_request_that_waited_too_long_is_answered_503_without_running(
     gated: tuple[Gates, httpx.AsyncClient],
 ) -> None:
