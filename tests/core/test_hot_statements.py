@@ -30,7 +30,9 @@ def _insert(_dialect: str) -> Any:
 
 _INSERT = HotWrite(_insert)
 _BUMP = HotWrite(
-    lambda _dialect: update(OUTBOX).where(OUTBOX.c.topic == bindparam("of_topic")).values(attempts=OUTBOX.c.attempts + 1)
+    lambda _dialect: (
+        update(OUTBOX).where(OUTBOX.c.topic == bindparam("of_topic")).values(attempts=OUTBOX.c.attempts + 1)
+    )
 )
 _BY_TOPIC = HotQuery(
     lambda: select(OutboxMessage.id, OutboxMessage.payload).where(OutboxMessage.topic == bindparam("t"))
