@@ -62,21 +62,14 @@ async def insert_ignore(session: AsyncSession, model: type[Base], values: dict[s
     The race-free first write: concurrent callers all "insert", exactly one row exists afterwards,
     and each caller then reads (and locks) that row."""
     table: Table = model.__table__  # type: ignore[assignment]
-    shape = (table.name, tuple(sorted(values)))
-    hot = _IGNORING.get(shape)
-    if hot is None:
-        if any(name not in table.c for name in values) or any(
-            column.default is not None for column in table.c if column.name not in values
-        ):
-            # An attribute named unlike its column, or a column left to its Python-side default
-            # (which SQLAlchemy's own execution computes): through the ORM.
-            statement = session_upsert(session, model).values(**values).on_conflict_do_nothing()
-            return rowcount(await session.execute(statement)) == 1
-        hot = _IGNORING[shape] = hot_upsert(table, shape[1])  # built once per shape
-    return await hot.execute(session, **values) == 1
-
-
-_IGNORING: dict[tuple[str, tuple[str, ...]], HotWrite] = {}
+    if any(name not in table.c for name in values) or any(
+        column.default is not None for column in table.c if column.name not in values
+    ):
+        # An attribute named unlike its column, or a column left to its Python-side default
+        # (which SQLAlchemy's own execution computes): through the ORM.
+        statement = session_upsert(session, model).values(**values).on_conflict_do_nothing()
+        return rowcount(await session.execute(statement)) == 1
+    return await hot_upsert(table, values).execute(session, **values) == 1  # built once per shape
 
 
 async def lock_or_create(
@@ -141,8 +134,7 @@ def add_to_counters(
     written in key order, so two transactions adding to the same keys lock them in the same order.
     None when there are no rows.
 
-    The statement (`HotWrite`) is built once per table and number of rows, up to
-    `_COUNTER_SHAPES` shapes: building it cost several times running it."""
+    The statement is `hot_upsert`'s for that table and number of rows: built once per shape."""
     keys = [column.name for column in table.primary_key.columns]
     merged: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in rows:
@@ -150,35 +142,11 @@ def add_to_counters(
         if key in merged:
             merged[key] = {**merged[key], counter: merged[key][counter] + row[counter]}
         else:
-            merged[key] = dict(row)
+            merged[key] = {name: row[name] for name in (*keys, counter)}
     if not merged:
         return None
     ordered = [merged[key] for key in sorted(merged, key=lambda key: tuple(str(part) for part in key))]
-    columns = [*keys, counter]
-    shape = (table.name, counter, len(ordered))
-    hot = _COUNTERS.get(shape)
-    if hot is None:
-
-        def build(dialect: str) -> Any:
-            insert = upsert_insert(dialect, table).values(
-                [
-                    {name: bindparam(f"{name}_{i}", type_=table.c[name].type) for name in columns}
-                    for i in range(shape[2])
-                ]
-            )
-            return insert.on_conflict_do_update(
-                index_elements=keys, set_={counter: table.c[counter] + insert.excluded[counter]}
-            )
-
-        hot = HotWrite(build)
-        if len(_COUNTERS) < _COUNTER_SHAPES:
-            _COUNTERS[shape] = hot
-    params = {f"{name}_{i}": row[name] for i, row in enumerate(ordered) for name in columns}
-    return hot, params
-
-
-_COUNTERS: dict[tuple[str, str, int], HotWrite] = {}
-_COUNTER_SHAPES = 64
+    return hot_upsert(table, [*keys, counter], add=(counter,), rows=len(ordered)), upsert_params(ordered)
 
 
 _UPSERTS: dict[tuple[Any, ...], HotWrite] = {}
